@@ -1,0 +1,1 @@
+"""The ``hsmap`` command line: thin typer commands over the ``hsmap`` library."""

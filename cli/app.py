@@ -1,0 +1,48 @@
+"""The typer application, its consoles, and the one place where library errors become exit code 2."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from hsmap.errors import HsmapError
+
+app = typer.Typer(
+    name="hsmap",
+    help="ATT categories ↔ HS codes: look up, classify customs lines, reconcile ATT reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_FLAGGED, EXIT_INPUT = 0, 1, 2
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line on stderr and return the exit to raise (code 2: usage or input error)."""
+    err_console.print(f"hsmap: error: {message}", markup=False)
+    return typer.Exit(EXIT_INPUT)
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``app.command`` that turns hsmap's own errors (bad input, unknown code…) into one line + exit 2."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def run(*call_args: Any, **call_kwargs: Any) -> Any:
+            try:
+                return function(*call_args, **call_kwargs)
+            except HsmapError as error:
+                raise fail(str(error)) from None
+            except (OSError, UnicodeError) as error:
+                raise fail(f"{getattr(error, 'filename', None) or ''} {error}".strip()) from None
+
+        return app.command(*args, **kwargs)(run)
+
+    return register

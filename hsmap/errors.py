@@ -1,0 +1,33 @@
+"""Exceptions that carry where a problem is, so the CLI can print one clear line."""
+
+from __future__ import annotations
+
+
+class HsmapError(Exception):
+    """Base class of every error hsmap raises on purpose."""
+
+
+class InvalidCode(HsmapError, ValueError):
+    """An HS code that cannot be read; the message says why."""
+
+
+class InputError(HsmapError):
+    """Bad input data: names the file, the row (as a spreadsheet counts it) and the column."""
+
+    def __init__(
+        self,
+        file: str | None,
+        row: int | None,
+        column: str | None,
+        message: str,
+    ) -> None:
+        self.file, self.row, self.column, self.message = file, row, column, message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [str(self.file)] if self.file else []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message

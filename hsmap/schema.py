@@ -1,0 +1,107 @@
+"""Pydantic models of the knowledge-base files in ``mappings/``: the schema is the documentation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Confidence = Literal["high", "medium", "low"]
+Relation = Literal["exclusive", "shared-military", "shared-civil"]
+CorrelationKind = Literal["1:1", "1:n", "n:1", "n:n"]
+TermKind = Literal["term", "designation", "component", "munition"]
+LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]
+
+HsCodeText = Annotated[str, StringConstraints(pattern=r"^\d{2}$|^\d{4}$|^\d{4}\.\d{2}$")]
+Hs6Text = Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d{2}$")]
+Weight = Annotated[float, Field(ge=0, le=1)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Thresholds(_Row):
+    """UN Register figures a text's numbers are checked against (``*_max`` is an exclusive bound)."""
+
+    calibre_mm_min: float | None = None
+    calibre_mm_max: float | None = None
+    displacement_t_min: float | None = None
+    range_km_min: float | None = None
+    weight_t_min: float | None = None
+
+
+class Category(_Row):
+    """An ATT category (Art. 2(1) (a)–(h), Art. 3 or Art. 4) or one of its sub-categories."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^(ART[34]|[IVX]+(\.[a-z]|\.(SA|LW)(\.\d)?)?)$")]
+    parent: str | None = None
+    article: NonEmpty
+    name: NonEmpty
+    definition: NonEmpty
+    thresholds: Thresholds | None = None
+    ml: list[Annotated[str, StringConstraints(pattern=r"^ML\d{1,2}$")]] = []
+    source: NonEmpty
+    confidence: Confidence = "high"
+    note: str = ""
+
+    @field_validator("parent", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return value or None
+
+
+class HsCode(_Row):
+    """One chapter, heading or subheading of an HS edition, described in our own words."""
+
+    code: HsCodeText
+    level: Literal[2, 4, 6]
+    parent: str = ""
+    description: NonEmpty
+    source: NonEmpty
+
+
+class Correlation(_Row):
+    """A link between a subheading of an older edition and one of the next edition."""
+
+    from_code: Hs6Text
+    to_code: Hs6Text
+    relation: CorrelationKind
+    confidence: Confidence = "high"
+    note: str = ""
+    source: NonEmpty
+
+
+class AttLink(_Row):
+    """An ATT category ↔ HS code link in one edition, with its relation and prior weight."""
+
+    edition: int
+    code: HsCodeText
+    category: NonEmpty
+    relation: Relation
+    weight: Weight
+    confidence: Confidence = "high"
+    note: str = ""
+    source: NonEmpty
+
+
+class Term(_Row):
+    """A word or designation that names an ATT item; ``category`` may list alternatives with ``|``."""
+
+    term: NonEmpty
+    category: NonEmpty
+    lang: NonEmpty
+    kind: TermKind
+    weight: Weight = 1.0
+    note: str = ""
+
+
+class Negative(_Row):
+    """A word marking a look-alike: what flag it raises and which categories it rules out (``*``: all)."""
+
+    term: NonEmpty
+    lang: NonEmpty
+    flag: LookalikeFlag
+    excludes: NonEmpty
+    note: str = ""
