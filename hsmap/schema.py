@@ -56,10 +56,17 @@ class HsCode(_Row):
     """One chapter, heading or subheading of an HS edition, described in our own words."""
 
     code: HsCodeText
-    level: Literal[2, 4, 6]
+    level: int
     parent: str = ""
     description: NonEmpty
     source: NonEmpty
+
+    @field_validator("level")
+    @classmethod
+    def _hs_level(cls, value: int) -> int:
+        if value not in (2, 4, 6):
+            raise ValueError("level is 2 (chapter), 4 (heading) or 6 (subheading)")
+        return value
 
 
 class Correlation(_Row):
