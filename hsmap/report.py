@@ -1,0 +1,866 @@
+"""ATT annual reports (Art. 13(3)) as a tidy table: one row per reported transfer line.
+
+The ATT reporting template (2017; the CSP7 revision is not yet checked) has an exports table and an imports
+table, each with a category, the final importing (or exporting) State, the number of items and/or the value,
+the State of origin, a description and comments, plus a nil-report annex and a report-level choice of
+"authorized" or "actual" transfers. hsmap reads both tables as one sheet, a row per line, so that a
+reconciliation can join on year × flow × partner × category. ``flow`` and ``basis`` are per row (the
+template's report-level choice becomes the default), which reads the 2017 layout and a per-row revision
+alike.
+
+:class:`ReportLine` defines the fields: their pydantic definition is the documentation
+(:func:`report_schema_markdown`) and the column list. :func:`read_report` validates a whole file with pandas
+(each distinct cell value is parsed once) and raises :class:`ReportError`, an :class:`InputError` naming the
+file, the spreadsheet row and the column, with the first problems listed.
+
+Category cells accept the IDs of ``mappings/categories.yaml`` and the template's spellings: ``VII.b``,
+``VII(b)``, ``VII b`` and ``VIIb``; ``VIII.SA.4``, ``VIII SA 4``, ``VIII Small arms 4``, ``Small arms 4``,
+``SA4``; ``VIII.LW.6``, ``Light weapons 6``; ``ART3``, ``Art. 3``, ``Article 4``. An ID may be followed by
+its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID decides. A name alone
+(``Battle tanks``) is refused, because names are not unique across the template's versions.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
+
+import numpy as np
+import pandas as pd
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hsmap.countries import PartnerIndex, normalize_partners
+from hsmap.errors import InputError
+
+MAX_PROBLEMS = 10
+FIRST_YEAR, LAST_YEAR = 1992, 2100  # the UN Register's first reporting year; a sanity bound above
+
+Flow = Literal["export", "import"]
+Basis = Literal["authorized", "actual"]
+
+
+def _field(description: str, headers: Iterable[str], required: str, **kwargs: Any) -> Any:
+    """A model field carrying the accepted column headers and when it is required (for the docs)."""
+    extra = {"headers": list(headers), "required": required}
+    return Field(description=description, json_schema_extra=extra, **kwargs)  # type: ignore[arg-type]
+
+
+class ReportLine(BaseModel):
+    """One line of an ATT annual report: a transfer, a withheld line, or a nil report for a flow and year."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reporting_state: str = _field(
+        "The State that submits the report (free text or ISO code).",
+        ["reporting state", "reporting country", "reporter", "reporting state party", "state party"],
+        "yes (or given once for the whole file)",
+        min_length=1,
+    )
+    year: int = _field(
+        "Calendar year covered (1 January – 31 December).",
+        ["year", "calendar year", "reporting year", "reporting period", "period", "annee", "ano"],
+        "yes (or given once for the whole file)",
+        ge=FIRST_YEAR,
+        le=LAST_YEAR,
+    )
+    flow: Flow = _field(
+        "Which table of the template the line belongs to: `export` or `import`.",
+        ["flow", "trade flow", "direction", "export or import", "export import", "exports imports", "table"],
+        "yes (or given once for the whole file)",
+    )
+    basis: Basis = _field(
+        "Whether the line reports `authorized` transfers (licences) or `actual` ones (deliveries); the two "
+        "are never added together.",
+        [
+            "basis",
+            "authorized or actual",
+            "authorised or actual",
+            "authorized actual",
+            "authorised actual",
+            "reporting basis",
+        ],
+        "yes (or given once for the whole file)",
+    )
+    category: str | None = _field(
+        "ATT category ID (I … VIII, sub-categories such as VII.b or VIII.SA.4, ART3, ART4); template "
+        "spellings such as `VII(b)` or `Small arms 4` are accepted and written back as IDs.",
+        ["category", "att category", "categories", "category of arms", "weapon category", "categorie", "categoria"],
+        "yes, except on nil-report and withheld rows",
+        default=None,
+    )
+    partner: str | None = _field(
+        "Final importing State (exports) or exporting State (imports), as written; `partner_iso3` gives "
+        "the ISO 3166 code.",
+        [
+            "partner",
+            "partner state",
+            "partner country",
+            "final importing state",
+            "importing state",
+            "final importer state",
+            "importer",
+            "importer state",
+            "exporting state",
+            "exporter",
+            "exporter state",
+            "destination",
+            "country of destination",
+            "destination country",
+            "state of destination",
+        ],
+        "yes, except on nil-report and withheld rows",
+        default=None,
+    )
+    items: int | None = _field(
+        "Number of items (a whole number, 0 or more).",
+        ["items", "number of items", "no of items", "nr of items", "number", "quantity", "qty", "units"],
+        "no",
+        default=None,
+        ge=0,
+    )
+    value: float | None = _field(
+        "Value of the transfer (0 or more), in `currency`.",
+        ["value", "financial value", "value of items", "monetary value", "amount"],
+        "no",
+        default=None,
+        ge=0,
+    )
+    currency: str | None = _field(
+        "ISO 4217 code of the value's currency (EUR, USD …).",
+        ["currency", "currency code", "value currency"],
+        "when a value is given",
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+    )
+    state_of_origin: str | None = _field(
+        "State of origin, if not the exporter.",
+        ["state of origin", "country of origin", "origin"],
+        "no",
+        default=None,
+    )
+    description: str | None = _field(
+        "Description of the item: model, type, variant.",
+        ["description", "description of item", "description of items", "item description", "model"],
+        "no",
+        default=None,
+    )
+    comments: str | None = _field(
+        "Comments on the transfer (end user, temporary export, government-to-government …).",
+        ["comments", "comment", "comments on the transfer", "remarks", "notes", "note"],
+        "no",
+        default=None,
+    )
+    nil_report: bool = _field(
+        "`yes` on a row saying there is nothing to report for this flow and year (template Annex 3); "
+        "category, partner, items and value stay empty.",
+        ["nil report", "nil", "nothing to report", "nil return"],
+        "no (default no)",
+        default=False,
+    )
+    withheld: bool = _field(
+        "`yes` when the line's data were withheld as commercially sensitive or for national security "
+        "(ATT Art. 13(3)); category and partner may then be empty.",
+        ["withheld", "data withheld", "information withheld", "confidential", "commercially sensitive"],
+        "no (default no)",
+        default=False,
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ReportLine:
+        if self.value is not None and self.currency is None:
+            raise ValueError("a value needs its currency")
+        if self.nil_report and any(v is not None for v in (self.category, self.partner, self.items, self.value)):
+            raise ValueError("a nil report leaves category, partner, items and value empty")
+        if not (self.nil_report or self.withheld) and (self.category is None or self.partner is None):
+            raise ValueError("a transfer line needs a category and a partner")
+        return self
+
+
+REPORT_FIELDS: tuple[str, ...] = tuple(ReportLine.model_fields)
+DERIVED_COLUMNS = ("reporting_state_iso3", "partner_iso3", "partner_status", "partner_note")
+REPORT_COLUMNS: tuple[str, ...] = ("source_row", *REPORT_FIELDS, *DERIVED_COLUMNS)
+_REQUIRED_COLUMNS = ("reporting_state", "year", "flow", "basis", "category", "partner")
+_TEXT_FIELDS = ("reporting_state", "category", "partner", "currency", "state_of_origin", "description", "comments")
+_SUBCATEGORY_HEADERS = ("subcategory", "sub category")
+
+_FLOWS = {
+    "export": ("export", "exports", "exported", "exportation", "exportations", "exportacion", "exportaciones"),
+    "import": ("import", "imports", "imported", "importation", "importations", "importacion", "importaciones"),
+}
+_BASES = {
+    "authorized": (
+        "authorized",
+        "authorised",
+        "authorization",
+        "authorisation",
+        "authorizations",
+        "authorisations",
+        "licence",
+        "licences",
+        "license",
+        "licenses",
+        "licensed",
+        "autorisation",
+        "autorisations",
+        "autorise",
+        "autorizacion",
+        "autorizaciones",
+        "autorizado",
+    ),
+    "actual": (
+        "actual",
+        "actual transfers",
+        "actual exports",
+        "actual imports",
+        "delivered",
+        "deliveries",
+        "delivery",
+        "effective",
+        "reel",
+        "reelles",
+        "real",
+        "reales",
+        "efectivo",
+        "efectivas",
+    ),
+}
+_TRUE = ("yes", "y", "true", "1", "x", "oui", "si", "ja", "nil", "withheld", "\u2713", "\u2714")
+_FALSE = ("no", "n", "false", "0", "non")
+
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
+_LETTERED = ("IV", "V", "VII")  # the template splits these into (a) and (b)
+_GLUED = re.compile(r"^(VIII|VII|VI|IV|V|III|II|I)(A|B|SA|LW)?(\d)?$|^(SA|LW|ART)(\d)$")
+_CATEGORY_WORDS = (("SMALL ARMS", " SA "), ("LIGHT WEAPONS", " LW "), ("ARTICLE", " ART "))
+_CATEGORY_PREFIXES = ("CATEGORY", "CATEGORIE", "CATEGORIA", "CAT")
+_ID_EXAMPLES = "I, VII.b, VIII.SA.4, ART3"
+
+_THOUSANDS_COMMA = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,250 or 12,500,000.50
+_THOUSANDS_SPACE = re.compile(r"^\d{1,3}(?:[ '\u00a0\u202f]\d{3})+(?:[.,]\d+)?$")  # 12 500 000 or 1'250.5
+_THOUSANDS_DOT = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d+$")  # 1.250,75: unambiguous European form
+_PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$|^\d+,\d{4,}$")  # 12,5: cannot be a thousands separator
+
+
+class ReportError(InputError):
+    """Problems in an ATT report file: the first one is the message; ``problems`` lists up to ten."""
+
+    def __init__(self, problems: list[InputError], total: int) -> None:
+        self.problems = problems
+        self.total = total
+        first = problems[0]
+        message = first.message
+        if total > 1:
+            others = "; ".join(_where(problem) for problem in problems[1:])
+            more = total - len(problems)
+            message += f" (and {total - 1} more: {others}{f'; {more} not shown' if more else ''})"
+        super().__init__(first.file, first.row, first.column, message)
+
+
+def _where(problem: InputError) -> str:
+    parts = [f"row {problem.row}"] if problem.row is not None else []
+    if problem.column:
+        parts.append(f"column '{problem.column}'")
+    return f"{', '.join(parts)}: {problem.message}" if parts else problem.message
+
+
+# --- reading cells ------------------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    """Casefolded, accent-free, punctuation as single spaces: the form headers and keywords are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.findall(r"[a-z0-9\u2713\u2714]+", stripped))
+
+
+def _header_key(text: str) -> str:
+    return _plain(re.sub(r"\([^)]*\)", " ", text))
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a person sees: 2024 not 2024.0, no NaN, no surrounding spaces."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else np.format_float_positional(number, trim="-")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).replace("\u00a0", " ").strip()
+
+
+def _read_csv(path: Path, shown: str) -> list[list[str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise InputError(shown, None, None, f"not UTF-8 text ({error.reason}); save it as 'CSV UTF-8'") from error
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    return [[_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _read_xlsx(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+        raise InputError(shown, None, None, f"cannot open as .xlsx: {error}") from error
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            raise InputError(shown, None, None, f"no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
+        return [[_cell_text(cell) for cell in row] for row in worksheet.iter_rows(min_row=1, values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _read_cells(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(shown, None, None, "file not found")
+    if suffix == ".csv":
+        if sheet is not None:
+            raise InputError(shown, None, None, "a CSV file has no sheets; drop the sheet name")
+        return _read_csv(path, shown)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, sheet, shown)
+    raise InputError(shown, None, None, f"unsupported file type {suffix or '(none)'!r}; use .csv or .xlsx")
+
+
+# --- parsing values (each distinct value once) --------------------------------------------------------------
+
+
+def _keyword(table: Mapping[str, tuple[str, ...]], what: str) -> Callable[[str], str]:
+    lookup = {_plain(word): canonical for canonical, words in table.items() for word in words}
+    choices = " or ".join(table)
+
+    def parse(text: str) -> str:
+        found = lookup.get(_plain(text))
+        if found is None:
+            raise ValueError(f"{what} {text!r} is not {choices}")
+        return found
+
+    return parse
+
+
+_parse_flow = _keyword(_FLOWS, "flow")
+_parse_basis = _keyword(_BASES, "basis")
+
+
+def _parse_bool(text: str) -> bool:
+    key = _plain(text)
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not yes or no")
+
+
+def _parse_year(text: str) -> int:
+    if not re.fullmatch(r"\d{4}", text):
+        raise ValueError(f"year {text!r} is not a four-digit year")
+    year = int(text)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year {year} is outside {FIRST_YEAR}–{LAST_YEAR}")
+    return year
+
+
+def _number(text: str) -> float:
+    """A non-negative amount, in English notation unless the European form is unmistakable."""
+    body = text.replace("\u00a0", " ").strip()
+    negative = body.startswith(("-", "\u2212"))
+    if negative:
+        body = body[1:].strip()
+    if _PLAIN.match(body):
+        number = float(body)
+    elif _THOUSANDS_COMMA.match(body):
+        number = float(body.replace(",", ""))
+    elif _THOUSANDS_SPACE.match(body):
+        number = float(re.sub(r"[ '\u00a0\u202f]", "", body).replace(",", "."))
+    elif _THOUSANDS_DOT.match(body):
+        number = float(body.replace(".", "").replace(",", "."))
+    elif _DECIMAL_COMMA.match(body):
+        number = float(body.replace(",", "."))
+    else:
+        raise ValueError(f"{text!r} is not a number")
+    if negative and number != 0:
+        raise ValueError(f"negative number {text!r}; must be 0 or more")
+    return number
+
+
+def _parse_items(text: str) -> int:
+    number = _number(text)
+    if not number.is_integer():
+        raise ValueError(f"number of items {text!r} is not a whole number")
+    return int(number)
+
+
+def _parse_value(text: str) -> float:
+    return _number(text)
+
+
+def _parse_currency(text: str) -> str:
+    code = text.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code) or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"currency {text!r} is not an ISO 4217 code such as EUR or USD")
+    return code
+
+
+def _category_words(text: str) -> list[str]:
+    upper = unicodedata.normalize("NFKD", text.upper())
+    upper = "".join(char for char in upper if not unicodedata.combining(char))
+    for phrase, token in _CATEGORY_WORDS:
+        upper = upper.replace(phrase, token)
+    words: list[str] = []
+    for word in re.findall(r"[A-Z0-9]+", upper):
+        glued = _GLUED.match(word)
+        words.extend(part for part in glued.groups() if part) if glued else words.append(word)
+    while words and words[0] in _CATEGORY_PREFIXES:
+        words.pop(0)
+    return words
+
+
+def parse_category(text: str) -> str:
+    """The category ID a cell means, in the spelling of ``categories.yaml``; ValueError if it cannot tell.
+
+    >>> [parse_category(t) for t in ("VII(b)", "viii sa 4", "Small arms 4", "Art. 3", "I Battle tanks")]
+    ['VII.b', 'VIII.SA.4', 'VIII.SA.4', 'ART3', 'I']
+    """
+    words = _category_words(text)
+    refused = ValueError(f"unknown category {text!r} (write an ID such as {_ID_EXAMPLES})")
+    if not words:
+        raise refused
+    if words[0] == "ART":
+        if len(words) < 2 or words[1] not in ("3", "4"):
+            raise refused
+        category, rest = f"ART{words[1]}", words[2:]
+    else:
+        if words[0] in ("SA", "LW"):
+            words.insert(0, "VIII")
+        if words[0] not in _ROMAN:
+            raise refused
+        category, position = words[0], 1
+        following = words[position] if position < len(words) else ""
+        if category in _LETTERED and following in ("A", "B"):
+            category, position = f"{category}.{following.lower()}", position + 1
+        elif category == "VIII" and following in ("SA", "LW"):
+            category, position = f"VIII.{following}", position + 1
+            if position < len(words) and words[position].isdigit():
+                category, position = f"{category}.{words[position]}", position + 1
+        rest = words[position:]
+    if rest and not (len(rest[0]) > 2 and all(word.isalpha() and word not in _ROMAN for word in rest)):
+        raise refused
+    return category
+
+
+def _parse_category(known: frozenset[str]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        category = parse_category(text)
+        if category not in known:
+            raise ValueError(f"unknown category {text!r} (read as {category}, which is not a known category)")
+        return category
+
+    return parse
+
+
+def _parse_column(cells: pd.Series, parse: Callable[[str], object]) -> tuple[pd.Series, pd.Series]:
+    """Parse each distinct non-blank cell once; return the values and the error messages, both by row."""
+    parsed: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for text in cells.unique():
+        if text == "":
+            continue
+        try:
+            parsed[text] = parse(text)
+        except ValueError as error:
+            errors[text] = str(error)
+    values = cells.map(parsed) if parsed else pd.Series(np.nan, index=cells.index, dtype=object)
+    messages = cells.map(errors) if errors else pd.Series(np.nan, index=cells.index, dtype=object)
+    return values, messages
+
+
+# --- the reader ---------------------------------------------------------------------------------------------
+
+
+def _header_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for name, info in ReportLine.model_fields.items():
+        extra = info.json_schema_extra
+        headers = extra.get("headers", []) if isinstance(extra, dict) else []
+        for header in [name, *headers]:  # type: ignore[misc]
+            lookup[_header_key(str(header))] = name
+    return lookup
+
+
+class _Problems:
+    """Problems found column by column, kept as small frames so that millions of rows stay vectorised."""
+
+    def __init__(self, shown: str) -> None:
+        self.shown = shown
+        self.frames: list[pd.DataFrame] = []
+        self.header: list[InputError] = []
+
+    def add(self, rows: pd.Index, column: str, order: int, messages: object) -> None:
+        """Record one message (or one per row) for ``rows`` of a column; ``order`` sorts columns."""
+        if len(rows):
+            frame = pd.DataFrame({"row": rows, "order": order, "column": column, "message": messages})
+            self.frames.append(frame)
+
+    def raise_if_any(self) -> None:
+        if self.header:
+            raise ReportError(self.header[:MAX_PROBLEMS], len(self.header))
+        if not self.frames:
+            return
+        table = pd.concat(self.frames, ignore_index=True).sort_values(["row", "order"], kind="stable")
+        first = table.head(MAX_PROBLEMS)
+        problems = [
+            InputError(self.shown, int(row), column, message)
+            for row, column, message in first[["row", "column", "message"]].itertuples(index=False)
+        ]
+        raise ReportError(problems, len(table))
+
+
+def read_report(
+    path: Path | str,
+    sheet: str | None = None,
+    *,
+    known_categories: Iterable[str],
+    reporting_state: str | None = None,
+    year: int | None = None,
+    flow: Flow | None = None,
+    basis: Basis | None = None,
+    partner_index: PartnerIndex | None = None,
+) -> pd.DataFrame:
+    """Read an ATT annual report (.csv or .xlsx) into the tidy table of :data:`REPORT_COLUMNS`.
+
+    Headers are matched case- and accent-insensitively against each field's accepted names (see
+    :func:`report_schema_markdown`); a ``subcategory`` column, if present, is appended to ``category``.
+    ``reporting_state``, ``year``, ``flow`` and ``basis`` fill the column when it is absent and any blank
+    cell, for reports that state them once on the title page. ``known_categories`` are the category IDs of
+    the knowledge base. Rows keep their order; wholly blank rows are skipped, and ``source_row`` is the
+    spreadsheet row (header = 1) of each line. Columns the reader does not know are kept, after the others.
+    Raises :class:`ReportError` listing up to ten problems.
+    """
+    path = Path(path)
+    shown = path.name
+    cells = _read_cells(path, sheet, shown)
+    if not cells or not any(cells[0]):
+        raise InputError(shown, 1, None, "no header row")
+    width = max(len(row) for row in cells)
+    grid = pd.DataFrame([row + [""] * (width - len(row)) for row in cells], dtype=object).astype(str)
+    headers = list(grid.iloc[0])
+    body = grid.iloc[1:]
+    body.index = pd.RangeIndex(2, len(grid) + 1, name="source_row")
+    body = body[(body != "").any(axis=1)]
+
+    problems = _Problems(shown)
+    layout = _map_headers(headers, body, shown, problems, csv_file=path.suffix.lower() == ".csv")
+    columns, shown_header, subcategory, extras = layout
+    defaults: dict[str, object] = {"reporting_state": reporting_state, "year": year, "flow": flow, "basis": basis}
+    for name in _REQUIRED_COLUMNS:
+        if name not in columns and defaults.get(name) is None:
+            accepted = ", ".join(repr(h) for h in _field_headers(name)[:4])
+            problems.header.append(
+                InputError(shown, 1, None, f"missing column {name!r} (headers accepted: {accepted} …)")
+            )
+    problems.raise_if_any()
+
+    def cells_of(name: str) -> pd.Series:
+        if name not in columns:
+            return pd.Series("", index=body.index, dtype=object)
+        return body[columns[name]].astype(object)
+
+    def header_of(name: str) -> str:
+        return shown_header.get(name, name)
+
+    order = {name: position for position, name in enumerate(REPORT_FIELDS)}
+    raw = {name: cells_of(name) for name in REPORT_FIELDS}
+    if subcategory is not None:
+        extra = body[subcategory].astype(object)
+        raw["category"] = (raw["category"] + " " + extra).str.strip()
+    for name, default in defaults.items():
+        if default is not None:
+            raw[name] = raw[name].mask(raw[name] == "", str(default))
+
+    known = frozenset(known_categories)
+    parsers: dict[str, Callable[[str], object]] = {
+        "year": _parse_year,
+        "flow": _parse_flow,
+        "basis": _parse_basis,
+        "category": _parse_category(known),
+        "items": _parse_items,
+        "value": _parse_value,
+        "currency": _parse_currency,
+        "nil_report": _parse_bool,
+        "withheld": _parse_bool,
+    }
+    values: dict[str, pd.Series] = {}
+    for name in REPORT_FIELDS:
+        if name in parsers:
+            parsed, errors = _parse_column(raw[name], parsers[name])
+            failed = errors.dropna()
+            problems.add(failed.index, header_of(name), order[name], failed.to_numpy())
+            values[name] = parsed
+        else:
+            values[name] = raw[name].mask(raw[name] == "")
+    blank = {name: raw[name] == "" for name in REPORT_FIELDS}
+    nil = values["nil_report"].eq(True)
+    withheld = values["withheld"].eq(True)
+
+    for name in ("reporting_state", "year", "flow", "basis"):
+        missing = body.index[blank[name]]
+        problems.add(missing, header_of(name), order[name], f"missing {name.replace('_', ' ')}")
+    for name in ("category", "partner"):
+        missing = body.index[blank[name] & ~nil & ~withheld]
+        problems.add(
+            missing,
+            header_of(name),
+            order[name],
+            f"missing {name}; leave it empty only on a nil-report or withheld row",
+        )
+    for name in ("category", "partner", "items", "value"):
+        filled = body.index[~blank[name] & nil]
+        problems.add(
+            filled, header_of(name), order[name], "a nil-report row leaves category, partner, items and value empty"
+        )
+    no_currency = body.index[~blank["value"] & blank["currency"]]
+    problems.add(
+        no_currency,
+        header_of("currency"),
+        order["currency"],
+        "a value needs its currency (an ISO 4217 code such as EUR)",
+    )
+    problems.add(*_nil_conflicts(values, nil, header_of("nil_report"), order["nil_report"]))
+    problems.raise_if_any()
+
+    return _assemble(body, values, nil, withheld, extras, partner_index)
+
+
+def _map_headers(
+    headers: list[str], body: pd.DataFrame, shown: str, problems: _Problems, *, csv_file: bool
+) -> tuple[dict[str, int], dict[str, str], int | None, dict[str, int]]:
+    """Which file column holds which field; header problems go to ``problems.header``.
+
+    Returns the field → position map, the field → header-as-written map (for messages), the position of a
+    ``subcategory`` column if any, and the unknown columns (header → position), kept as they are.
+    """
+    lookup = _header_lookup()
+    columns: dict[str, int] = {}
+    shown_header: dict[str, str] = {}
+    subcategory: int | None = None
+    extras: dict[str, int] = {}
+    named = [position for position, header in enumerate(headers) if _header_key(header)]
+    beyond = body.loc[:, (named[-1] + 1 if named else 0) :]
+    overflow = beyond.index[(beyond != "").any(axis=1)]
+    if len(overflow):
+        hint = " (a cell containing the delimiter must be in quotes)" if csv_file else ""
+        problems.header.append(
+            InputError(shown, int(overflow[0]), None, f"more cells than the header has columns{hint}")
+        )
+    for position, header in enumerate(headers):
+        key = _header_key(header)
+        if not key:
+            if named and position < named[-1] and (body[position] != "").any():
+                problems.header.append(InputError(shown, 1, None, f"column {position + 1} has data but no header"))
+            continue
+        if key in _SUBCATEGORY_HEADERS:
+            subcategory = position
+            continue
+        name = lookup.get(key)
+        if name is None:
+            if header in extras or header in REPORT_COLUMNS:
+                problems.header.append(InputError(shown, 1, header, "column name used twice or reserved"))
+            extras[header] = position
+            continue
+        if name in columns:
+            problems.header.append(
+                InputError(shown, 1, header, f"both '{shown_header[name]}' and '{header}' mean {name}; keep one")
+            )
+            continue
+        columns[name], shown_header[name] = position, header
+    return columns, shown_header, subcategory, extras
+
+
+def _field_headers(name: str) -> list[str]:
+    extra = ReportLine.model_fields[name].json_schema_extra
+    return [name, *(extra.get("headers", []) if isinstance(extra, dict) else [])]  # type: ignore[list-item]
+
+
+def _nil_conflicts(
+    values: dict[str, pd.Series], nil: pd.Series, column: str, order: int
+) -> tuple[pd.Index, str, int, list[str]]:
+    """A nil report for a flow and year while the same report lists lines for that flow and year."""
+    keys = pd.DataFrame({"state": values["reporting_state"], "year": values["year"], "flow": values["flow"]})
+    lines = keys[~nil].dropna()
+    if not nil.any() or lines.empty:
+        return pd.Index([]), column, order, []
+    line_rows = (
+        lines.reset_index()
+        .groupby(["state", "year", "flow"])["source_row"]
+        .agg(lambda rows: ", ".join(str(row) for row in list(rows)[:5]) + (" …" if len(rows) > 5 else ""))
+    )
+    nil_keys = keys[nil].reset_index().merge(line_rows.rename("rows").reset_index(), on=["state", "year", "flow"])
+    messages = [
+        f"nil report for {flow}s of {int(year)}, but the report lists such lines (row {rows})"
+        for flow, year, rows in nil_keys[["flow", "year", "rows"]].itertuples(index=False)
+    ]
+    return pd.Index(nil_keys["source_row"]), column, order, messages
+
+
+def _assemble(
+    body: pd.DataFrame,
+    values: dict[str, pd.Series],
+    nil: pd.Series,
+    withheld: pd.Series,
+    extras: dict[str, int],
+    partner_index: PartnerIndex | None,
+) -> pd.DataFrame:
+    out = pd.DataFrame(index=body.index)
+    for name in REPORT_FIELDS:
+        out[name] = values[name]
+    for name in _TEXT_FIELDS:
+        out[name] = out[name].astype("str")
+    out["year"] = out["year"].astype("int64")
+    out["flow"] = out["flow"].astype("str")
+    out["basis"] = out["basis"].astype("str")
+    out["items"] = pd.array(out["items"].to_numpy(), dtype="Int64")
+    out["value"] = out["value"].astype("float64")
+    out["nil_report"] = nil.to_numpy(dtype=bool)
+    out["withheld"] = withheld.to_numpy(dtype=bool)
+    reporter = normalize_partners(out["reporting_state"], partner_index)
+    out["reporting_state_iso3"] = reporter["partner_iso3"]
+    out = pd.concat([out, normalize_partners(out["partner"], partner_index)], axis=1)
+    for header, position in extras.items():
+        out[header] = body[position].mask(body[position] == "").astype("str")
+    return out.reset_index()
+
+
+# --- documentation and template -----------------------------------------------------------------------------
+
+
+def _type_name(name: str) -> str:
+    annotation: Any = ReportLine.model_fields[name].annotation
+    if get_origin(annotation) in (Union, UnionType):
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    if get_origin(annotation) is Literal:
+        return " / ".join(f"`{choice}`" for choice in get_args(annotation))
+    return {str: "text", int: "whole number", float: "number", bool: "yes / no"}.get(annotation, str(annotation))
+
+
+def report_schema_markdown() -> str:
+    """The report fields as a markdown table (for the README and the docs), generated from the model."""
+    lines = [
+        "| field | type | required | accepted headers | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for name, info in ReportLine.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        headers = ", ".join(f"`{header}`" for header in extra.get("headers", []))  # type: ignore[union-attr]
+        lines.append(
+            f"| `{name}` | {_type_name(name)} | {extra.get('required', '')} | {headers} | {info.description} |"
+        )
+    lines.append(
+        "| (`subcategory`) | text | no | `subcategory`, `sub-category` | An optional extra column, appended to "
+        "`category` before it is read (`VIII` + `Small arms 2` → `VIII.SA.2`, `VII` + `b` → `VII.b`). |"
+    )
+    lines.append(
+        "| `source_row`, `reporting_state_iso3`, `partner_iso3`, `partner_status`, `partner_note` | added | – | – "
+        "| Added by `read_report`: the spreadsheet row of the line, and the ISO 3166 alpha-3 codes with the "
+        "partner's status (`ok`, `special`, `unknown`, `blank`) and a note. |"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_report_template(path: Path | str, categories: Mapping[str, str] | Iterable[str]) -> None:
+    """Write an .xlsx template: a ``report`` sheet to fill, then the category list and the field guide.
+
+    ``categories`` maps category IDs to names (or is a plain list of IDs); the knowledge base supplies it.
+    The ``report`` sheet offers drop-down lists for flow, basis, category and the yes/no columns.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    names = dict(categories) if isinstance(categories, Mapping) else {category: "" for category in categories}
+    workbook = Workbook()
+    report = workbook.active
+    report.title = "report"
+    report.append(list(REPORT_FIELDS))
+    report.freeze_panes = "A2"
+    bold = Font(bold=True)
+    for cell in report[1]:
+        cell.font = bold
+    widths = {"reporting_state": 18, "partner": 24, "description": 36, "comments": 36, "state_of_origin": 18}
+    for position, name in enumerate(REPORT_FIELDS, start=1):
+        report.column_dimensions[report.cell(1, position).column_letter].width = widths.get(name, 13)
+
+    listing = workbook.create_sheet("categories")
+    listing.append(["id", "name"])
+    for category, label in names.items():
+        listing.append([category, label])
+    for cell in listing[1]:
+        cell.font = bold
+    listing.column_dimensions["A"].width = 12
+    listing.column_dimensions["B"].width = 60
+
+    guide = workbook.create_sheet("fields")
+    guide.append(["field", "type", "required", "accepted headers", "meaning"])
+    for cell in guide[1]:
+        cell.font = bold
+    for name, info in ReportLine.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        headers = ", ".join(str(header) for header in extra.get("headers", []))  # type: ignore[union-attr]
+        guide.append(
+            [
+                name,
+                _type_name(name).replace("`", ""),
+                extra.get("required", ""),
+                headers,
+                (info.description or "").replace("`", ""),
+            ]
+        )
+    for letter, width in zip("ABCDE", (16, 20, 28, 50, 80), strict=True):
+        guide.column_dimensions[letter].width = width
+        for cell in guide[letter]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    last = 2000
+    choices = {
+        "flow": '"export,import"',
+        "basis": '"authorized,actual"',
+        "nil_report": '"yes,no"',
+        "withheld": '"yes,no"',
+        "category": f"categories!$A$2:$A${max(len(names) + 1, 2)}",
+    }
+    for name, formula in choices.items():
+        letter = report.cell(1, REPORT_FIELDS.index(name) + 1).column_letter
+        validation = DataValidation(type="list", formula1=formula, allow_blank=True)
+        validation.add(f"{letter}2:{letter}{last}")
+        report.add_data_validation(validation)
+
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    workbook.save(partial)
+    os.replace(partial, target)

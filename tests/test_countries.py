@@ -1,0 +1,332 @@
+"""Partner normalisation: every spelling lands on one ISO code, specials stay special, nothing is guessed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hsmap.countries import (
+    ALIAS_COLUMNS,
+    build_index,
+    load_aliases,
+    load_partner_index,
+    name_key,
+    normalize_partner,
+    normalize_partners,
+)
+from hsmap.errors import InputError
+
+ALIASES = [
+    ("Swaziland", "SWZ"),
+    ("Eswatini", "SWZ"),
+    ("Czech Republic", "CZE"),
+    ("Czechia", "CZE"),
+    ("Turkey", "TUR"),
+    ("Türkiye", "TUR"),
+    ("Turkiye", "TUR"),
+    ("Korea, Rep.", "KOR"),
+    ("Republic of Korea", "KOR"),
+    ("South Korea", "KOR"),
+    ("Rep. of Korea", "KOR"),
+    ("Korea, Dem. People's Rep.", "PRK"),
+    ("Korea, Dem. People’s Rep.", "PRK"),  # typographic apostrophe
+    ("DPRK", "PRK"),
+    ("Viet Nam", "VNM"),
+    ("Vietnam", "VNM"),
+    ("Côte d'Ivoire", "CIV"),
+    ("Cote d'Ivoire", "CIV"),
+    ("Cote dIvoire", "CIV"),
+    ("COTE D’IVOIRE", "CIV"),
+    ("Ivory Coast", "CIV"),
+    ("Russia", "RUS"),
+    ("Russian Federation", "RUS"),
+    ("UK", "GBR"),
+    ("U.K.", "GBR"),
+    ("Great Britain", "GBR"),
+    ("United Kingdom of Great Britain and Northern Ireland", "GBR"),
+    ("United States of America", "USA"),
+    ("USA", "USA"),
+    ("U.S.", "USA"),
+    ("United States", "USA"),
+    ("Iran", "IRN"),
+    ("Iran (Islamic Republic of)", "IRN"),
+    ("Syria", "SYR"),
+    ("Laos", "LAO"),
+    ("Lao PDR", "LAO"),
+    ("Bolivia", "BOL"),
+    ("Venezuela", "VEN"),
+    ("Venezuela, RB", "VEN"),
+    ("Tanzania", "TZA"),
+    ("Macedonia", "MKD"),
+    ("North Macedonia", "MKD"),
+    ("Burma", "MMR"),
+    ("Holland", "NLD"),
+    ("the Netherlands", "NLD"),
+    ("Netherlands (Kingdom of the)", "NLD"),
+    ("Taiwan", "TWN"),
+    ("Chinese Taipei", "TWN"),
+    ("Congo, Dem. Rep.", "COD"),
+    ("DR Congo", "COD"),
+    ("Democratic Republic of the Congo", "COD"),
+    ("Congo, Rep.", "COG"),
+    ("Egypt, Arab Rep.", "EGY"),
+    ("Hong Kong SAR, China", "HKG"),
+    ("China, Hong Kong SAR", "HKG"),
+    ("Gambia, The", "GMB"),
+    ("Trinidad & Tobago", "TTO"),
+    ("Bosnia-Herzegovina", "BIH"),
+    ("Guinea Bissau", "GNB"),
+    ("Kosovo", "XKX"),
+    ("XK", "XKX"),
+    ("EL", "GRC"),
+]
+FRENCH_SPANISH = [
+    ("Allemagne", "DEU"),
+    ("Alemania", "DEU"),
+    ("États-Unis", "USA"),
+    ("Etats Unis", "USA"),
+    ("Estados Unidos", "USA"),
+    ("Royaume-Uni", "GBR"),
+    ("Reino Unido", "GBR"),
+    ("Pays-Bas", "NLD"),
+    ("Países Bajos", "NLD"),
+    ("Corée, République de", "KOR"),
+    ("République de Corée", "KOR"),
+    ("Corea del Sur", "KOR"),
+    ("Fédération de Russie", "RUS"),
+    ("Turquie", "TUR"),
+    ("Turquía", "TUR"),
+    ("Nigéria", "NGA"),
+    ("Níger", "NER"),
+]
+
+
+@pytest.mark.parametrize(("value", "iso3"), ALIASES + FRENCH_SPANISH)
+def test_spellings_resolve(value: str, iso3: str) -> None:
+    result = normalize_partner(value)
+    assert (result.iso3, result.status) == (iso3, "ok"), result
+
+
+@pytest.mark.parametrize("value", ["NE", "NER", "ne", "Niger", "NIGER", "562", "0562", 562, "Republic of the Niger"])
+def test_niger_is_niger(value: object) -> None:
+    assert normalize_partner(value).iso3 == "NER"
+
+
+@pytest.mark.parametrize("value", ["NG", "NGA", "Nigeria", "566", "Federal Republic of Nigeria"])
+def test_nigeria_is_nigeria(value: object) -> None:
+    assert normalize_partner(value).iso3 == "NGA"
+
+
+@pytest.mark.parametrize("value", ["Nige", "Nigerr", "Nigeri", "Niger Republic of"])
+def test_near_misses_are_not_guessed(value: str) -> None:
+    result = normalize_partner(value)
+    assert (result.iso3, result.status) == (None, "unknown")
+    assert repr(value) in result.note
+
+
+@pytest.mark.parametrize(
+    ("value", "iso3"),
+    [
+        ("4", "AFG"),
+        ("04", "AFG"),
+        ("004", "AFG"),
+        (4, "AFG"),
+        (4.0, "AFG"),
+        ("4.0", "AFG"),
+        (np.int64(4), "AFG"),
+        ("36", "AUS"),
+        ("036", "AUS"),
+        ("276", "DEU"),
+        ("840", "USA"),
+        ("842", "USA"),
+        ("251", "FRA"),
+        ("757", "CHE"),
+        ("0056", "BEL"),
+    ],
+)
+def test_numeric_codes_with_or_without_zeros(value: object, iso3: str) -> None:
+    assert normalize_partner(value).iso3 == iso3
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "000",
+        0,
+        "World",
+        "490",
+        "Other Asia, nes",
+        "568",
+        "577",
+        "636",
+        "637",
+        "837",
+        "Bunkers",
+        "838",
+        "Free Zones",
+        "839",
+        "Special Categories",
+        "899",
+        "Areas, nes",
+        "QU",
+        "QV",
+        "QW",
+        "QX",
+        "QY",
+        "QZ",
+        "qz",
+        "EU",
+        "European Union",
+        "Various",
+        "Confidential",
+        "N/A",
+        "200",
+        "810",
+        "USSR",
+        "Serbia and Montenegro",
+    ],
+)
+def test_special_partners_are_never_resolved(value: object) -> None:
+    result = normalize_partner(value)
+    assert result.status == "special"
+    assert result.iso3 is None
+    assert result.note
+
+
+def test_other_asia_note_explains_taiwan() -> None:
+    assert "TWN" in normalize_partner(490).note
+    assert "Taiwan" in normalize_partner("Other Asia, nes").note
+
+
+def test_code_before_name_namibia_versus_not_available() -> None:
+    assert normalize_partner("NA").iso3 == "NAM"
+    assert normalize_partner("N/A").status == "special"
+
+
+@pytest.mark.parametrize(("value", "options"), [("Korea", "KOR, PRK"), ("Virgin Islands", "VGB, VIR")])
+def test_ambiguous_names_are_unknown_with_the_options(value: str, options: str) -> None:
+    result = normalize_partner(value)
+    assert result.status == "unknown"
+    assert options in result.note
+
+
+@pytest.mark.parametrize("value", ["Atlantis", "Scotland", "Deutschland", "999", "12345", "Mexico City"])
+def test_unknown_values(value: str) -> None:
+    result = normalize_partner(value)
+    assert (result.iso3, result.status) == (None, "unknown")
+
+
+@pytest.mark.parametrize("value", [None, np.nan, pd.NA, "", "   ", "-"])
+def test_blank_values(value: object) -> None:
+    result = normalize_partner(value)
+    assert (result.iso3, result.status) == (None, "blank")
+
+
+def test_name_key_ignores_accents_case_punctuation_and_the() -> None:
+    assert name_key("Côte d’Ivoire") == name_key("COTE DIVOIRE") == name_key("cote d'ivoire")
+    assert name_key("The Gambia") == name_key("Gambia, The") == name_key("gambia")
+    assert name_key("Niger") != name_key("Nigeria")
+
+
+def test_normalize_partners_keeps_rows_index_and_raw_values() -> None:
+    raw = pd.Series(
+        ["France", "FR", "250", None, "Atlantis", "QZ", "Korea, Rep.", "France", np.nan, "NA"],
+        index=[10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+        name="partner",
+    )
+    out = normalize_partners(raw)
+    assert list(out.index) == list(raw.index)
+    assert list(out.columns) == ["partner_iso3", "partner_status", "partner_note"]
+    assert out["partner_iso3"].tolist()[:3] == ["FRA", "FRA", "FRA"]
+    assert out["partner_status"].tolist() == [
+        "ok",
+        "ok",
+        "ok",
+        "blank",
+        "unknown",
+        "special",
+        "ok",
+        "ok",
+        "blank",
+        "ok",
+    ]
+    assert out.loc[14, "partner_note"] == "no exact match for 'Atlantis'"
+    assert out.loc[19, "partner_iso3"] == "NAM"
+    assert out["partner_iso3"].isna().tolist() == [False, False, False, True, True, True, False, False, True, False]
+    assert list(out["partner_status"].cat.categories) == ["ok", "special", "unknown", "blank"]
+    assert raw.tolist()[4] == "Atlantis"  # the input is untouched
+
+
+def test_normalize_partners_mixed_types_and_empty() -> None:
+    out = normalize_partners(pd.Series([4, "4", 4.0, "AF"], dtype=object))
+    assert out["partner_iso3"].tolist() == ["AFG"] * 4
+    assert normalize_partners(pd.Series([], dtype=object)).empty
+
+
+def test_normalize_partners_is_vectorised() -> None:
+    values = ["Germany", "DE", "276", "Korea, Rep.", "QZ", "Atlantis", "Côte d'Ivoire", None]
+    big = pd.Series(values * 150_000)  # 1.2 million rows, 8 distinct values
+    start = time.perf_counter()
+    out = normalize_partners(big)
+    elapsed = time.perf_counter() - start
+    assert len(out) == len(big)
+    assert out["partner_iso3"].iloc[-8:-1].tolist()[:4] == ["DEU", "DEU", "DEU", "KOR"]
+    assert elapsed < 5, f"{elapsed:.1f} s for 1.2 million rows"
+
+
+def test_shipped_alias_table_is_clean() -> None:
+    aliases = load_aliases()
+    assert tuple(aliases.columns[:4]) == ALIAS_COLUMNS
+    assert len(aliases) > 100
+    assert (aliases["source"] != "").all()
+    special = aliases[aliases["iso3"] == ""]
+    assert (special["note"] != "").all()
+    index = load_partner_index()
+    for alias, iso3 in aliases[["alias", "iso3"]].itertuples(index=False):
+        assert normalize_partner(alias, index).iso3 == (iso3 or None), alias
+
+
+def _write_aliases(tmp_path: Path, rows: list[str]) -> Path:
+    path = tmp_path / "partners.csv"
+    path.write_text("alias,iso3,note,source\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_alias_contradicting_iso_is_refused(tmp_path: Path) -> None:
+    path = _write_aliases(tmp_path, ["Ruritania,FRA,fiction,test", "Congo,COD,wrong,test"])
+    with pytest.raises(InputError) as caught:
+        build_index(load_aliases(path), file=str(path))
+    assert (caught.value.row, caught.value.column) == (3, "alias")
+    assert "COG" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("rows", "row", "column", "words"),
+    [
+        (["Ruritania,FRA,a,test", "RURITANIA,DEU,b,test"], 3, "alias", "row 2"),
+        (["Ruritania,FRA,a,test", "Ruritania!,FRA,b,test"], 3, "alias", "same spelling"),
+        (["Ruritania,ZZZZ,a,test"], 2, "iso3", "not an ISO"),
+        (["Ruritania,ABC,a,test"], 2, "iso3", "not an ISO"),
+        (["Ruritania,FRA,a,"], 2, "source", "source"),
+        (["Ruritania,,,test"], 2, "note", "special"),
+    ],
+)
+def test_bad_alias_rows_name_row_and_column(tmp_path: Path, rows: list[str], row: int, column: str, words: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_aliases(_write_aliases(tmp_path, rows))
+    assert (caught.value.row, caught.value.column) == (row, column)
+    assert words in str(caught.value)
+
+
+def test_custom_alias_file(tmp_path: Path) -> None:
+    path = _write_aliases(tmp_path, ["Ruritania,FRA,a made-up name,test", "Nowhere,,not a country,test"])
+    index = load_partner_index(path)
+    assert normalize_partner("ruritania", index).iso3 == "FRA"
+    assert normalize_partner("Nowhere", index).status == "special"
+    assert normalize_partner("Swaziland", index).status == "unknown"  # only the custom aliases apply
+    assert normalize_partner("Germany", index).iso3 == "DEU"
