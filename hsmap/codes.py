@@ -32,6 +32,7 @@ from hsmap.errors import InvalidCode
 _SEPARATORS = re.compile(r"[\s.\-/_']+")
 _SCIENTIFIC = re.compile(r"^[+]?\d+(?:[.,]\d+)?[eE][+]?\d+$")
 _DOTTED_LOST_ZERO = re.compile(r"^(\d{4})[.,](\d)$")  # 9301.9 : Excel dropped the trailing zero
+_LABEL = re.compile(r"^(?:hs|cn|hts|htsus|sh|nc|ncm|taric|tn ?ved)\s*[:#]?\s*(?=\d)", re.IGNORECASE)
 _NO_CHAPTER = {"00", "77", "98", "99"}  # 77 is reserved; 98/99 are national, not HS
 _MAX_DIGITS = 10
 
@@ -56,7 +57,7 @@ def compact(value: object) -> str:
             raise InvalidCode(f"{value!r}: not a code")
         text = str(int(number)) if number.is_integer() else repr(number)
     else:
-        text = str(value).strip()
+        text = _LABEL.sub("", str(value).strip())  # "HS 9306.21", "CN: 93063030"
     if not text:
         raise InvalidCode("empty code")
     if _SCIENTIFIC.match(text):

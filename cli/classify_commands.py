@@ -1,0 +1,104 @@
+"""Commands for customs lines: classify a declaration file, evaluate the classifier on labelled lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from cli.app import EXIT_FLAGGED, command, console, err_console
+from cli.output import Format, emit
+from hsmap.classify import classify
+from hsmap.columns import detect_columns, find_column
+from hsmap.evaluate import evaluate
+from hsmap.io import TableWriter, read_table
+from hsmap.knowledge import load_knowledge
+from hsmap.pipeline import ClassifySummary, classify_file
+
+CodeColumn = Annotated[str | None, typer.Option("--code-column", help="Column holding the tariff code.")]
+TextColumn_ = Annotated[str | None, typer.Option("--text-column", help="Column holding the goods text.")]
+Edition = Annotated[int, typer.Option("--edition", "-e", help="HS edition of the codes.")]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx input (default: the first).")]
+
+
+def _show_summary(summary: ClassifySummary) -> None:
+    kb = load_knowledge()
+    categories = pd.DataFrame(
+        [
+            {"category": c, "label": kb.label(c) if c in kb.categories else "", "lines": n}
+            for c, n in sorted(summary.categories.items(), key=lambda item: -item[1])
+        ]
+    )
+    emit(categories, Format.table, title=f"{summary.rows:,} lines by ATT category")
+    if summary.flags:
+        flags = pd.DataFrame(
+            [{"flag": f, "lines": n} for f, n in sorted(summary.flags.items(), key=lambda item: -item[1])]
+        )
+        emit(flags, Format.table, title="Flags")
+
+
+@command("classify")
+def classify_command(
+    source: Annotated[Path, typer.Argument(help="Declarations: .csv, .xlsx or .parquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Result: .csv, .xlsx or .parquet.")],
+    code_column: CodeColumn = None,
+    text_column: TextColumn_ = None,
+    edition: Edition = 2022,
+    sheet: Sheet = None,
+    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = 250_000,
+    fail_on_flags: Annotated[bool, typer.Option(help="Exit 1 when any line is flagged.")] = False,
+) -> None:
+    """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("classifying: 0 lines", total=None)
+        done = 0
+
+        def advance(rows: int) -> None:
+            nonlocal done
+            done += rows
+            progress.update(task, description=f"classifying: {done:,} lines")
+
+        summary = classify_file(
+            source, output, code_column, text_column, edition, sheet, chunk_size, on_chunk=advance
+        )
+    _show_summary(summary)
+    console.print(f"wrote {summary.rows:,} lines to {output}")
+    if fail_on_flags and summary.flags:
+        raise typer.Exit(EXIT_FLAGGED)
+
+
+@command("evaluate")
+def evaluate_command(
+    labelled: Annotated[Path, typer.Argument(help="Labelled lines: code, description and true label.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write each line's prediction (.csv/.xlsx).")
+    ] = None,
+    label_column: Annotated[str, typer.Option(help="Column with the true category.")] = "label",
+    code_column: CodeColumn = None,
+    text_column: TextColumn_ = None,
+    edition: Edition = 2022,
+) -> None:
+    """Precision, recall and F1 per top-level category and for "is an ATT item", and a confusion table."""
+    kb = load_knowledge()
+    frame = read_table(labelled)
+    names = [str(c) for c in frame.columns]
+    code, text = detect_columns(names, str(labelled), code_column, text_column)
+    label = find_column(names, label_column, (), "label", str(labelled))
+    result = classify(frame, code, text, edition=edition, kb=kb)
+    report = evaluate(result[label], result["att_category"], kb)
+    emit(report.per_category.round(3), Format.table, title=f"{len(frame)} labelled lines, top level")
+    emit(report.overall.round(3), Format.table, title="Overall")
+    emit(report.confusion.reset_index(), Format.table, title="Confusion (rows: true, columns: predicted)")
+    if output is not None:
+        with TableWriter(output) as writer:
+            writer.write(result)
+        console.print(f"wrote the predictions to {output}")

