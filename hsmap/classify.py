@@ -42,6 +42,7 @@ class Decision:
     candidates: dict[str, float] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    unanchored: bool = False  # the text has part/munition words but names no arm
 
     def flag(self, name: str) -> None:
         if name not in self.flags:
@@ -121,15 +122,20 @@ class Classifier:
         thresholds confirm it, numbers that miss them rule it out. Munitions beat parts and parts beat
         weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm named after a
         purpose word ("engine for Leopard 2") makes the goods something for that arm; equipment named
-        after a fitting word ("APC with RCWS") belongs to the arm named before it.
+        after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named after an
+        exception word ("other than pistols") are what the goods are not.
         """
         purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
+        negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
         first_arm = min((hit.position for hit in text.hits if hit.kind in ("term", "designation")), default=None)
         by_kind: dict[str, dict[str, float]] = {"weapon": {}, "munition": {}, "component": {}}
         goods_for = 0.0
         for hit in text.hits:
-            if hit.kind in ("purpose", "fitted"):
+            if hit.kind in ("purpose", "fitted", "except"):
+                continue
+            if negated is not None and hit.position > negated:
+                decision.reasons.append(f"'{hit.term}' is named as what the goods are not")
                 continue
             if fitted is not None and first_arm is not None and first_arm < fitted < hit.position:
                 decision.reasons.append(f"'{hit.term}' is fitted to the goods named before")
@@ -161,6 +167,8 @@ class Classifier:
         if by_kind["component"] and (arm_named or max(by_kind["component"].values()) >= STRONG):
             decision.flag("parts")
             return by_kind["component"]
+        if not by_kind["weapon"]:
+            decision.unanchored = True  # part or munition words, but no arm named: the code must say which
         return by_kind["weapon"] or by_kind["munition"] or by_kind["component"]
 
     def numbers_confirm(self, category: str, kind: str, text: TextEvidence) -> bool:
@@ -246,11 +254,17 @@ class Classifier:
         valid_code: bool,
     ) -> None:
         best_text = max(scores.values())
+        if decision.unanchored and not arms_code and best_text < STRONG:
+            scores = {}  # "spare parts" under a civil-shared code says nothing about arms
         agreeing = {
             category: (strength, self._support(category, code_weights))
             for category, strength in scores.items()
             if any(self._compatible(category, code_category) for code_category in code_weights)
         }
+        if not scores:
+            if code_weights:
+                self._decide_from_code(decision, code_weights, links)
+            return
         if agreeing:  # the text is the more specific witness: its strongest category, the code breaking ties
             chosen = max(agreeing, key=lambda c: (round(agreeing[c][0], 2), agreeing[c][1], len(self.kb.ancestors(c))))
             combined = _either(*agreeing[chosen])
@@ -378,7 +392,7 @@ def classify(
     given = [not pd.isna(value) and str(value).strip() != "" for value in unique_codes]
 
     text_ids, unique_texts = pd.factorize(_column(frame, text_column))
-    evidence = analyse_texts(list(unique_texts), kb)
+    evidence = analyse_texts(unique_texts, kb)
     with_evidence = np.fromiter((e is not NO_EVIDENCE for e in evidence), bool, len(evidence))[text_ids]
 
     hs6_list, errors = codes["hs6"].tolist(), codes["code_error"].tolist()

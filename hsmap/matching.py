@@ -29,7 +29,18 @@ _FUZZY_CHUNK = 2048
 
 def normalize_text(values: pa.Array | pd.Series | list[str]) -> list[str]:
     """Lower case, no accents, letters split from digits, one space between tokens."""
-    array = pa.array(values, type=pa.string()) if not isinstance(values, pa.Array) else values
+    return _normalized(_as_arrow(values)).to_pylist()
+
+
+def _as_arrow(values: pa.Array | pd.Series | pd.Index | list[str]) -> pa.Array:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.array
+    return pa.array(values, type=pa.string()) if isinstance(values, list) else pa.array(values)
+
+
+def _normalized(array: pa.Array) -> pa.Array:
     array = pc.fill_null(array, "")
     array = pc.utf8_normalize(array, "NFKD")
     array = pc.replace_substring_regex(array, r"\p{Mn}+", "")
@@ -37,7 +48,7 @@ def normalize_text(values: pa.Array | pd.Series | list[str]) -> list[str]:
     array = pc.replace_substring_regex(array, r"[^\p{L}\p{N}]+", " ")
     array = pc.replace_substring_regex(array, r"(\p{L})(\p{N})", r"\1 \2")
     array = pc.replace_substring_regex(array, r"(\p{N})(\p{L})", r"\1 \2")
-    return pc.utf8_trim_whitespace(array).to_pylist()
+    return pc.utf8_trim_whitespace(array)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class Lexicon:
     fuzzy_keys: list[str]  # keys worth fuzzy-matching (long enough, letters)
     words: pa.Array  # every word of every key, and its plural: the only words a match can use
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
+    fuzzy_seen: list[pa.Array] = field(default_factory=list, compare=False)  # [words already scored], as Arrow
     scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
 
 
@@ -222,7 +234,7 @@ _GAP = "_"
 _SCAN_CACHE_LIMIT = 200_000
 
 
-def analyse_texts(texts: list[str], kb: Knowledge) -> list[TextEvidence]:
+def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> list[TextEvidence]:
     """Evidence for each of a list of distinct texts (same order); ``NO_EVIDENCE`` where a text has none.
 
     Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
@@ -230,29 +242,34 @@ def analyse_texts(texts: list[str], kb: Knowledge) -> list[TextEvidence]:
     with a number and a unit, are looked at one by one.
     """
     lexicon = lexicon_for(kb)
-    raw = pa.array(texts, type=pa.string())
-    tokens = pc.split_pattern(pa.array(normalize_text(raw), type=pa.string()), " ")
+    raw = pc.fill_null(_as_arrow(texts), "")
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    raw = raw.cast(pa.string())
+    tokens = pc.split_pattern(_normalized(raw), " ")
     flat, parents = pc.list_flatten(tokens), pc.list_parent_indices(tokens)
     relevant = pc.is_in(flat, value_set=lexicon.words)
     fuzzy = _fuzzy_words(flat, lexicon)
     if fuzzy:
-        relevant = pc.or_(relevant, pc.is_in(flat, value_set=pa.array(list(fuzzy), type=pa.string())))
-    candidates = set(pc.unique(pc.filter(parents, relevant)).to_pylist())
-    with_numbers = pc.match_substring_regex(pc.utf8_lower(pc.fill_null(raw, "")), _HAS_NUMBER_WITH_UNIT)
-    numbered = set(pc.indices_nonzero(with_numbers).to_pylist())
-    candidates.update(numbered)
+        relevant = pc.or_(relevant, pc.is_in(flat, value_set=pa.array(list(fuzzy), type=flat.type)))
+    numbered = pc.indices_nonzero(pc.match_substring_regex(pc.utf8_lower(raw), _HAS_NUMBER_WITH_UNIT))
+    candidates = pc.unique(pa.concat_arrays([pc.filter(parents, relevant).cast(pa.uint64()), numbered]))
+    candidates = pc.take(candidates, pc.sort_indices(candidates))
     masked = pa.ListArray.from_arrays(tokens.offsets, pc.if_else(relevant, flat, _GAP))
-    keys = pc.replace_substring_regex(pc.binary_join(masked, " "), f"{_GAP}( {_GAP})+", _GAP)
+    keys = pc.replace_substring_regex(pc.binary_join(pc.take(masked, candidates), " "), f"{_GAP}( {_GAP})+", _GAP)
+    with_numbers = pc.is_in(candidates, value_set=numbered).to_pylist()
+    raw_texts = pc.take(raw, candidates).to_pylist()
 
     if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
         lexicon.scan_cache.clear()
-    evidence = [NO_EVIDENCE] * len(texts)
-    for index in sorted(candidates):
-        key = keys[index].as_py()
+    evidence = [NO_EVIDENCE] * len(raw)
+    for index, key, text, has_numbers in zip(
+        candidates.to_pylist(), keys.to_pylist(), raw_texts, with_numbers, strict=True
+    ):
         if key not in lexicon.scan_cache:
             lexicon.scan_cache[key] = _scan_with_typos(key.split(), lexicon, fuzzy)
         hits, lookalikes = lexicon.scan_cache[key]
-        calibre, tonnes, range_km = extract_numbers(texts[index]) if index in numbered else (None, None, None)
+        calibre, tonnes, range_km = extract_numbers(text) if has_numbers else (None, None, None)
         if hits or lookalikes or calibre is not None or tonnes is not None or range_km is not None:
             evidence[index] = TextEvidence(list(hits), list(lookalikes), calibre, tonnes, range_km)
     return evidence
@@ -270,15 +287,21 @@ def _scan_with_typos(words: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) 
     return hits, lookalikes
 
 
+@cache
+def _vocabulary_array() -> pa.Array:
+    return pa.array(sorted(tariff_vocabulary()), type=pa.string())
+
+
 def _fuzzy_words(flat: pa.Array, lexicon: Lexicon) -> dict[str, str]:
     """Words of the texts that are a typo of a lexicon word: scored with rapidfuzz in parallel chunks,
     only for words that are neither lexicon words nor ordinary tariff wording, and remembered across chunks."""
-    words = pc.unique(flat)
-    long_enough = pc.and_(pc.greater_equal(pc.utf8_length(words), _FUZZY_MIN_CHARS), pc.utf8_is_alpha(words))
-    words = pc.filter(words, long_enough)
-    words = pc.filter(words, pc.invert(pc.is_in(words, value_set=lexicon.words)))
-    vocabulary = tariff_vocabulary()
-    fresh = [w for w in words.to_pylist() if w not in lexicon.fuzzy_cache and w not in vocabulary]
+    words = pc.unique(flat).cast(pa.string())
+    keep = pc.and_(pc.greater_equal(pc.utf8_length(words), _FUZZY_MIN_CHARS), pc.utf8_is_alpha(words))
+    keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=lexicon.words)))
+    keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=_vocabulary_array())))
+    words = pc.filter(words, keep)
+    seen = pa.concat_arrays(lexicon.fuzzy_seen) if lexicon.fuzzy_seen else pa.array([], pa.string())
+    fresh = pc.filter(words, pc.invert(pc.is_in(words, value_set=seen))).to_pylist()
     choices = lexicon.fuzzy_keys
     for start in range(0, len(fresh), _FUZZY_CHUNK):
         chunk = fresh[start : start + _FUZZY_CHUNK]
@@ -289,5 +312,11 @@ def _fuzzy_words(flat: pa.Array, lexicon: Lexicon) -> dict[str, str]:
         for row, word in enumerate(chunk):
             score = float(scores[row, best[row]])
             cutoff = _FUZZY_CUTOFF_SHORT if len(word) < 8 else _FUZZY_CUTOFF_LONG
-            lexicon.fuzzy_cache[word] = choices[best[row]] if score >= cutoff else None
-    return {w: key for w in words.to_pylist() if (key := lexicon.fuzzy_cache.get(w))}
+            if score >= cutoff:
+                lexicon.fuzzy_cache[word] = choices[best[row]]
+    if fresh:
+        lexicon.fuzzy_seen[:] = [pa.concat_arrays([seen, pa.array(fresh, type=pa.string())])]
+    if not lexicon.fuzzy_cache:
+        return {}
+    typos = pc.filter(words, pc.is_in(words, value_set=pa.array(list(lexicon.fuzzy_cache), type=pa.string())))
+    return {word: lexicon.fuzzy_cache[word] for word in typos.to_pylist()}

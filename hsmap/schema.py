@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 Confidence = Literal["high", "medium", "low"]
 Relation = Literal["exclusive", "shared-military", "shared-civil"]
 CorrelationKind = Literal["1:1", "1:n", "n:1", "n:n"]
-TermKind = Literal["term", "designation", "component", "munition", "purpose", "fitted"]
+TermKind = Literal["term", "designation", "component", "munition", "purpose", "fitted", "except"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]
 
 HsCodeText = Annotated[str, StringConstraints(pattern=r"^\d{2}$|^\d{4}$|^\d{4}\.\d{2}$")]

@@ -1,0 +1,131 @@
+"""The command line through typer's CliRunner, and once through the installed ``hsmap`` executable."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_categories_lists_the_tree_as_json():
+    result = invoke("categories", "--format", "json")
+    assert result.exit_code == 0
+    ids = [row["id"] for row in json.loads(result.stdout)]
+    assert {"I", "VII.b", "VIII.SA.4", "VIII.LW.6", "ART3", "ART4"} <= set(ids)
+
+
+def test_codes_for_a_category_as_csv():
+    result = invoke("codes", "VIII.SA.1", "--edition", "2022", "--format", "csv")
+    assert result.exit_code == 0
+    frame = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str)
+    assert "9302.00" in set(frame["code"])
+    assert {"relation", "weight", "note"} <= set(frame.columns)
+
+
+def test_lookup_any_format_shows_categories_and_no_category():
+    result = invoke("lookup", "8710 00 00", "9503.00", "--format", "json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert {"I", "II"} <= {row["category"] for row in rows if row["code"] == "8710.00"}
+    toys = [row for row in rows if row["code"] == "9503.00"]
+    assert toys and toys[0]["category"] == ""
+
+
+def test_correlate_drones_forward():
+    result = invoke("correlate", "8802.20", "--from", "2017", "--to", "2022", "--format", "csv")
+    assert result.exit_code == 0
+    assert "8806." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lookup", "93AB"], "only digits"),
+        (["codes", "IX"], "unknown category"),
+        (["correlate", "8710.00", "--from", "1988"], "no HS 1988"),
+        (["classify", "missing.csv", "-o", "out.csv"], "file not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_classify_the_example_declarations(tmp_path):
+    target = tmp_path / "classified.csv"
+    result = invoke("classify", str(EXAMPLES / "declarations.csv"), "-o", str(target))
+    assert result.exit_code == 0, result.output
+    source = pd.read_csv(EXAMPLES / "declarations.csv", dtype=str, keep_default_na=False)
+    out = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert list(out["declaration_id"]) == list(source["declaration_id"])
+    assert (out["att_category"] != "").sum() > 10
+    assert "lines by ATT category" in result.stdout
+
+
+def test_classify_xlsx_in_parquet_out_with_named_columns(tmp_path):
+    source = tmp_path / "lines.xlsx"
+    pd.DataFrame({"Tariff": ["9301.90.00", "9503.00"], "Goods": ["ASSAULT RIFLE", "TOY GUN"]}).to_excel(
+        source, index=False
+    )
+    target = tmp_path / "out.parquet"
+    result = invoke("classify", str(source), "-o", str(target), "--code-column", "Tariff", "--text-column", "Goods")
+    assert result.exit_code == 0, result.output
+    out = pd.read_parquet(target)
+    assert list(out["att_category"]) == ["VIII.SA.4", ""]
+
+
+def test_fail_on_flags_exits_1(tmp_path):
+    source = tmp_path / "lines.csv"
+    source.write_text("hs_code,description\n8708.99,ASSAULT RIFLES AK-47\n", encoding="utf-8")
+    result = invoke("classify", str(source), "-o", str(tmp_path / "out.csv"), "--fail-on-flags")
+    assert result.exit_code == 1
+
+
+def test_evaluate_prints_the_figures(tmp_path):
+    source = tmp_path / "labelled.csv"
+    source.write_text(
+        "hs_code,description,label\n9301.90,ASSAULT RIFLE AK-47,VIII.SA.4\n9503.00,TOY GUN,\n"
+        "8710.00,MAIN BATTLE TANK T-72,I\n",
+        encoding="utf-8",
+    )
+    result = invoke("evaluate", str(source), "-o", str(tmp_path / "predictions.csv"))
+    assert result.exit_code == 0, result.output
+    assert "att_item_f1" in result.stdout
+    assert (tmp_path / "predictions.csv").exists()
+
+
+@pytest.mark.skipif(
+    shutil.which("hsmap") is None and not os.environ.get("CI"), reason="the hsmap executable is not installed"
+)
+def test_the_installed_executable_works_from_any_directory(tmp_path):
+    source = tmp_path / "lines.csv"
+    source.write_text("hs_code,description\n87100000,MAIN BATTLE TANK LEOPARD 2\n", encoding="utf-8")
+    done = subprocess.run(
+        ["hsmap", "classify", str(source), "-o", str(tmp_path / "out.csv")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(tmp_path / "out.csv", dtype=str)["att_category"].iloc[0] == "I"
+    lookup = subprocess.run(["hsmap", "lookup", "9302"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert lookup.returncode == 0 and "VIII.SA.1" in lookup.stdout
+    bad = subprocess.run(["hsmap", "lookup", "93AB"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
