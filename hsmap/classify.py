@@ -376,16 +376,18 @@ def classify(
     text_column: str | None = "description",
     edition: int = 2022,
     kb: Knowledge | None = None,
+    classifier: Classifier | None = None,
 ) -> pd.DataFrame:
     """Every input row, in order, with the input columns unchanged plus the classification columns
     (``hs6``, ``att_category``, ``candidates``, ``att_label``, ``confidence``, ``basis``, ``flags``,
     ``reason``). Either column may be None when a file has only codes or only texts.
 
     Lines whose text holds no evidence are decided once per distinct code; the others once per distinct
-    (code, text) pair; one ``take`` spreads the decisions back over the rows.
+    (code, text) pair; one ``take`` spreads the decisions back over the rows. Pass the same ``classifier``
+    to successive chunks of one file so its decisions are remembered across them.
     """
-    kb = kb or load_knowledge()
-    classifier = Classifier(kb, edition)
+    classifier = classifier or Classifier(kb or load_knowledge(), edition)
+    kb = classifier.kb
     raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
     code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
     codes = normalize_codes(pd.Series(unique_codes, dtype=object))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from functools import cache, lru_cache
 from numbers import Number
 
 import pandas as pd
@@ -135,6 +135,21 @@ def prefix_of(value: object) -> str:
     return normalize_code(value)
 
 
+def _parse(value: object) -> tuple[str, str, str]:
+    """(hs6, national digits, error) of one value; the error is empty for a blank value."""
+    try:
+        digits = validate(value)
+    except InvalidCode as error:
+        return "", "", "" if not str(value).strip() else str(error)
+    return format_hs6(digits), digits, ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed(value: str) -> tuple[str, str, str]:
+    """``_parse`` remembered: a file's chunks repeat the same few thousand codes."""
+    return _parse(value)
+
+
 def normalize_codes(values: pd.Series) -> pd.DataFrame:
     """Vectorised ``normalize_code``: one row per input row, in order.
 
@@ -143,14 +158,7 @@ def normalize_codes(values: pd.Series) -> pd.DataFrame:
     Each distinct value is parsed once, so a column of millions of lines costs as much as its distinct codes.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed: list[tuple[str, str, str]] = []
-    for value in uniques:
-        try:
-            digits = validate(value)
-        except InvalidCode as error:
-            parsed.append(("", "", "" if not str(value).strip() else str(error)))
-        else:
-            parsed.append((format_hs6(digits), digits, ""))
+    parsed = [_parsed(value) if isinstance(value, str) else _parse(value) for value in uniques]
     parsed.append(("", "", ""))  # what a missing value (factorize code -1) maps to
     table = pd.DataFrame(parsed, columns=["hs6", "national", "code_error"], dtype="str")
     return table.iloc[codes].set_axis(values.index)

@@ -18,6 +18,7 @@ from types import TracebackType
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -217,6 +218,21 @@ def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
     return pd.concat(list(iter_table(path, sheet=sheet)), ignore_index=True)
 
 
+def neutralise_arrow(table: pa.Table) -> pa.Table:
+    """``neutralise_formulas`` on an Arrow table, column by column in Arrow compute."""
+    for position, column in enumerate(table.schema):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        values = table.column(position)
+        risky = pc.fill_null(pc.match_substring_regex(values, _FORMULA_START.pattern), False)
+        if not pc.any(risky).as_py():
+            continue
+        risky = pc.and_(risky, pc.invert(pc.fill_null(pc.match_substring_regex(values, _NUMBER.pattern), False)))
+        quoted = pc.binary_join_element_wise("'", values, "")
+        table = table.set_column(position, column, pc.if_else(risky, quoted, values))
+    return table
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix ``'`` to text cells that a spreadsheet would run as a formula; numbers stay numbers."""
     result = frame.copy()
@@ -243,9 +259,10 @@ class TableWriter:
         self.path, self.suffix = path, suffix
         self.temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self._parquet: pq.ParquetWriter | None = None
+        self._csv: pacsv.CSVWriter | None = None
+        self._csv_schema: pa.Schema | None = None
         self._book = self._sheet = None
         self._rows = 0
-        self._header_written = False
 
     def __enter__(self) -> TableWriter:
         return self
@@ -253,16 +270,11 @@ class TableWriter:
     def write(self, chunk: pd.DataFrame) -> None:
         self._rows += len(chunk)
         if self.suffix == ".csv":
-            safe = neutralise_formulas(chunk)
-            safe.to_csv(
-                self.temporary,
-                mode="a" if self._header_written else "w",
-                header=not self._header_written,
-                index=False,
-                lineterminator="\n",
-                encoding="utf-8",
-            )
-            self._header_written = True
+            table = neutralise_arrow(pa.Table.from_pandas(chunk, preserve_index=False))
+            if self._csv is None:
+                self._csv_schema = table.schema
+                self._csv = pacsv.CSVWriter(self.temporary, table.schema)
+            self._csv.write_table(table.cast(self._csv_schema))
         elif self.suffix == ".parquet":
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if self._parquet is None:
@@ -288,8 +300,11 @@ class TableWriter:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         try:
-            if self._parquet is not None:
-                self._parquet.close()
+            for writer in (self._parquet, self._csv):
+                if writer is not None:
+                    writer.close()
+            if self._rows == 0 and self._csv is None and self._parquet is None and self._book is None and kind is None:
+                self.temporary.touch()
             if self._book is not None and kind is None:
                 self._book.save(self.temporary)
         finally:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from hsmap.classify import classify
+from hsmap.classify import Classifier, classify
 from hsmap.columns import detect_columns
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
@@ -44,17 +45,27 @@ def classify_file(
     on_chunk: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk."""
-    kb = kb or load_knowledge()
+    classifier = Classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
-    with TableWriter(target) as writer:
-        for chunk in iter_table(source, chunk_rows=chunk_rows, sheet=sheet):
-            if summary.rows == 0 and summary.code_column is None and summary.text_column is None:
+    chunks = iter_table(source, chunk_rows=chunk_rows, sheet=sheet)
+    # Arrow parses and writes CSV/Parquet outside the GIL: read the next chunk and write the last one while
+    # this one is classified. One chunk at a time in each direction keeps memory bounded and rows in order.
+    with TableWriter(target) as writer, ThreadPoolExecutor(max_workers=2) as pool:
+        upcoming = pool.submit(next, chunks, None)
+        written = None
+        while (chunk := upcoming.result()) is not None:
+            upcoming = pool.submit(next, chunks, None)
+            if summary.code_column is None and summary.text_column is None:
                 summary.code_column, summary.text_column = detect_columns(
                     [str(c) for c in chunk.columns], str(source), code_column, text_column
                 )
-            result = classify(chunk, summary.code_column, summary.text_column, edition=edition, kb=kb)
-            writer.write(result)
+            result = classify(chunk, summary.code_column, summary.text_column, classifier=classifier)
+            if written is not None:
+                written.result()
+            written = pool.submit(writer.write, result)
             summary.add(result)
             if on_chunk is not None:
                 on_chunk(len(result))
+        if written is not None:
+            written.result()
     return summary
