@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from cli import knowledge_commands  # noqa: F401  (registers its commands)
+from cli import (  # noqa: F401  (they register their commands)
+    classify_commands,
+    knowledge_commands,
+    proposal_commands,
+)
 from cli.app import app
 
 __all__ = ["app"]

@@ -177,7 +177,9 @@ def test_every_line_says_why(kb):
 
 lines = st.tuples(
     st.one_of(st.none(), st.sampled_from(["9301.90", "87100000", "8802.30", "x", "", "9503.00"]), st.text(max_size=12)),
-    st.one_of(st.none(), st.sampled_from(["TANK", "fusil d'assaut", "toy gun", "parts for T-72"]), st.text(max_size=40)),
+    st.one_of(
+        st.none(), st.sampled_from(["TANK", "fusil d'assaut", "toy gun", "parts for T-72"]), st.text(max_size=40)
+    ),
 )
 
 
