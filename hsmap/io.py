@@ -37,7 +37,7 @@ def _suffix(path: Path) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when every byte decodes as such, else Windows-1252 (Latin-1's superset)."""
+    """UTF-8 (with or without BOM) when every byte decodes as such, else Windows-1252, else Latin-1."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
         head = handle.read(4)
@@ -47,6 +47,10 @@ def detect_encoding(path: Path) -> str:
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
+            try:
+                path.read_bytes().decode("cp1252")
+            except UnicodeDecodeError:  # bytes cp1252 leaves undefined: Latin-1 reads every byte
+                return "latin-1"
             return "cp1252"
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
 
@@ -92,49 +96,59 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     _check_text_file(path)
     encoding = detect_encoding(path)
     names, delimiter = _header(path, encoding)
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(
-            encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=1 << 22
-        ),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    rows_done = 1
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=1 << 22
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise _parse_error(path, encoding, delimiter, names, error) from None
+    pending: pa.Table | None = None
+    yielded = False
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             break
         except pa.ArrowInvalid as error:
-            raise InputError(str(path), None, None, _arrow_message(error, rows_done)) from None
-        pending.append(batch)
-        pending_rows += batch.num_rows
-        if pending_rows >= chunk_rows:
-            yield _to_pandas(pending, names)
-            rows_done += pending_rows
-            pending, pending_rows = [], 0
-    if pending or rows_done == 1:
+            raise _parse_error(path, encoding, delimiter, names, error) from None
+        table = pa.Table.from_batches([batch])
+        pending = table if pending is None else pa.concat_tables([pending, table])
+        while pending.num_rows >= chunk_rows:
+            yield _to_pandas(pending.slice(0, chunk_rows), names)
+            yielded = True
+            pending = pending.slice(chunk_rows)
+    if (pending is not None and pending.num_rows) or not yielded:
         yield _to_pandas(pending, names)
 
 
-def _arrow_message(error: Exception, rows_done: int) -> str:
-    text = str(error).splitlines()[0]
-    if match := re.search(r"Expected (\d+) columns, got (\d+)", text):
-        return f"a row has {match.group(2)} fields where the header has {match.group(1)} (after row {rows_done})"
-    return text.removeprefix("CSV parse error: ")
+def _parse_error(path: Path, encoding: str, delimiter: str, names: list[str], error: Exception) -> InputError:
+    """Turn Arrow's parse error into one line with the row a person would look at (header = row 1)."""
+    with path.open(encoding=encoding, newline="", errors="replace") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+            if row and len(row) != len(names):
+                return InputError(
+                    str(path), number, None, f"{len(row)} fields where the header has {len(names)}"
+                )
+    return InputError(str(path), None, None, _arrow_message(error))
 
 
-def _to_pandas(batches: list[pa.RecordBatch], names: list[str]) -> pd.DataFrame:
-    if not batches:
+def _arrow_message(error: Exception) -> str:
+    return str(error).splitlines()[0].removeprefix("CSV parse error: ")
+
+
+def _to_pandas(table: pa.Table | None, names: list[str]) -> pd.DataFrame:
+    if table is None:
         return pd.DataFrame({name: pd.Series(dtype="str") for name in names})
-    return pa.Table.from_batches(batches).to_pandas(types_mapper=pd.ArrowDtype).astype("str")
+    return table.to_pandas(types_mapper=pd.ArrowDtype).astype("str")
 
 
 def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -153,14 +167,12 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
 def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.DataFrame]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    if _is_encrypted(path):
+        raise InputError(str(path), None, None, "the workbook is encrypted or password-protected; save it unprotected")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
-        reason = "encrypted or password-protected" if _is_encrypted(path) else f"not a readable .xlsx ({error})"
-        raise InputError(str(path), None, None, reason) from None
-    except Exception as error:  # zipfile.BadZipFile and friends: a corrupt file
+    except Exception as error:  # openpyxl raises zipfile, KeyError, ValueError… on damaged files
         raise InputError(str(path), None, None, f"not a readable .xlsx ({type(error).__name__})") from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -228,7 +240,7 @@ def neutralise_arrow(table: pa.Table) -> pa.Table:
         if not pc.any(risky).as_py():
             continue
         risky = pc.and_(risky, pc.invert(pc.fill_null(pc.match_substring_regex(values, _NUMBER.pattern), False)))
-        quoted = pc.binary_join_element_wise("'", values, "")
+        quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values, pa.scalar("", values.type))
         table = table.set_column(position, column, pc.if_else(risky, quoted, values))
     return table
 
