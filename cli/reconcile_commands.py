@@ -1,0 +1,145 @@
+"""Commands for the reporting officer: reconcile customs data with an ATT annual report, and write the
+report template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.app import EXIT_FLAGGED, command, console, fail
+from cli.output import Format, emit
+from hsmap.io import TableWriter
+from hsmap.knowledge import load_knowledge
+from hsmap.reconcile import ReconcileOptions, read_rates, reconcile_files
+from hsmap.report import report_schema_markdown, write_report_template
+
+OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
+
+
+@command("reconcile")
+def reconcile_command(
+    customs: Annotated[
+        Path, typer.Option("--customs", help="Customs lines or a Comtrade-shaped extract (.csv, .xlsx, .parquet).")
+    ],
+    report: Annotated[Path, typer.Option("--report", help="The ATT annual report as a tidy table (.csv, .xlsx).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Result: .xlsx (workbook), .html (page), .csv or .parquet (table).")
+    ],
+    tolerance: Annotated[
+        float, typer.Option(min=0.0, help="Relative difference still accepted, e.g. 0.1 for 10 %.")
+    ] = 0.0,
+    value_tolerance: Annotated[
+        float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="Currency values are compared in (default: the report's most common).")
+    ] = None,
+    rates: Annotated[
+        Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
+    ] = None,
+    re_exports: Annotated[
+        bool, typer.Option("--re-exports/--no-re-exports", help="Compare customs re-exports with report exports.")
+    ] = True,
+    customs_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx customs file.")] = None,
+    report_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx report (default: the first).")] = None,
+    code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
+    partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner country.")] = None,
+    edition: Annotated[int, typer.Option("--edition", "-e", help="HS edition of the customs codes.")] = 2022,
+    customs_currency: Annotated[
+        str | None, typer.Option(help="Currency of customs values when the file has no currency column.")
+    ] = None,
+    customs_flow: Annotated[
+        str | None, typer.Option(help="Flow of every customs line when the file has no flow column.")
+    ] = None,
+    customs_year: Annotated[
+        int | None, typer.Option(help="Year of every customs line when the file has no year or date.")
+    ] = None,
+    report_state: Annotated[
+        str | None, typer.Option(help="Reporting State, when the report states it once for the file.")
+    ] = None,
+    report_year: Annotated[int | None, typer.Option(help="Report year, when stated once for the file.")] = None,
+    report_flow: Annotated[str | None, typer.Option(help="Report flow (export/import), when stated once.")] = None,
+    report_basis: Annotated[
+        str | None, typer.Option(help="Report basis (authorized/actual), when stated once for the file.")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(help="Customs rows per chunk (bounds memory).", min=1)] = 250_000,
+    fail_on_mismatch: Annotated[
+        bool, typer.Option(help="Exit 1 when any row is mismatch, only-customs or only-report.")
+    ] = False,
+) -> None:
+    """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
+    they differ."""
+    suffix = output.suffix.lower()
+    if suffix not in OUTPUTS:
+        raise fail(f"{output}: cannot write {suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
+    if not output.parent.exists():
+        raise fail(f"{output}: folder {output.parent} does not exist")
+    options = ReconcileOptions(
+        tolerance=tolerance,
+        value_tolerance=value_tolerance,
+        currency=currency,
+        rates=read_rates(rates) if rates is not None else None,
+        include_re_exports=re_exports,
+    )
+    defaults = {"reporting_state": report_state, "year": report_year, "flow": report_flow, "basis": report_basis}
+    with console.status("reconciling …"):
+        result = reconcile_files(
+            customs,
+            report,
+            options,
+            customs_sheet=customs_sheet,
+            report_sheet=report_sheet,
+            code_column=code_column,
+            text_column=text_column,
+            partner_column=partner_column,
+            edition=edition,
+            customs_currency=customs_currency,
+            customs_flow=customs_flow,
+            customs_year=customs_year,
+            report_defaults={key: value for key, value in defaults.items() if value is not None},
+            chunk_rows=chunk_size,
+        )
+    sources = {"customs file": customs.name, "report file": report.name}
+    if suffix == ".xlsx":
+        from hsmap.render.reconcile_xlsx import write_reconciliation_xlsx
+
+        write_reconciliation_xlsx(result, output, sources)
+    elif suffix == ".html":
+        from hsmap.render.reconcile_html import write_reconciliation_html
+
+        write_reconciliation_html(result, output, sources)
+    else:
+        with TableWriter(output) as writer:
+            writer.write(result.comparison)
+    emit(result.by_status(), Format.table, title="Comparison rows by status")
+    emit(result.accounting, Format.table, title="Where every input line went")
+    unresolved = result.partners[result.partners["partner_status"].isin(["unknown", "special"])]
+    if len(unresolved):
+        emit(unresolved, Format.table, title="Partners that are not a State hsmap can identify")
+    console.print(f"wrote {len(result.comparison):,} comparison rows to {output}")
+    problems = {"mismatch", "only-customs", "only-report"}
+    if fail_on_mismatch and any(result.status_counts.get(status, 0) for status in problems):
+        raise typer.Exit(EXIT_FLAGGED)
+
+
+@command("report-template")
+def report_template_command(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Template workbook to write (.xlsx).")] = None,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the report fields as a markdown table.")] = False,
+) -> None:
+    """Write the ATT annual report template (.xlsx with drop-down lists and a field guide) or print its fields."""
+    if output is None and not schema:
+        raise fail("give --output FILE.xlsx to write the template, or --schema to print the fields")
+    if schema:
+        typer.echo(report_schema_markdown(), nl=False)
+    if output is not None:
+        if output.suffix.lower() != ".xlsx":
+            raise fail(f"{output}: the template is a workbook; name it with .xlsx")
+        if not output.parent.exists():
+            raise fail(f"{output}: folder {output.parent} does not exist")
+        kb = load_knowledge()
+        write_report_template(output, {cid: kb.label(cid) for cid in kb.categories})
+        console.print(f"wrote the ATT report template to {output}")

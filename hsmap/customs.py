@@ -1,0 +1,689 @@
+"""Customs data for a reconciliation: declaration lines or UN Comtrade-shaped extracts, one canonical table.
+
+A national customs extract has a line per declaration item (date, flow, tariff code, description, quantity
+and unit, value and currency, partner country); a UN Comtrade extract has a line per reporter × partner ×
+year × flow × commodity, with Comtrade's own column names (``refYear``, ``flowCode``, ``partnerCode``,
+``cmdCode``, ``qtyUnitCode``, ``qty``, ``netWgt``, ``primaryValue`` …). Both are read into the same columns
+(:data:`CANONICAL_COLUMNS`) so that the reconciliation never needs to know which one it was given.
+
+Nothing is dropped here: a line whose number cannot be read keeps its other fields and is flagged
+(``bad_quantity`` / ``bad_value``), a line without a year or with a flow the reader does not know gets an
+``exclusion`` reason, and the reconciliation counts every one of them. Cells are parsed with vectorised
+pandas string operations; each distinct partner is resolved once (:func:`hsmap.countries.normalize_partners`).
+
+Quantity units (``unit``): ``items`` (Comtrade unit 5 ``u``, Eurostat ``p/st``, UN/ECE ``C62``/``H87``/``NAR``
+…; Comtrade 9 ``1000u`` counts thousands), ``kg`` (Comtrade 8, ``KGM``; tonnes and grams are converted),
+``none`` (Comtrade 1, no quantity) and ``other:<unit>`` for anything else (pairs, litres …), which is never
+added to items or kilograms. Comtrade unit and flow codes: UN Comtrade reference tables (quantity units;
+trade flow codes 1 import, 2 export, 3 re-export, 4 re-import; API flow codes M, X, RM, RX, DX, FM).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pycountry
+
+from hsmap.classify import classify
+from hsmap.codes import normalize_codes
+from hsmap.columns import CODE_NAMES, TEXT_NAMES, find_column
+from hsmap.countries import PartnerIndex, name_key, normalize_partners
+from hsmap.errors import InputError
+from hsmap.io import CHUNK_ROWS, iter_table
+from hsmap.knowledge import Knowledge
+
+CANONICAL_COLUMNS = (
+    "source_row",  # the line's row in the file as a spreadsheet counts it (header = 1)
+    "reporter_iso3",  # Comtrade reporter, "" when the file has none
+    "year",  # 0 when unreadable (then ``exclusion`` says so)
+    "month",  # 1–12 when the date or period gives it unambiguously, else 0
+    "flow",  # export, import, re-export, re-import, or "" (then ``exclusion`` says so)
+    "partner",  # as written
+    "partner_key",  # ISO alpha-3, or "?name" (unknown), "*name" (special area), "" (blank)
+    "partner_iso3",
+    "partner_status",
+    "partner_note",
+    "hs6",
+    "description",  # the goods description as written ("" when the file has none)
+    "category",  # ATT category ID, "" when the line is not an ATT item
+    "flags",  # the classifier's flags, semicolon-separated
+    "unit",  # items, kg, none, other:<unit>
+    "items",  # number of items (unit items), else NaN
+    "kg",  # kilograms (unit kg, else the net weight column), else NaN
+    "value",
+    "currency",
+    "bad_quantity",
+    "bad_value",
+    "problem",  # the unreadable cells of the line, as written ("" when none)
+    "exclusion",  # why the line cannot be compared at all; "" for usable lines
+)
+
+# Header synonyms, compared after lower-casing and dropping everything but letters and digits.
+YEAR_NAMES = ("year", "refyear", "period", "calendaryear", "reportingyear", "yr", "annee", "ano", "jahr", "rok")
+DATE_NAMES = (
+    "date",
+    "declarationdate",
+    "dateofdeclaration",
+    "acceptancedate",
+    "exportdate",
+    "importdate",
+    "releasedate",
+    "shipmentdate",
+    "datum",
+    "fecha",
+)
+FLOW_NAMES = ("flow", "flowcode", "flowdesc", "tradeflow", "rgcode", "rgdesc", "direction", "flux", "flujo")
+PARTNER_NAMES = (
+    "partnercode",
+    "partneriso",
+    "partneriso3",
+    "partner",
+    "partnercountry",
+    "partnerdesc",
+    "country",
+    "destinationcountry",
+    "countryofdestination",
+    "destination",
+    "consignmentcountry",
+    "countryofconsignment",
+    "pays",
+    "pais",
+)
+REPORTER_NAMES = ("reportercode", "reporteriso", "reporteriso3", "reporter", "reporterdesc", "reportingcountry")
+QUANTITY_NAMES = (
+    "qty",
+    "quantity",
+    "supplementaryquantity",
+    "supplementaryunits",
+    "suppquantity",
+    "numberofitems",
+    "items",
+    "pieces",
+    "netquantity",
+    "quantite",
+    "cantidad",
+    "menge",
+)
+UNIT_NAMES = (
+    "qtyunitcode",
+    "qtyunitabbr",
+    "unit",
+    "qtyunit",
+    "quantityunit",
+    "unitofmeasure",
+    "uom",
+    "measurementunit",
+    "supplementaryunit",
+    "unitcode",
+    "unite",
+    "unidad",
+    "einheit",
+)
+WEIGHT_NAMES = ("netwgt", "netweight", "netweightkg", "netmass", "netmasskg", "weightkg", "massenette", "pesoneto")
+VALUE_NAMES = (
+    "primaryvalue",
+    "fobvalue",
+    "cifvalue",
+    "value",
+    "tradevalue",
+    "statisticalvalue",
+    "customsvalue",
+    "invoicevalue",
+    "amount",
+    "valeur",
+    "valor",
+    "wert",
+)
+CURRENCY_NAMES = ("currency", "currencycode", "cur", "valuecurrency", "devise", "moneda", "wahrung", "waehrung")
+CATEGORY_NAMES = ("attcategory",)
+FLAG_NAMES = ("flags",)
+# Comtrade "plus" breakdowns repeat the goods of a total row; only the total (0 / C00) is kept.
+BREAKDOWN_TOTALS = {"motcode": "0", "customscode": "C00", "partner2code": "0"}
+_COMTRADE_MARKERS = {"primaryvalue", "fobvalue", "cifvalue", "reportercode", "cmdcode", "qtyunitcode", "refyear"}
+_VALUE_CURRENCY = re.compile(r"^(?:value|amount|tradevalue|statisticalvalue|customsvalue|invoicevalue)([a-z]{3})$")
+
+_FLOWS = {
+    "export": (
+        "export",
+        "exports",
+        "x",
+        "2",
+        "dx",
+        "domesticexport",
+        "domesticexports",
+        "exportation",
+        "exportations",
+        "exportacion",
+        "exportaciones",
+        "ausfuhr",
+        "vyvoz",
+    ),
+    "import": (
+        "import",
+        "imports",
+        "m",
+        "1",
+        "fm",
+        "foreignimport",
+        "foreignimports",
+        "importation",
+        "importations",
+        "importacion",
+        "importaciones",
+        "einfuhr",
+        "dovoz",
+    ),
+    "re-export": ("reexport", "reexports", "rx", "3", "reexportation", "reexportacion", "wiederausfuhr"),
+    "re-import": ("reimport", "reimports", "rm", "4", "reimportation", "reimportacion", "wiedereinfuhr"),
+}
+_FLOW_OF = {word: flow for flow, words in _FLOWS.items() for word in words}
+
+# unit key (lower case, letters and digits only) → (kind, factor)
+_UNITS: dict[str, tuple[str, float]] = {
+    **dict.fromkeys(
+        (
+            "u",
+            "5",
+            "pst",
+            "p",
+            "pc",
+            "pcs",
+            "pce",
+            "piece",
+            "pieces",
+            "item",
+            "items",
+            "nar",
+            "c62",
+            "h87",
+            "ea",
+            "each",
+            "unit",
+            "units",
+            "no",
+            "nos",
+            "nr",
+            "number",
+            "ks",
+            "st",
+            "stk",
+            "stuck",
+            "stueck",
+            "unite",
+            "unites",
+            "unidad",
+            "unidades",
+            "pieza",
+            "piezas",
+            "szt",
+        ),
+        ("items", 1.0),
+    ),
+    **dict.fromkeys(("1000u", "9", "1000pst", "1000items", "1000pcs", "mil", "tu"), ("items", 1000.0)),
+    **dict.fromkeys(("kg", "8", "kgm", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme"), ("kg", 1.0)),
+    **dict.fromkeys(("t", "tne", "tonne", "tonnes", "ton"), ("kg", 1000.0)),
+    **dict.fromkeys(("g", "grm", "gram", "grams", "gramme"), ("kg", 0.001)),
+    **dict.fromkeys(("1", "", "na", "none", "nil", "noquantity", "zz"), ("none", 1.0)),
+}
+
+_PLAIN = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+_THOUSANDS_COMMA = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
+_THOUSANDS_DOT = r"^[+-]?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?$|^[+-]?\d{1,3}(?:\.\d{3})+,\d+$"
+_DECIMAL_COMMA = r"^[+-]?\d+,\d+$"
+
+
+def _key(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", str(name).casefold())
+    return re.sub(r"[^a-z0-9]+", "", "".join(char for char in plain if not unicodedata.combining(char)))
+
+
+def _keys(values: pd.Series) -> pd.Series:
+    """Vectorised ``_key``: lower case, accents dropped, letters and digits only."""
+    plain = _text(values).str.casefold().str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+    return plain.str.replace(r"[^a-z0-9]", "", regex=True)
+
+
+@dataclass(frozen=True)
+class CustomsColumns:
+    """Which file column holds which field (None when the file has none); found once, on the header."""
+
+    year: str | None = None
+    date: str | None = None
+    flow: str | None = None
+    partner: str | None = None
+    reporter: str | None = None
+    code: str | None = None
+    text: str | None = None
+    quantity: str | None = None
+    unit: str | None = None
+    weight: str | None = None
+    value: str | None = None
+    currency: str | None = None
+    category: str | None = None
+    flags: str | None = None
+    breakdowns: tuple[tuple[str, str], ...] = ()  # (column, value of the total row)
+    comtrade: bool = False
+    value_currency: str | None = None  # a currency named by the value column (value_eur → EUR)
+
+
+def _first(names: list[str], wanted: tuple[str, ...]) -> str | None:
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(_key(name), name)
+    return next((by_key[key] for key in wanted if key in by_key), None)
+
+
+def detect_customs_columns(
+    names: list[str],
+    file: str,
+    *,
+    code: str | None = None,
+    text: str | None = None,
+    partner: str | None = None,
+) -> CustomsColumns:
+    """Find the fields of a customs file by the names customs systems and UN Comtrade use.
+
+    ``code``/``text``/``partner`` name a column explicitly (it must exist). Raises InputError when the file
+    has no partner column, or neither a code, a description nor an ``att_category`` column.
+    """
+    keys = {_key(name) for name in names}
+    category = _first(names, CATEGORY_NAMES)
+    code_column = find_column(names, code, CODE_NAMES, "code", file)
+    text_column = find_column(names, text, TEXT_NAMES, "description", file)
+    if code_column is None and text_column is None and category is None:
+        raise InputError(
+            file,
+            1,
+            None,
+            "found no code, description or att_category column; name them with --code-column/--text-column",
+        )
+    partner_column = find_column(names, partner, PARTNER_NAMES, "partner", file) if partner else None
+    partner_column = partner_column or _first(names, PARTNER_NAMES)
+    if partner_column is None:
+        accepted = ", ".join(PARTNER_NAMES[:6])
+        raise InputError(file, 1, None, f"no partner country column (accepted headers include {accepted} …)")
+    value = _first(names, VALUE_NAMES)
+    value_currency = None
+    if value is None:
+        for name in names:
+            match = _VALUE_CURRENCY.match(_key(name))
+            if match and pycountry.currencies.get(alpha_3=match.group(1).upper()) is not None:
+                value, value_currency = name, match.group(1).upper()
+                break
+    breakdowns = tuple((_first(names, (key,)) or "", total) for key, total in BREAKDOWN_TOTALS.items() if key in keys)
+    return CustomsColumns(
+        year=_first(names, YEAR_NAMES),
+        date=_first(names, DATE_NAMES),
+        flow=_first(names, FLOW_NAMES),
+        partner=partner_column,
+        reporter=_first(names, REPORTER_NAMES),
+        code=code_column,
+        text=text_column,
+        quantity=_first(names, QUANTITY_NAMES),
+        unit=_first(names, UNIT_NAMES),
+        weight=_first(names, WEIGHT_NAMES),
+        value=value,
+        currency=_first(names, CURRENCY_NAMES),
+        category=category,
+        flags=_first(names, FLAG_NAMES) if category is not None else None,
+        breakdowns=breakdowns,
+        comtrade=bool(keys & _COMTRADE_MARKERS),
+        value_currency=value_currency,
+    )
+
+
+# --- cell parsers (vectorised) -------------------------------------------------------------------------------
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, "" for missing; numbers from Parquet lose a trailing '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & (values % 1 == 0)
+        text = values.astype("str").where(~whole, values.where(whole).astype("Int64").astype("str"))
+        return text.where(values.notna(), "").astype("str")
+    return values.astype("str").fillna("").str.strip()
+
+
+def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Quantities and values as customs files write them → float64, and a mask of unreadable cells.
+
+    Accepts ``1250``, ``1250.5``, ``1,250,000.50``, ``1 250 000``, ``1.250.000,50``, ``12,5`` and a sign
+    (customs corrections can be negative). ``1,250`` is read as one thousand two hundred and fifty, as the
+    ATT report reader does. Blank cells give NaN and are not flagged; any other unreadable cell is.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        return numbers, pd.Series(False, index=values.index)
+    text = _text(values)
+    compact = text.str.replace(r"[\s'\u00a0\u202f]", "", regex=True)
+    plain = compact.str.match(_PLAIN)
+    comma = compact.str.match(_THOUSANDS_COMMA)
+    dot = compact.str.match(_THOUSANDS_DOT)
+    decimal = compact.str.match(_DECIMAL_COMMA)
+    cleaned = np.select(
+        [plain, comma, dot, decimal],
+        [
+            compact,
+            compact.str.replace(",", "", regex=False),
+            compact.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+            compact.str.replace(",", ".", regex=False),
+        ],
+        default="",
+    )
+    numbers = pd.to_numeric(pd.Series(cleaned, index=values.index, dtype="str"), errors="coerce").astype("float64")
+    bad = (text != "") & numbers.isna()
+    return numbers, bad
+
+
+def parse_years(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A year column (``2024``, Comtrade period ``202403``) → (year or 0, month or 0)."""
+    parts = _text(values).str.extract(r"^((?:19|20)\d{2})(\d{2})?(?:\.0+)?$")
+    year = pd.to_numeric(parts[0], errors="coerce").fillna(0).astype("int64")
+    month = pd.to_numeric(parts[1], errors="coerce").fillna(0).astype("int64")
+    return year, month.where(month.between(1, 12), 0)
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates → (year or 0, month or 0). The year is read from any common layout; the month only where the
+    layout is unambiguous (``2024-01-09``, ``20240109``, ``09.01.2024``), never from ``01/09/2024``."""
+    text = _text(values)
+    iso = text.str.extract(r"^((?:19|20)\d{2})-(\d{1,2})(?:-\d{1,2})?(?:[ T].*)?$")
+    compact = text.str.extract(r"^((?:19|20)\d{2})(\d{2})\d{2}$")
+    dotted = text.str.extract(r"^\d{1,2}\.(\d{1,2})\.((?:19|20)\d{2})(?:\s.*)?$")
+    slashed = text.str.extract(r"^\d{1,2}[/-]\d{1,2}[/-]((?:19|20)\d{2})(?:\s.*)?$")
+    year = iso[0].fillna(compact[0]).fillna(dotted[1]).fillna(slashed[0])
+    month = iso[1].fillna(compact[1]).fillna(dotted[0])
+    years = pd.to_numeric(year, errors="coerce").fillna(0).astype("int64")
+    months = pd.to_numeric(month, errors="coerce").fillna(0).astype("int64")
+    return years, months.where(months.between(1, 12), 0)
+
+
+def parse_flows(values: pd.Series) -> pd.Series:
+    """Flow cells → export, import, re-export, re-import, or "" when the word or code is not known."""
+    return _keys(values).map(_FLOW_OF).fillna("").astype("str")
+
+
+def parse_units(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Unit cells → (kind: items / kg / none / other:<unit>, factor to items or kg)."""
+    text = _text(values)
+    keys = _keys(values)
+    known = keys.map({key: kind for key, (kind, _) in _UNITS.items()})
+    factor = keys.map({key: factor for key, (_, factor) in _UNITS.items()}).fillna(1.0).astype("float64")
+    kind = known.fillna("other:" + text).astype("str")
+    return kind, factor
+
+
+def partner_keys(raw: pd.Series, resolved: pd.DataFrame) -> pd.Series:
+    """The join key: ISO alpha-3, ``?name`` for an unknown name, ``*name`` for a special area, "" if blank."""
+    codes, uniques = pd.factorize(raw)
+    plain = np.array([name_key(str(value)) for value in uniques] + [""], dtype=object)[codes]
+    status = resolved["partner_status"].astype("str").to_numpy()
+    iso3 = resolved["partner_iso3"].fillna("").astype("str").to_numpy()
+    key = np.where(
+        status == "ok", iso3, np.where(status == "special", "*" + plain, np.where(status == "blank", "", "?" + plain))
+    )
+    return pd.Series(key, index=raw.index, dtype="str")
+
+
+def _is_world(raw: pd.Series) -> pd.Series:
+    """Comtrade's partner 0 / ``World`` / ``W00``: the total over all partners, which would count twice."""
+    return _keys(raw).isin(("0", "00", "000", "world", "w00", "wld"))
+
+
+def prepare_customs(
+    chunk: pd.DataFrame,
+    columns: CustomsColumns,
+    *,
+    first_row: int = 2,
+    kb: Knowledge | None = None,
+    edition: int = 2022,
+    default_currency: str | None = None,
+    default_flow: str | None = None,
+    default_year: int | None = None,
+    partner_index: PartnerIndex | None = None,
+) -> pd.DataFrame:
+    """One chunk of a customs file → :data:`CANONICAL_COLUMNS`, one row per input row, in order.
+
+    Lines without an ``att_category`` column are classified here (:func:`hsmap.classify.classify`).
+    ``first_row`` is the file row of the chunk's first line. The defaults fill a field the file lacks.
+    """
+    index = chunk.index
+    out = pd.DataFrame(index=index)
+    out["source_row"] = np.arange(first_row, first_row + len(chunk), dtype="int64")
+
+    if columns.reporter is not None:
+        reporter = normalize_partners(_text(chunk[columns.reporter]), partner_index)
+        out["reporter_iso3"] = reporter["partner_iso3"].fillna("").astype("str")
+    else:
+        out["reporter_iso3"] = ""
+
+    if columns.year is not None:
+        year, month = parse_years(chunk[columns.year])
+        if columns.date is not None:
+            _, month = parse_dates(chunk[columns.date])
+    elif columns.date is not None:
+        year, month = parse_dates(chunk[columns.date])
+    else:
+        year = pd.Series(default_year or 0, index=index, dtype="int64")
+        month = pd.Series(0, index=index, dtype="int64")
+    out["year"], out["month"] = year.to_numpy(), month.to_numpy()
+
+    if columns.flow is not None:
+        flow_raw = _text(chunk[columns.flow])
+        out["flow"] = parse_flows(flow_raw).to_numpy()
+    else:
+        flow_raw = pd.Series(default_flow or "", index=index, dtype="str")
+        out["flow"] = parse_flows(flow_raw).to_numpy()
+
+    raw_partner = _text(chunk[columns.partner]) if columns.partner else pd.Series("", index=index, dtype="str")
+    resolved = normalize_partners(raw_partner.mask(raw_partner == ""), partner_index)
+    out["partner"] = raw_partner.to_numpy()
+    out["partner_key"] = partner_keys(raw_partner, resolved).to_numpy()
+    out["partner_iso3"] = resolved["partner_iso3"].fillna("").astype("str").to_numpy()
+    out["partner_status"] = resolved["partner_status"].astype("str").to_numpy()
+    out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
+
+    category, flags, hs6 = _categories(chunk, columns, kb, edition)
+    out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
+    text = _text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
+    out["description"] = text.str.slice(0, 120).to_numpy()
+
+    if columns.quantity is not None:
+        quantity, bad_quantity = parse_amounts(chunk[columns.quantity])
+    else:
+        quantity = pd.Series(np.nan, index=index, dtype="float64")
+        bad_quantity = pd.Series(False, index=index)
+    if columns.unit is not None:
+        unit, factor = parse_units(chunk[columns.unit])
+    elif columns.quantity is not None:
+        unit = pd.Series("other:(no unit column)", index=index, dtype="str")
+        factor = pd.Series(1.0, index=index)
+    else:
+        unit, factor = pd.Series("none", index=index, dtype="str"), pd.Series(1.0, index=index)
+    no_quantity = quantity.isna() & ~bad_quantity
+    unit = unit.mask(no_quantity & unit.isin(["items", "kg"]), "none")
+    scaled = quantity * factor
+    out["unit"] = unit.to_numpy()
+    out["items"] = scaled.where(unit == "items").to_numpy()
+    kg = scaled.where(unit == "kg")
+    if columns.weight is not None:
+        weight, bad_weight = parse_amounts(chunk[columns.weight])
+        kg = kg.fillna(weight)
+    else:
+        bad_weight = pd.Series(False, index=index)
+    out["kg"] = kg.to_numpy()
+
+    if columns.value is not None:
+        value, bad_value = parse_amounts(chunk[columns.value])
+    else:
+        value = pd.Series(np.nan, index=index, dtype="float64")
+        bad_value = pd.Series(False, index=index)
+    if columns.currency is not None:
+        currency = _text(chunk[columns.currency]).str.upper()
+        currency = currency.mask(currency == "", columns.value_currency or default_currency or "")
+    else:
+        fallback = columns.value_currency or default_currency or ("USD" if columns.comtrade else "")
+        currency = pd.Series(fallback, index=index, dtype="str")
+    out["value"], out["currency"] = value.to_numpy(), currency.to_numpy()
+    out["bad_quantity"], out["bad_value"] = (bad_quantity | bad_weight).to_numpy(), bad_value.to_numpy()
+    out["problem"] = _problems(chunk, columns, bad_quantity, bad_weight, bad_value).to_numpy()
+    out["exclusion"] = _exclusions(out, chunk, columns, flow_raw, raw_partner).to_numpy()
+    return out[list(CANONICAL_COLUMNS)].reset_index(drop=True)
+
+
+def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -> pd.Series:
+    """The unreadable cells of each line as ``column 'text'``, joined with '; '."""
+    problem = pd.Series("", index=chunk.index, dtype="str")
+    for column, mask in zip((columns.quantity, columns.weight, columns.value), masks, strict=True):
+        if column is None or not mask.any():
+            continue
+        note = f"{column} '" + _text(chunk[column]).str.slice(0, 40) + "'"
+        joined = problem.where(problem == "", problem + "; ") + note
+        problem = problem.mask(mask, joined)
+    return problem
+
+
+def _categories(
+    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: int
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier."""
+    index = chunk.index
+    if columns.category is not None:
+        category = _text(chunk[columns.category])
+        category = category.mask(category.str.casefold().isin(["none", "nan", "-", "n/a"]), "")
+        flags = _text(chunk[columns.flags]) if columns.flags else pd.Series("", index=index, dtype="str")
+        if columns.code is not None:
+            hs6 = normalize_codes(chunk[columns.code])["hs6"].astype("str")
+        elif "hs6" in chunk.columns:
+            hs6 = _text(chunk["hs6"])
+        else:
+            hs6 = pd.Series("", index=index, dtype="str")
+        return category, flags, hs6
+    result = classify(chunk, columns.code, columns.text, edition=edition, kb=kb)
+    return (
+        result["att_category"].astype("str").fillna(""),
+        result["flags"].astype("str").fillna(""),
+        result["hs6"].astype("str").fillna(""),
+    )
+
+
+def _exclusions(
+    out: pd.DataFrame, chunk: pd.DataFrame, columns: CustomsColumns, flow_raw: pd.Series, raw_partner: pd.Series
+) -> pd.Series:
+    """Why a line cannot be compared at all, decided from the line alone (first reason wins)."""
+    reason = pd.Series("", index=out.index, dtype="str")
+
+    def mark(mask: pd.Series | np.ndarray, text: pd.Series | str) -> None:
+        nonlocal reason
+        mask = pd.Series(np.asarray(mask, dtype=bool), index=out.index) & (reason == "")
+        reason = reason.mask(mask, text)
+
+    for column, total in columns.breakdowns:
+        cells = _text(chunk[column])
+        mark(
+            (cells != "") & (cells.str.upper() != total),
+            f"Comtrade breakdown row ({column} ≠ {total}): its goods are already in the total row",
+        )
+    mark(_is_world(raw_partner).to_numpy(), "partner is World, the total over all partners (would count twice)")
+    mark(out["year"] == 0, "no readable year or date")
+    mark(out["flow"] == "", "flow not known: '" + flow_raw.str.slice(0, 40) + "'")
+    return reason
+
+
+def iter_customs(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    code: str | None = None,
+    text: str | None = None,
+    partner: str | None = None,
+    kb: Knowledge | None = None,
+    edition: int = 2022,
+    default_currency: str | None = None,
+    default_flow: str | None = None,
+    default_year: int | None = None,
+    partner_index: PartnerIndex | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Read a customs file chunk by chunk into canonical frames (memory bounded by ``chunk_rows``).
+
+    Raises InputError before the first chunk when a needed field is missing: a value without any currency,
+    no year or date, no flow (unless a default is given).
+    """
+    columns: CustomsColumns | None = None
+    first_row = 2
+    for chunk in iter_table(path, chunk_rows=chunk_rows, sheet=sheet):
+        if columns is None:
+            columns = detect_customs_columns(
+                [str(c) for c in chunk.columns], str(path), code=code, text=text, partner=partner
+            )
+            check_customs_columns(columns, str(path), default_currency, default_flow, default_year)
+        yield prepare_customs(
+            chunk,
+            columns,
+            first_row=first_row,
+            kb=kb,
+            edition=edition,
+            default_currency=default_currency,
+            default_flow=default_flow,
+            default_year=default_year,
+            partner_index=partner_index,
+        )
+        first_row += len(chunk)
+
+
+def check_customs_columns(
+    columns: CustomsColumns,
+    file: str,
+    default_currency: str | None = None,
+    default_flow: str | None = None,
+    default_year: int | None = None,
+) -> None:
+    """Refuse a file that lacks a field the comparison needs, saying which option supplies it."""
+    if columns.year is None and columns.date is None and default_year is None:
+        raise InputError(file, 1, None, "no year, period or date column; give the year with --customs-year")
+    if columns.flow is None and default_flow is None:
+        raise InputError(file, 1, None, "no flow column (export/import); give it with --customs-flow export")
+    if default_flow is not None and parse_flows(pd.Series([default_flow])).iloc[0] == "":
+        raise InputError(file, None, None, f"flow {default_flow!r} is not export, import, re-export or re-import")
+    has_currency = columns.currency or columns.value_currency or default_currency or columns.comtrade
+    if columns.value is not None and not has_currency:
+        raise InputError(
+            file, 1, columns.value, "values but no currency column; give the currency with --customs-currency EUR"
+        )
+
+
+def customs_frame(
+    frame: pd.DataFrame,
+    *,
+    kb: Knowledge | None = None,
+    edition: int = 2022,
+    default_currency: str | None = None,
+    default_flow: str | None = None,
+    default_year: int | None = None,
+    file: str = "customs",
+) -> pd.DataFrame:
+    """An in-memory customs table → canonical frame (for small data and tests)."""
+    columns = detect_customs_columns([str(c) for c in frame.columns], file)
+    check_customs_columns(columns, file, default_currency, default_flow, default_year)
+    return prepare_customs(
+        frame,
+        columns,
+        kb=kb,
+        edition=edition,
+        default_currency=default_currency,
+        default_flow=default_flow,
+        default_year=default_year,
+    )
+
+
+def chunks_of(frame: pd.DataFrame, rows: int) -> Iterable[pd.DataFrame]:
+    """A frame cut into pieces of ``rows`` lines (tests use it to prove chunking changes nothing)."""
+    for start in range(0, len(frame), rows):
+        yield frame.iloc[start : start + rows]
