@@ -14,7 +14,7 @@ from cli.output import Format, emit
 from hsmap.classify import classify
 from hsmap.columns import detect_columns, find_column
 from hsmap.evaluate import evaluate
-from hsmap.io import TableWriter, read_table
+from hsmap.io import CHUNK_ROWS, TableWriter, read_table
 from hsmap.knowledge import load_knowledge
 from hsmap.pipeline import ClassifySummary, classify_file
 
@@ -48,7 +48,7 @@ def classify_command(
     text_column: TextColumn_ = None,
     edition: Edition = 2022,
     sheet: Sheet = None,
-    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = 250_000,
+    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
     fail_on_flags: Annotated[bool, typer.Option(help="Exit 1 when any line is flagged.")] = False,
 ) -> None:
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""

@@ -273,7 +273,7 @@ class Classifier:
                 decision.confidence = round(min(combined, 0.99), 2)
                 decision.reasons.append(f"code and text agree on {chosen}")
                 return
-        article = next((c for c in ("ART3", "ART4") if c in code_weights), None)
+        article = next((c for c in ("ART3", "ART4") if code_weights.get(c, 0.0) >= MAJORITY), None)
         if article is not None:  # a parts or ammunition code naming the arm the goods are for
             decision.category, decision.basis = article, "code+text"
             decision.confidence = round(min(0.5 + 0.4 * best_text, 0.95), 2)

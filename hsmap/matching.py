@@ -145,12 +145,14 @@ def lexicon_for(kb: Knowledge) -> Lexicon:
     return _compiled(kb)
 
 
-def _singular(token: str) -> str:
-    if len(token) > 4 and token.endswith("es") and not token.endswith("ses"):
-        return token[:-2]
+def _singulars(token: str) -> list[str]:
+    """Forms without a plural ending: "rifles" → rifle, "fusiles" → fusil, "canons" → canon."""
+    forms = []
     if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-        return token[:-1]
-    return token
+        forms.append(token[:-1])
+    if len(token) > 4 and token.endswith("es"):
+        forms.append(token[:-2])
+    return forms
 
 
 def _placed(hits: list[Hit], position: int) -> list[Hit]:
@@ -158,32 +160,40 @@ def _placed(hits: list[Hit], position: int) -> list[Hit]:
 
 
 def _lookup(words: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
-    for key in (" ".join(words), " ".join([*words[:-1], _singular(words[-1])])):
+    for key in [" ".join(words)] + [" ".join([*words[:-1], form]) for form in _singulars(words[-1])]:
         hits, lookalikes = lexicon.terms.get(key), lexicon.negatives.get(key)
         if hits or lookalikes:
             return hits or [], lookalikes or []
     return None
 
 
+def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]]) -> tuple[int, int, int, int]:
+    position, size, hits, lookalikes = span
+    names_an_arm = any(hit.kind in ("term", "designation") for hit in hits)
+    return (not lookalikes, not names_an_arm, -(position + size), -size)
+
+
 def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike], list[bool]]:
-    """Longest-first exact matching of token n-grams; returns hits, look-alikes and which tokens matched."""
-    hits: list[Hit] = []
-    lookalikes: list[Lookalike] = []
-    used = [False] * len(tokens)
-    position = 0
-    while position < len(tokens):
-        token = tokens[position]
-        longest = max(lexicon.longest.get(token, 0), lexicon.longest.get(_singular(token), 0))
+    """Exact matching of token n-grams: the longest key starting at each word. Of two overlapping keys a
+    look-alike wins, then an arm over a part or munition word ("40 mm grenade launchers" is a launcher,
+    "hunting rifle bolt action" a rifle), then the one ending later (the head of a phrase comes last)."""
+    spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
+    for position, token in enumerate(tokens):
+        longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
         for size in range(min(longest, len(tokens) - position), 0, -1):
             found = _lookup(tokens[position : position + size], lexicon)
             if found is not None:
-                hits.extend(_placed(found[0], position))
-                lookalikes.extend(found[1])
-                used[position : position + size] = [True] * size
-                position += size
+                spans.append((position, size, *found))
                 break
-        else:
-            position += 1
+    used = [False] * len(tokens)
+    chosen = []
+    for position, size, hits, lookalikes in sorted(spans, key=_precedence):
+        if not any(used[position : position + size]):
+            used[position : position + size] = [True] * size
+            chosen.append((position, hits, lookalikes))
+    chosen.sort(key=lambda span: span[0])
+    hits = [hit for position, found, _ in chosen for hit in _placed(found, position)]
+    lookalikes = [lookalike for _, _, found in chosen for lookalike in found]
     return hits, lookalikes, used
 
 
