@@ -245,7 +245,7 @@ def _key(name: str) -> str:
 
 def _keys(values: pd.Series) -> pd.Series:
     """Vectorised ``_key``: lower case, accents dropped, letters and digits only."""
-    plain = _text(values).str.casefold().str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+    plain = cell_text(values).str.casefold().str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
     return plain.str.replace(r"[^a-z0-9]", "", regex=True)
 
 
@@ -341,7 +341,7 @@ def detect_customs_columns(
 # --- cell parsers (vectorised) -------------------------------------------------------------------------------
 
 
-def _text(values: pd.Series) -> pd.Series:
+def cell_text(values: pd.Series) -> pd.Series:
     """Cells as stripped text, "" for missing; numbers from Parquet lose a trailing '.0'."""
     if pd.api.types.is_float_dtype(values):
         whole = values.notna() & (values % 1 == 0)
@@ -360,7 +360,7 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
         return numbers, pd.Series(False, index=values.index)
-    text = _text(values)
+    text = cell_text(values)
     compact = text.str.replace(r"[\s'\u00a0\u202f]", "", regex=True)
     plain = compact.str.match(_PLAIN)
     comma = compact.str.match(_THOUSANDS_COMMA)
@@ -383,7 +383,7 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_years(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A year column (``2024``, Comtrade period ``202403``) → (year or 0, month or 0)."""
-    parts = _text(values).str.extract(r"^((?:19|20)\d{2})(\d{2})?(?:\.0+)?$")
+    parts = cell_text(values).str.extract(r"^((?:19|20)\d{2})(\d{2})?(?:\.0+)?$")
     year = pd.to_numeric(parts[0], errors="coerce").fillna(0).astype("int64")
     month = pd.to_numeric(parts[1], errors="coerce").fillna(0).astype("int64")
     return year, month.where(month.between(1, 12), 0)
@@ -392,7 +392,7 @@ def parse_years(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates → (year or 0, month or 0). The year is read from any common layout; the month only where the
     layout is unambiguous (``2024-01-09``, ``20240109``, ``09.01.2024``), never from ``01/09/2024``."""
-    text = _text(values)
+    text = cell_text(values)
     iso = text.str.extract(r"^((?:19|20)\d{2})-(\d{1,2})(?:-\d{1,2})?(?:[ T].*)?$")
     compact = text.str.extract(r"^((?:19|20)\d{2})(\d{2})\d{2}$")
     dotted = text.str.extract(r"^\d{1,2}\.(\d{1,2})\.((?:19|20)\d{2})(?:\s.*)?$")
@@ -411,7 +411,7 @@ def parse_flows(values: pd.Series) -> pd.Series:
 
 def parse_units(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Unit cells → (kind: items / kg / none / other:<unit>, factor to items or kg)."""
-    text = _text(values)
+    text = cell_text(values)
     keys = _keys(values)
     known = keys.map({key: kind for key, (kind, _) in _UNITS.items()})
     factor = keys.map({key: factor for key, (_, factor) in _UNITS.items()}).fillna(1.0).astype("float64")
@@ -458,7 +458,7 @@ def prepare_customs(
     out["source_row"] = np.arange(first_row, first_row + len(chunk), dtype="int64")
 
     if columns.reporter is not None:
-        reporter = normalize_partners(_text(chunk[columns.reporter]), partner_index)
+        reporter = normalize_partners(cell_text(chunk[columns.reporter]), partner_index)
         out["reporter_iso3"] = reporter["partner_iso3"].fillna("").astype("str")
     else:
         out["reporter_iso3"] = ""
@@ -475,13 +475,13 @@ def prepare_customs(
     out["year"], out["month"] = year.to_numpy(), month.to_numpy()
 
     if columns.flow is not None:
-        flow_raw = _text(chunk[columns.flow])
+        flow_raw = cell_text(chunk[columns.flow])
         out["flow"] = parse_flows(flow_raw).to_numpy()
     else:
         flow_raw = pd.Series(default_flow or "", index=index, dtype="str")
         out["flow"] = parse_flows(flow_raw).to_numpy()
 
-    raw_partner = _text(chunk[columns.partner]) if columns.partner else pd.Series("", index=index, dtype="str")
+    raw_partner = cell_text(chunk[columns.partner]) if columns.partner else pd.Series("", index=index, dtype="str")
     resolved = normalize_partners(raw_partner.mask(raw_partner == ""), partner_index)
     out["partner"] = raw_partner.to_numpy()
     out["partner_key"] = partner_keys(raw_partner, resolved).to_numpy()
@@ -491,7 +491,7 @@ def prepare_customs(
 
     category, flags, hs6 = _categories(chunk, columns, kb, edition)
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
-    text = _text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
+    text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
 
     if columns.quantity is not None:
@@ -525,7 +525,7 @@ def prepare_customs(
         value = pd.Series(np.nan, index=index, dtype="float64")
         bad_value = pd.Series(False, index=index)
     if columns.currency is not None:
-        currency = _text(chunk[columns.currency]).str.upper()
+        currency = cell_text(chunk[columns.currency]).str.upper()
         currency = currency.mask(currency == "", columns.value_currency or default_currency or "")
     else:
         fallback = columns.value_currency or default_currency or ("USD" if columns.comtrade else "")
@@ -543,7 +543,7 @@ def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -
     for column, mask in zip((columns.quantity, columns.weight, columns.value), masks, strict=True):
         if column is None or not mask.any():
             continue
-        note = f"{column} '" + _text(chunk[column]).str.slice(0, 40) + "'"
+        note = f"{column} '" + cell_text(chunk[column]).str.slice(0, 40) + "'"
         joined = problem.where(problem == "", problem + "; ") + note
         problem = problem.mask(mask, joined)
     return problem
@@ -555,13 +555,13 @@ def _categories(
     """(att_category, flags, hs6): as given by an already-classified file, else from the classifier."""
     index = chunk.index
     if columns.category is not None:
-        category = _text(chunk[columns.category])
+        category = cell_text(chunk[columns.category])
         category = category.mask(category.str.casefold().isin(["none", "nan", "-", "n/a"]), "")
-        flags = _text(chunk[columns.flags]) if columns.flags else pd.Series("", index=index, dtype="str")
+        flags = cell_text(chunk[columns.flags]) if columns.flags else pd.Series("", index=index, dtype="str")
         if columns.code is not None:
             hs6 = normalize_codes(chunk[columns.code])["hs6"].astype("str")
         elif "hs6" in chunk.columns:
-            hs6 = _text(chunk["hs6"])
+            hs6 = cell_text(chunk["hs6"])
         else:
             hs6 = pd.Series("", index=index, dtype="str")
         return category, flags, hs6
@@ -585,7 +585,7 @@ def _exclusions(
         reason = reason.mask(mask, text)
 
     for column, total in columns.breakdowns:
-        cells = _text(chunk[column])
+        cells = cell_text(chunk[column])
         mark(
             (cells != "") & (cells.str.upper() != total),
             f"Comtrade breakdown row ({column} ≠ {total}): its goods are already in the total row",

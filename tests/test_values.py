@@ -1,0 +1,42 @@
+"""Bad cells in the other fields of a declaration line flag the row; nothing is dropped or guessed."""
+
+import pandas as pd
+
+from hsmap.values import has_input_problem, merge_flags, value_flags
+
+
+def test_each_kind_of_bad_cell_flags_its_row():
+    frame = pd.DataFrame(
+        {
+            "hs_code": ["9301.90"] * 7,
+            "quantity": ["12", "-3", "twelve", "1,250", "", "5", "5"],
+            "unit": ["u", "u", "u", "kg", "u", "boxes", "u"],
+            "value": ["1200.50", "100", "100", "1.250,75", "", "-7", "9"],
+            "currency": ["EUR", "EUR", "eur", "EUR", "", "XYZ", "USD"],
+            "date": ["2024-03-01", "01/02/2024", "20240105", "31.12.2024", "", "soon", "2024-13-45"],
+            "partner": ["FRA", "Ivory Coast", "Narnia", "", "DEU", "Korea, Rep.", "US"],
+        }
+    )
+    flags = value_flags(frame, "lines.csv").str.split(";")
+    assert flags.iloc[0] == [""]
+    assert flags.iloc[1] == ["negative-quantity"]
+    assert set(flags.iloc[2]) == {"bad-quantity", "unknown-partner"}
+    assert flags.iloc[3] == ["blank-partner"]
+    assert flags.iloc[4] == [""]  # blank cells are missing, not wrong
+    assert set(flags.iloc[5]) == {"negative-value", "unknown-unit", "unknown-currency", "bad-date"}
+    assert flags.iloc[6] == [""]  # the year of 2024-13-45 is readable; the month is not used
+
+
+def test_a_file_without_those_columns_has_nothing_to_flag():
+    frame = pd.DataFrame({"hs_code": ["9301.90"], "description": ["RIFLE"]})
+    assert value_flags(frame).tolist() == [""]
+
+
+def test_input_problems_are_told_from_findings():
+    flags = pd.Series(["shared-civil", "parts;bad-value", "", "invalid-code", "unknown-unit;ammunition"])
+    assert has_input_problem(flags).tolist() == [False, True, False, True, True]
+
+
+def test_merging_flag_columns():
+    merged = merge_flags(pd.Series(["a", "", "a", ""]), pd.Series(["b", "b", "", ""]))
+    assert merged.tolist() == ["a;b", "b", "a", ""]
