@@ -185,5 +185,5 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     path = tmp_path / "archive.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "not a workbook")
-    with pytest.raises(InputError, match="archive.xlsx"):
+    with pytest.raises(InputError, match=r"archive\.xlsx"):
         read_table(path)
