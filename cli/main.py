@@ -7,9 +7,11 @@ from cli import (  # noqa: F401  (they register their commands)
     knowledge_commands,
     proposal_commands,
     reconcile_commands,
+    store_commands,
 )
 from cli.app import app
 
+app.add_typer(store_commands.store_app, name="store")
 
 __all__ = ["app"]
 
