@@ -125,7 +125,9 @@ def test_the_installed_executable_works_from_any_directory(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(tmp_path / "out.csv", dtype=str)["att_category"].iloc[0] == "I"
-    lookup = subprocess.run(["hsmap", "lookup", "9302"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    lookup = subprocess.run(
+        ["hsmap", "lookup", "9302", "--format", "csv"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert lookup.returncode == 0 and "VIII.SA.1" in lookup.stdout
     bad = subprocess.run(["hsmap", "lookup", "93AB"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
