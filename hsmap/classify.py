@@ -186,15 +186,15 @@ class Classifier:
             return True
         return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
 
-    def decide(self, hs6: str, code_error: str, code_given: bool, text: TextEvidence) -> Decision:
+    def decide(self, hs6: str, code_error: str, text: TextEvidence) -> Decision:
         """The decision for a code and a text; texts that differ only in words without evidence (lot
         numbers, packaging) share one decision."""
-        key = (hs6, code_error, code_given, *text.signature())
+        key = (hs6, code_error, *text.signature())
         if key not in self._decided:
-            self._decided[key] = self._decide(hs6, code_error, code_given, text)
+            self._decided[key] = self._decide(hs6, code_error, text)
         return self._decided[key]
 
-    def _decide(self, hs6: str, code_error: str, code_given: bool, text: TextEvidence) -> Decision:
+    def _decide(self, hs6: str, code_error: str, text: TextEvidence) -> Decision:
         decision = Decision()
         links, edition = self.code_links(hs6) if hs6 else ([], None)
         if code_error or (hs6 and edition is None and not self._exists(hs6)):
@@ -391,22 +391,18 @@ def classify(
     raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
     code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
     codes = normalize_codes(pd.Series(unique_codes, dtype=object))
-    given = [not pd.isna(value) and str(value).strip() != "" for value in unique_codes]
 
     text_ids, unique_texts = pd.factorize(_column(frame, text_column))
     evidence = analyse_texts(unique_texts, kb)
     with_evidence = np.fromiter((e is not NO_EVIDENCE for e in evidence), bool, len(evidence))[text_ids]
 
     hs6_list, errors = codes["hs6"].tolist(), codes["code_error"].tolist()
-    code_only = [
-        classifier.decide(hs6, error, known, NO_EVIDENCE)
-        for hs6, error, known in zip(hs6_list, errors, given, strict=True)
-    ]
+    code_only = [classifier.decide(hs6, error, NO_EVIDENCE) for hs6, error in zip(hs6_list, errors, strict=True)]
     pair_keys = code_ids[with_evidence].astype(np.int64) * len(unique_texts) + text_ids[with_evidence]
     pair_ids, unique_pairs = pd.factorize(pair_keys)
     pair_codes, pair_texts = np.divmod(unique_pairs, len(unique_texts))
     with_text = [
-        classifier.decide(hs6_list[c], errors[c], given[c], evidence[t])
+        classifier.decide(hs6_list[c], errors[c], evidence[t])
         for c, t in zip(pair_codes.tolist(), pair_texts.tolist(), strict=True)
     ]
     table = _decisions_table(code_only + with_text, hs6_list + [hs6_list[c] for c in pair_codes.tolist()], kb)
