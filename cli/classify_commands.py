@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,14 +10,15 @@ import pandas as pd
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cli.app import EXIT_FLAGGED, command, console, err_console
+from cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from cli.output import Format, emit
 from hsmap.classify import classify
 from hsmap.columns import detect_columns, find_column
+from hsmap.dataset import is_dataset
 from hsmap.evaluate import evaluate
 from hsmap.io import CHUNK_ROWS, TableWriter, read_table
 from hsmap.knowledge import load_knowledge
-from hsmap.pipeline import ClassifySummary, classify_file
+from hsmap.pipeline import ClassifySummary, classify_dataset, classify_file
 
 CodeColumn = Annotated[str | None, typer.Option("--code-column", help="Column holding the tariff code.")]
 TextColumn_ = Annotated[str | None, typer.Option("--text-column", help="Column holding the goods text.")]
@@ -40,36 +42,84 @@ def _show_summary(summary: ClassifySummary) -> None:
         emit(flags, Format.table, title="Flags")
 
 
+class Engine(StrEnum):
+    pandas = "pandas"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option("--engine", help="pandas: stream on this machine; dask: a Dask cluster (pip install hsmap[dask])."),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786); default: a local cluster."
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, help="Worker processes of the local Dask cluster (default: one per core)."),
+]
+
+
 @command("classify")
 def classify_command(
-    source: Annotated[Path, typer.Argument(help="Declarations: .csv, .xlsx or .parquet.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Result: .csv, .xlsx or .parquet.")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="Declarations: a .csv, .xlsx or .parquet file, or a folder or quoted glob of .csv/.parquet files "
+            "(partition folders such as year=2024/month=01 are kept)."
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Result: .csv, .xlsx or .parquet; for a folder or glob, a folder of Parquet files."
+        ),
+    ],
     code_column: CodeColumn = None,
     text_column: TextColumn_ = None,
     edition: Edition = 2022,
     sheet: Sheet = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
     fail_on_flags: Annotated[bool, typer.Option(help="Exit 1 when any line is flagged.")] = False,
+    engine: EngineOption = Engine.pandas,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("classifying: 0 lines", total=None)
-        done = 0
+    if scheduler is not None and engine is not Engine.dask:
+        raise fail("--scheduler needs --engine dask")
+    if engine is Engine.dask:
+        from hsmap.engines import classify_dataset_dask, dask_client
 
-        def advance(rows: int) -> None:
-            nonlocal done
-            done += rows
-            progress.update(task, description=f"classifying: {done:,} lines")
+        with console.status("classifying on Dask …"), dask_client(scheduler, workers) as client:
+            summary = classify_dataset_dask(source, output, client, code_column, text_column, edition)
+    else:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("classifying: 0 lines", total=None)
+            done = 0
 
-        summary = classify_file(
-            source, output, code_column, text_column, edition, sheet, chunk_size, on_chunk=advance
-        )
+            def advance(rows: int) -> None:
+                nonlocal done
+                done += rows
+                progress.update(task, description=f"classifying: {done:,} lines")
+
+            if is_dataset(source):
+                summary = classify_dataset(
+                    source, output, code_column, text_column, edition, chunk_size, on_chunk=advance
+                )
+            else:
+                summary = classify_file(
+                    source, output, code_column, text_column, edition, sheet, chunk_size, on_chunk=advance
+                )
     _show_summary(summary)
     console.print(f"wrote {summary.rows:,} lines to {output}")
     if fail_on_flags and summary.flags:

@@ -3,12 +3,14 @@ report template."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cli.app import EXIT_FLAGGED, command, console, fail
+from cli.classify_commands import Engine, EngineOption, Scheduler, Workers
 from cli.output import Format, emit
 from hsmap.io import TableWriter
 from hsmap.knowledge import load_knowledge
@@ -21,7 +23,12 @@ OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
 @command("reconcile")
 def reconcile_command(
     customs: Annotated[
-        Path, typer.Option("--customs", help="Customs lines or a Comtrade-shaped extract (.csv, .xlsx, .parquet).")
+        Path,
+        typer.Option(
+            "--customs",
+            help="Customs lines or a Comtrade-shaped extract (.csv, .xlsx, .parquet), or a folder or quoted glob "
+            "of .csv/.parquet files (partition folders such as year=2024 become columns).",
+        ),
     ],
     report: Annotated[Path, typer.Option("--report", help="The ATT annual report as a tidy table (.csv, .xlsx).")],
     output: Annotated[
@@ -69,6 +76,9 @@ def reconcile_command(
     fail_on_mismatch: Annotated[
         bool, typer.Option(help="Exit 1 when any row is mismatch, only-customs or only-report.")
     ] = False,
+    engine: EngineOption = Engine.pandas,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
     they differ."""
@@ -84,8 +94,16 @@ def reconcile_command(
         rates=read_rates(rates) if rates is not None else None,
         include_re_exports=re_exports,
     )
+    if scheduler is not None and engine is not Engine.dask:
+        raise fail("--scheduler needs --engine dask")
     defaults = {"reporting_state": report_state, "year": report_year, "flow": report_flow, "basis": report_basis}
-    with console.status("reconciling …"):
+    with ExitStack() as stack:
+        client = None
+        if engine is Engine.dask:
+            from hsmap.engines import dask_client
+
+            client = stack.enter_context(dask_client(scheduler, workers))
+        stack.enter_context(console.status("reconciling …"))
         result = reconcile_files(
             customs,
             report,
@@ -101,6 +119,7 @@ def reconcile_command(
             customs_year=customs_year,
             report_defaults={key: value for key, value in defaults.items() if value is not None},
             chunk_rows=chunk_size,
+            client=client,
         )
     sources = {"customs file": customs.name, "report file": report.name}
     if suffix == ".xlsx":

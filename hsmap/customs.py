@@ -616,14 +616,45 @@ def iter_customs(
     Raises InputError before the first chunk when a needed field is missing: a value without any currency,
     no year or date, no flow (unless a default is given).
     """
+    yield from customs_chunks(
+        iter_table(path, chunk_rows=chunk_rows, sheet=sheet),
+        str(path),
+        code=code,
+        text=text,
+        partner=partner,
+        kb=kb,
+        edition=edition,
+        default_currency=default_currency,
+        default_flow=default_flow,
+        default_year=default_year,
+        partner_index=partner_index,
+    )
+
+
+def customs_chunks(
+    chunks: Iterable[pd.DataFrame],
+    file: str,
+    *,
+    code: str | None = None,
+    text: str | None = None,
+    partner: str | None = None,
+    kb: Knowledge | None = None,
+    edition: int = 2022,
+    default_currency: str | None = None,
+    default_flow: str | None = None,
+    default_year: int | None = None,
+    partner_index: PartnerIndex | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Raw chunks of one table (a file, or a dataset file with its partition columns) → canonical frames;
+    columns are found on the first chunk, rows numbered from 2 as a spreadsheet counts them."""
     columns: CustomsColumns | None = None
     first_row = 2
-    for chunk in iter_table(path, chunk_rows=chunk_rows, sheet=sheet):
+    for chunk in chunks:
         if columns is None:
             columns = detect_customs_columns(
-                [str(c) for c in chunk.columns], str(path), code=code, text=text, partner=partner
+                [str(c) for c in chunk.columns], file, code=code, text=text, partner=partner
             )
-            check_customs_columns(columns, str(path), default_currency, default_flow, default_year)
+            check_customs_columns(columns, file, default_currency, default_flow, default_year)
         yield prepare_customs(
             chunk,
             columns,

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from hsmap.customs import iter_customs, partner_keys
+from hsmap.customs import customs_chunks, iter_customs, partner_keys
+from hsmap.dataset import is_dataset, iter_file, resolve_dataset
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, read_table
 from hsmap.knowledge import Knowledge, load_knowledge
@@ -176,13 +177,31 @@ class CustomsAggregate:
             problems = bad.groupby("problem", sort=False).agg(
                 lines=("source_row", "size"), first_row=("source_row", "min")
             )
-            merged = pd.concat([self.problems, problems.reset_index()], ignore_index=True)
-            merged = merged.groupby("problem", sort=False).agg(lines=("lines", "sum"), first_row=("first_row", "min"))
-            merged = merged.reset_index().sort_values(["first_row"], kind="stable")
-            if len(merged) > _MAX_PROBLEMS:
-                self.problem_lines_not_listed += int(merged["lines"].iloc[_MAX_PROBLEMS:].sum())
-                merged = merged.iloc[:_MAX_PROBLEMS]
-            self.problems = merged
+            self._add_problems(problems.reset_index())
+        if len(self._pending) >= 8:
+            self._flush()
+
+    def _add_problems(self, problems: pd.DataFrame) -> None:
+        merged = pd.concat([self.problems, problems], ignore_index=True)
+        merged = merged.groupby("problem", sort=False).agg(lines=("lines", "sum"), first_row=("first_row", "min"))
+        merged = merged.reset_index().sort_values(["first_row"], kind="stable")
+        if len(merged) > _MAX_PROBLEMS:
+            self.problem_lines_not_listed += int(merged["lines"].iloc[_MAX_PROBLEMS:].sum())
+            merged = merged.iloc[:_MAX_PROBLEMS]
+        self.problems = merged
+
+    def merge(self, other: CustomsAggregate) -> None:
+        """Add the finished aggregate of the next part of a dataset (a file, a worker's piece). Its rows were
+        numbered from 2 within the part; they are renumbered as if the parts were one table, in order."""
+        offset = self.lines
+        self.lines += other.lines
+        self.problem_lines_not_listed += other.problem_lines_not_listed
+        if len(other.partials):
+            self._pending.append(other.partials.assign(first_row=other.partials["first_row"] + offset))
+        if len(other.partners):
+            self.partners = _sum_frames(self.partners, other.partners, "lines")
+        if len(other.problems):
+            self._add_problems(other.problems.assign(first_row=other.problems["first_row"] + offset))
         if len(self._pending) >= 8:
             self._flush()
 
@@ -228,6 +247,15 @@ def aggregate_customs(chunks: Iterable[pd.DataFrame]) -> CustomsAggregate:
     for chunk in chunks:
         aggregate.add(chunk)
     return aggregate.finish()
+
+
+def combine_aggregates(parts: Iterable[CustomsAggregate]) -> CustomsAggregate:
+    """The aggregates of a dataset's parts, in dataset order, as one (:meth:`CustomsAggregate.merge`): what
+    partitions or workers summed on their own adds up to what one pass over every line gives."""
+    total = CustomsAggregate()
+    for part in parts:
+        total.merge(part)
+    return total.finish()
 
 
 # --- categories ------------------------------------------------------------------------------------------------
@@ -1524,23 +1552,37 @@ def reconcile_files(
     customs_year: int | None = None,
     report_defaults: dict[str, Any] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    client: Any = None,
 ) -> Reconciliation:
     """Read both files (customs chunk by chunk, classified on the fly when it has no ``att_category``) and
     reconcile them. ``report_defaults`` fills report fields stated once for the file (reporting_state, year,
-    flow, basis)."""
+    flow, basis).
+
+    ``customs_path`` may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
+    aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
+    are combined; rows are numbered across the files in sorted path order. With a Dask ``client`` the pieces
+    are aggregated on the cluster (:func:`hsmap.engines.aggregate_customs_dask`)."""
     kb = kb or load_knowledge()
     report = read_report(report_path, report_sheet, known_categories=kb.categories, **(report_defaults or {}))
-    chunks = iter_customs(
-        Path(customs_path),
-        sheet=customs_sheet,
-        chunk_rows=chunk_rows,
-        code=code_column,
-        text=text_column,
-        partner=partner_column,
-        kb=kb,
-        edition=edition,
-        default_currency=customs_currency,
-        default_flow=customs_flow,
-        default_year=customs_year,
-    )
-    return reconcile(aggregate_customs(chunks), report, kb, options)
+    settings: dict[str, Any] = {
+        "code": code_column,
+        "text": text_column,
+        "partner": partner_column,
+        "edition": edition,
+        "default_currency": customs_currency,
+        "default_flow": customs_flow,
+        "default_year": customs_year,
+    }
+    if client is not None:
+        from hsmap.engines import aggregate_customs_dask
+
+        aggregate = aggregate_customs_dask(customs_path, client, kb_root=str(kb.root), **settings)
+    elif is_dataset(customs_path):
+        aggregate = combine_aggregates(
+            aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
+            for file in resolve_dataset(customs_path)
+        )
+    else:
+        chunks = iter_customs(Path(customs_path), sheet=customs_sheet, chunk_rows=chunk_rows, kb=kb, **settings)
+        aggregate = aggregate_customs(chunks)
+    return reconcile(aggregate, report, kb, options)

@@ -1,0 +1,334 @@
+"""Run the same pure classification on the engine an administration already has: Dask, or Spark.
+
+:func:`hsmap.classify.classify` is a function of one DataFrame chunk, so scaling out is mapping it over
+partitions. With Dask, :func:`classify_dask` maps it over a Dask DataFrame (``map_partitions`` with an
+explicit ``meta``); :func:`classify_dataset_dask` reads a dataset into one partition per piece
+(:func:`hsmap.dataset.pieces`), classifies on the workers, has each worker write its piece, and assembles one
+Parquet file per input file — the same rows in the same order as the pandas engine writes. With Spark,
+:func:`classify_batches` is the ``Iterator[pd.DataFrame] -> Iterator[pd.DataFrame]`` function that
+``DataFrame.mapInPandas`` takes, and :func:`spark_schema` the schema it returns.
+
+Each worker process loads the knowledge base and builds one :class:`~hsmap.classify.Classifier` per edition
+(:func:`worker_classifier`), so its caches serve every partition it gets and nothing heavy is shipped with the
+tasks. Dask and distributed are the optional ``dask`` extra; PySpark is the administration's own install.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hsmap.classify import OUTPUT_COLUMNS, Classifier, classify
+from hsmap.columns import detect_columns
+from hsmap.dataset import (
+    DatasetFile,
+    DatasetWriter,
+    Piece,
+    added_partitions,
+    drop_added,
+    file_columns,
+    is_dataset,
+    pieces,
+    read_piece,
+    resolve_dataset,
+    with_partitions,
+)
+from hsmap.errors import HsmapError, InputError
+from hsmap.knowledge import load_knowledge
+from hsmap.pipeline import ClassifySummary
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+    from distributed import Client
+
+    from hsmap.reconcile import CustomsAggregate
+
+PARTITION_ROWS = 1_000_000  # lines per Dask partition: a worker holds one partition and its result at a time
+
+
+class EngineUnavailable(HsmapError):
+    """The engine asked for is not installed."""
+
+
+def _dask() -> Any:
+    try:
+        import dask
+        import dask.dataframe
+    except ImportError:
+        raise EngineUnavailable("the dask engine needs Dask: pip install 'hsmap[dask]'") from None
+    return dask
+
+
+# --- the pure function, per worker ------------------------------------------------------------------------------
+
+
+@functools.cache
+def worker_classifier(edition: int = 2022, kb_root: str | None = None) -> Classifier:
+    """One classifier per process and edition: its caches serve every partition or batch the process gets."""
+    return Classifier(load_knowledge(kb_root), edition)
+
+
+def classify_partition(
+    frame: pd.DataFrame,
+    code_column: str | None,
+    text_column: str | None,
+    edition: int = 2022,
+    kb_root: str | None = None,
+) -> pd.DataFrame:
+    """:func:`hsmap.classify.classify` with this process's classifier — what every engine maps."""
+    return classify(frame, code_column, text_column, classifier=worker_classifier(edition, kb_root))
+
+
+# --- Spark ------------------------------------------------------------------------------------------------------
+
+
+def classify_batches(
+    batches: Iterable[pd.DataFrame],
+    code_column: str | None = "hs_code",
+    text_column: str | None = "description",
+    edition: int = 2022,
+    kb_root: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Classify each batch and yield it: the function ``DataFrame.mapInPandas`` takes (bind the columns with
+    ``functools.partial``). Spark hands each Python worker an iterator of Arrow batches as pandas frames."""
+    for batch in batches:
+        yield classify_partition(batch, code_column, text_column, edition, kb_root)
+
+
+def output_columns(input_columns: Iterable[str]) -> list[str]:
+    """The columns :func:`classify` returns for a frame with these columns, in order: the input columns (one
+    named like a result column comes back as ``input_<name>``), then :data:`~hsmap.classify.OUTPUT_COLUMNS`."""
+    return [f"input_{name}" if name in OUTPUT_COLUMNS else name for name in input_columns] + OUTPUT_COLUMNS
+
+
+def spark_schema(input_schema: Any) -> Any:
+    """The ``StructType`` :func:`classify_batches` returns for a Spark DataFrame of ``input_schema``: the input
+    fields (renamed as :func:`output_columns` says), then the result fields (``confidence`` a double, the rest
+    strings)."""
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+    kept = [
+        StructField(
+            f"input_{field.name}" if field.name in OUTPUT_COLUMNS else field.name, field.dataType, field.nullable
+        )
+        for field in input_schema.fields
+    ]
+    added = [StructField(name, DoubleType() if name == "confidence" else StringType(), True) for name in OUTPUT_COLUMNS]
+    return StructType(kept + added)
+
+
+# --- Dask -------------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
+    """A client of the Dask cluster at ``scheduler`` (``tcp://host:8786``), or of a LocalCluster of
+    ``workers`` single-threaded processes on this machine (the classifier is Python: processes, not threads)."""
+    _dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler, timeout="20s") as client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _empty(file: DatasetFile) -> pd.DataFrame:
+    if file.is_parquet:
+        frame = pq.read_schema(file.path).empty_table().to_pandas()
+    else:
+        frame = pd.DataFrame({name: pd.Series(dtype="str") for name in file_columns(file)})
+    return with_partitions(frame, file)
+
+
+def dataset_frame(files: list[DatasetFile], parts: list[Piece] | None = None) -> dd.DataFrame:
+    """A Dask DataFrame of a dataset, one partition per piece, read by hsmap's own readers (the same cells and
+    types as the pandas engine: encodings, delimiters, empty cells as ""); every file must have the same columns."""
+    dask = _dask()
+    parts = parts if parts is not None else pieces(files, PARTITION_ROWS)
+    meta = _empty(files[0])
+    for file in files[1:]:
+        columns = list(_empty(file).columns)
+        if columns != list(meta.columns):
+            raise InputError(
+                str(file.path), 1, None, f"columns differ from {files[0].path} (the dask engine needs one schema)"
+            )
+    with dask.config.set({"dataframe.convert-string": False}):  # keep pandas' own str dtype, as the pandas engine
+        return dask.dataframe.from_map(read_piece, parts, meta=meta, enforce_metadata=False)
+
+
+def classify_dask(
+    source: dd.DataFrame | Path | str,
+    code_column: str | None = None,
+    text_column: str | None = None,
+    edition: int = 2022,
+    kb_root: str | None = None,
+) -> dd.DataFrame:
+    """A lazy Dask DataFrame of classified lines: ``map_partitions(classify)`` over ``source`` (a Dask DataFrame,
+    or a file, folder or glob read with :func:`dataset_frame`). Columns are found as in the pandas engine."""
+    dask = _dask()
+    if not isinstance(source, dask.dataframe.DataFrame):
+        files = resolve_dataset(source)
+        code_column, text_column = _detect(files, code_column, text_column)
+        source = dataset_frame(files)
+    else:
+        code_column, text_column = detect_columns([str(c) for c in source.columns], "dataset", code_column, text_column)
+    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in source.dtypes.items()})
+    meta = classify(empty, code_column, text_column, classifier=worker_classifier(edition, kb_root))
+    with dask.config.set({"dataframe.convert-string": False}):
+        return source.map_partitions(classify_partition, code_column, text_column, edition, kb_root, meta=meta)
+
+
+def _detect(files: list[DatasetFile], code: str | None, text: str | None) -> tuple[str | None, str | None]:
+    """The code and text columns, found on the first file's own columns (never on a partition folder)."""
+    return detect_columns(file_columns(files[0]), str(files[0].path), code, text)
+
+
+@functools.cache
+def _added(file: DatasetFile) -> tuple[str, ...]:
+    """The partition columns the reader adds to a file (read once per file: it opens the file's header)."""
+    return tuple(added_partitions(file))
+
+
+def _write_piece(frame: pd.DataFrame, path: str, added: tuple[str, ...]) -> ClassifySummary:
+    """On a worker: write one classified piece and return its counts (small, sent back to the client)."""
+    pq.write_table(pa.Table.from_pandas(drop_added(frame, list(added)), preserve_index=False), path)
+    summary = ClassifySummary()
+    summary.add(frame)
+    return summary
+
+
+def _assemble(parts: list[Path], target: Path) -> None:
+    """The pieces of one file, in order, as one Parquet file written atomically (a lone piece is renamed)."""
+    if len(parts) == 1:
+        os.replace(parts[0], target)
+        return
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            writer = writer or pq.ParquetWriter(temporary, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            part.unlink()
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(temporary, target)
+
+
+def classify_dataset_dask(
+    source: Path | str,
+    target: Path,
+    client: Client,
+    code_column: str | None = None,
+    text_column: str | None = None,
+    edition: int = 2022,
+    partition_rows: int = PARTITION_ROWS,
+    kb_root: str | None = None,
+) -> ClassifySummary:
+    """Classify a file, folder or glob on a Dask cluster into Parquet: a folder of one file per input file
+    (same relative paths) for a dataset, or the file ``target`` for one input file. Workers write their
+    pieces beside the target (the cluster must see the same file system); the client assembles them."""
+    dask = _dask()
+    files = resolve_dataset(source)
+    parts = pieces(files, partition_rows)
+    code_column, text_column = _detect(files, code_column, text_column)
+    classified = classify_dask(dataset_frame(files, parts), code_column, text_column, edition, kb_root)
+    single = not is_dataset(source)
+    if single and target.suffix.lower() != ".parquet":
+        raise InputError(str(target), None, None, "the dask engine writes Parquet; name the output .parquet")
+    folder = target.with_name(f".{target.name}.{os.getpid()}.pieces") if single else None
+    with DatasetWriter(folder or target, files) as dataset:
+        piece_paths = [
+            dataset.path(part.file).with_name(f".{dataset.path(part.file).stem}.{number:06d}.piece")
+            for number, part in enumerate(parts)
+        ]
+        tasks = [
+            dask.delayed(_write_piece)(partition, str(path), _added(part.file))
+            for partition, path, part in zip(classified.to_delayed(), piece_paths, parts, strict=True)
+        ]
+        summaries = client.gather(client.compute(tasks))
+        for file in files:
+            mine = [path for path, part in zip(piece_paths, parts, strict=True) if part.file == file]
+            _assemble(mine, dataset.path(file))
+    if folder is not None:
+        try:
+            os.replace(folder / Path(*files[0].relative.parts).with_suffix(".parquet"), target)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    summary = ClassifySummary(code_column=code_column, text_column=text_column)
+    for found in summaries:
+        summary.merge(found)
+    return summary
+
+
+# --- reconciliation on Dask -------------------------------------------------------------------------------------
+
+
+def _aggregate_piece(frame: pd.DataFrame, settings: dict[str, Any]) -> CustomsAggregate:
+    """On a worker: one piece → canonical lines → its partial aggregate (rows numbered within the piece)."""
+    from hsmap.customs import prepare_customs
+    from hsmap.reconcile import aggregate_customs
+
+    kb = load_knowledge(settings.pop("kb_root"))
+    return aggregate_customs([prepare_customs(frame, kb=kb, **settings)])
+
+
+def aggregate_customs_dask(
+    source: Path | str,
+    client: Client,
+    *,
+    code: str | None = None,
+    text: str | None = None,
+    partner: str | None = None,
+    edition: int = 2022,
+    default_currency: str | None = None,
+    default_flow: str | None = None,
+    default_year: int | None = None,
+    partition_rows: int = PARTITION_ROWS,
+    kb_root: str | None = None,
+) -> CustomsAggregate:
+    """Customs lines of a file, folder or glob aggregated piece by piece on the workers; only the partial
+    aggregates come back, and :func:`hsmap.reconcile.combine_aggregates` adds them up in dataset order."""
+    from hsmap.customs import check_customs_columns, detect_customs_columns
+    from hsmap.reconcile import combine_aggregates
+
+    dask = _dask()
+    files = resolve_dataset(source)
+    parts = pieces(files, partition_rows)
+    frame = dataset_frame(files, parts)
+    columns = detect_customs_columns(
+        [str(c) for c in frame.columns], str(source), code=code, text=text, partner=partner
+    )
+    check_customs_columns(columns, str(source), default_currency, default_flow, default_year)
+    settings = {
+        "columns": columns,
+        "edition": edition,
+        "default_currency": default_currency,
+        "default_flow": default_flow,
+        "default_year": default_year,
+        "kb_root": kb_root,
+    }
+    tasks = [dask.delayed(_aggregate_piece)(partition, dict(settings)) for partition in frame.to_delayed()]
+    return combine_aggregates(client.gather(client.compute(tasks)))
