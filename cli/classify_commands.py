@@ -84,6 +84,13 @@ def classify_command(
     sheet: Sheet = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
     fail_on_flags: Annotated[bool, typer.Option(help="Exit 1 when any line is flagged.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            help="Fail (exit 2, no output) when a line has an input problem: a bad code, number, unit, "
+            "currency, date or partner. Without it such lines are kept and flagged."
+        ),
+    ] = False,
     engine: EngineOption = Engine.pandas,
     scheduler: Scheduler = None,
     workers: Workers = None,
@@ -91,6 +98,8 @@ def classify_command(
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
     if scheduler is not None and engine is not Engine.dask:
         raise fail("--scheduler needs --engine dask")
+    if strict and engine is Engine.dask:
+        raise fail("--strict works with the default engine: Dask workers write as they go")
     if engine is Engine.dask:
         from hsmap.engines import classify_dataset_dask, dask_client
 
@@ -114,11 +123,19 @@ def classify_command(
 
             if is_dataset(source):
                 summary = classify_dataset(
-                    source, output, code_column, text_column, edition, chunk_size, on_chunk=advance
+                    source, output, code_column, text_column, edition, chunk_size, on_chunk=advance, strict=strict
                 )
             else:
                 summary = classify_file(
-                    source, output, code_column, text_column, edition, sheet, chunk_size, on_chunk=advance
+                    source,
+                    output,
+                    code_column,
+                    text_column,
+                    edition,
+                    sheet,
+                    chunk_size,
+                    on_chunk=advance,
+                    strict=strict,
                 )
     _show_summary(summary)
     console.print(f"wrote {summary.rows:,} lines to {output}")

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hsmap.classify import OUTPUT_COLUMNS, Classifier, classify
+from hsmap.classify import OUTPUT_COLUMNS, Classifier
 from hsmap.columns import detect_columns
 from hsmap.dataset import (
     DatasetFile,
@@ -44,7 +44,7 @@ from hsmap.dataset import (
 )
 from hsmap.errors import HsmapError, InputError
 from hsmap.knowledge import load_knowledge
-from hsmap.pipeline import ClassifySummary
+from hsmap.pipeline import ClassifySummary, classify_declarations
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -84,8 +84,8 @@ def classify_partition(
     edition: int = 2022,
     kb_root: str | None = None,
 ) -> pd.DataFrame:
-    """:func:`hsmap.classify.classify` with this process's classifier — what every engine maps."""
-    return classify(frame, code_column, text_column, classifier=worker_classifier(edition, kb_root))
+    """:func:`hsmap.pipeline.classify_declarations` with this process's classifier — what every engine maps."""
+    return classify_declarations(frame, code_column, text_column, worker_classifier(edition, kb_root))
 
 
 # --- Spark ------------------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def classify_dask(
     else:
         code_column, text_column = detect_columns([str(c) for c in source.columns], "dataset", code_column, text_column)
     empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in source.dtypes.items()})
-    meta = classify(empty, code_column, text_column, classifier=worker_classifier(edition, kb_root))
+    meta = classify_declarations(empty, code_column, text_column, worker_classifier(edition, kb_root))
     with dask.config.set({"dataframe.convert-string": False}):
         return source.map_partitions(classify_partition, code_column, text_column, edition, kb_root, meta=meta)
 

@@ -13,8 +13,12 @@ import pandas as pd
 from hsmap.classify import Classifier, classify
 from hsmap.columns import detect_columns
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
+from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
+from hsmap.values import has_input_problem, merge_flags, value_flags
+
+MAX_LISTED = 20  # rows an input-problem error lists by number
 
 
 @dataclass
@@ -26,8 +30,17 @@ class ClassifySummary:
     text_column: str | None = None
     categories: Counter[str] = field(default_factory=Counter)
     flags: Counter[str] = field(default_factory=Counter)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, row, flags), the first few
+    problem_rows: int = 0
 
-    def add(self, result: pd.DataFrame) -> None:
+    def add(self, result: pd.DataFrame, file: str = "") -> None:
+        """Count a classified chunk; rows are numbered as a spreadsheet shows them (header = row 1)."""
+        flagged = has_input_problem(result["flags"]).to_numpy()
+        if flagged.any():
+            positions = flagged.nonzero()[0]
+            self.problem_rows += len(positions)
+            for position in positions[: max(0, MAX_LISTED - len(self.problems))]:
+                self.problems.append((file, self.rows + int(position) + 2, str(result["flags"].iat[position])))
         self.rows += len(result)
         self.categories.update(result["att_category"].replace("", "(none)").value_counts().to_dict())
         flags = result["flags"][result["flags"] != ""].str.split(";").explode()
@@ -36,10 +49,32 @@ class ClassifySummary:
     def merge(self, other: ClassifySummary) -> None:
         """Add another run's counts (one file of a dataset, one worker's piece); keep the first columns seen."""
         self.rows += other.rows
+        self.problem_rows += other.problem_rows
+        self.problems.extend(other.problems[: max(0, MAX_LISTED - len(self.problems))])
         self.categories.update(other.categories)
         self.flags.update(other.flags)
         self.code_column = self.code_column or other.code_column
         self.text_column = self.text_column or other.text_column
+
+    def problem_error(self) -> InputError:
+        """The ``--strict`` error: how many rows have input problems, and which (the first few)."""
+        listed = "; ".join(
+            f"{Path(file).name + ' ' if file else ''}row {row} ({flags})" for file, row, flags in self.problems
+        )
+        more = f" and {self.problem_rows - len(self.problems)} more" if self.problem_rows > len(self.problems) else ""
+        first_file, first_row, _ = self.problems[0]
+        return InputError(
+            first_file or None, first_row, None, f"{self.problem_rows} rows have input problems: {listed}{more}"
+        )
+
+
+def classify_declarations(
+    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier, file: str = ""
+) -> pd.DataFrame:
+    """:func:`hsmap.classify.classify` plus the checks of the line's other cells (quantity, value, unit,
+    currency, date, partner), whose problems join the ``flags`` column — what every file engine runs."""
+    result = classify(frame, code_column, text_column, classifier=classifier)
+    return result.assign(flags=merge_flags(result["flags"], value_flags(frame, file)))
 
 
 def classify_file(
@@ -52,8 +87,10 @@ def classify_file(
     chunk_rows: int = CHUNK_ROWS,
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ClassifySummary:
-    """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk."""
+    """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
+    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
     classifier = Classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target) as writer:
@@ -67,6 +104,8 @@ def classify_file(
             text_column,
             on_chunk,
         )
+        if strict and summary.problem_rows:
+            raise summary.problem_error()
     return summary
 
 
@@ -79,6 +118,7 @@ def classify_dataset(
     chunk_rows: int = CHUNK_ROWS,
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ClassifySummary:
     """Classify a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`) into a partitioned Parquet
     dataset under ``target``: one output file per input file, same relative path, files one after another
@@ -107,6 +147,8 @@ def classify_dataset(
                     exclude=added,
                 )
             summary.merge(found)
+        if strict and summary.problem_rows:
+            raise summary.problem_error()
     return summary
 
 
@@ -134,11 +176,11 @@ def _stream(
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
-            result = classify(chunk, summary.code_column, summary.text_column, classifier=classifier)
+            result = classify_declarations(chunk, summary.code_column, summary.text_column, classifier, name)
             if written is not None:
                 written.result()
             written = pool.submit(write, result)
-            summary.add(result)
+            summary.add(result, name)
             if on_chunk is not None:
                 on_chunk(len(result))
         if written is not None:

@@ -7,9 +7,13 @@ same parsers the reconciliation uses, so a cell flagged here is a cell the recon
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hsmap.countries import normalize_partners
 from hsmap.customs import cell_text, detect_customs_columns, parse_amounts, parse_dates, parse_units
@@ -44,6 +48,35 @@ def _append(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
     return flags.mask(mask.to_numpy(), joined)
 
 
+_PLAIN_NUMBER = r"^\d+(\.\d+)?$"
+
+
+def _amount_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(unreadable, negative) masks of an amount column. Plain non-negative numbers — nearly every cell — are
+    recognised in one Arrow pass; only the rest go through the full parser."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.Series(False, index=values.index), values.lt(0).fillna(False)
+    text = pc.utf8_trim_whitespace(pc.fill_null(pa.array(values.astype("str"), type=pa.string()), ""))
+    plain = pd.Series(
+        pc.or_(pc.match_substring_regex(text, _PLAIN_NUMBER), pc.equal(text, "")).to_numpy(zero_copy_only=False),
+        index=values.index,
+    )
+    unreadable = pd.Series(False, index=values.index)
+    negative = pd.Series(False, index=values.index)
+    if not plain.all():
+        numbers, bad = parse_amounts(values[~plain])
+        unreadable[~plain] = bad.to_numpy()
+        negative[~plain] = numbers.lt(0).fillna(False).to_numpy()
+    return unreadable, negative
+
+
+def _per_distinct(values: pd.Series, check: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Run a column check once per distinct value and spread the answer over the rows."""
+    codes, uniques = pd.factorize(values)
+    answers = check(pd.Series(uniques, dtype=values.dtype)).to_numpy()
+    return pd.Series(np.append(answers, False)[codes], index=values.index)
+
+
 def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:
     """Per row, the problems of its quantity, value, unit, currency, date and partner cells (``;``-joined);
     empty where the row has none or the file has no such column."""
@@ -57,25 +90,39 @@ def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:
     for field, bad_flag, negative_flag in amounts:
         column = getattr(columns, field, None) if columns else None
         if column is not None:
-            numbers, unreadable = parse_amounts(frame[column])
+            unreadable, negative = _amount_problems(frame[column])
             flags = _append(flags, unreadable, bad_flag)
-            flags = _append(flags, numbers.lt(0).fillna(False), negative_flag)
+            flags = _append(flags, negative, negative_flag)
     if columns is not None and columns.unit is not None:
-        text = cell_text(frame[columns.unit])
-        kind, _ = parse_units(frame[columns.unit])
-        flags = _append(flags, (text != "") & kind.str.startswith("other:"), "unknown-unit")
+        flags = _append(flags, _per_distinct(frame[columns.unit], _unknown_units), "unknown-unit")
     if columns is not None and columns.currency is not None:
-        text = cell_text(frame[columns.currency]).str.upper()
-        flags = _append(flags, (text != "") & ~text.isin(_currencies()), "unknown-currency")
+        flags = _append(flags, _per_distinct(frame[columns.currency], _unknown_currencies), "unknown-currency")
     if columns is not None and columns.date is not None:
-        text = cell_text(frame[columns.date])
-        years, _ = parse_dates(frame[columns.date])
-        flags = _append(flags, (text != "") & years.eq(0), "bad-date")
+        flags = _append(flags, _per_distinct(frame[columns.date], _bad_dates), "bad-date")
     if columns is not None and columns.partner is not None:
-        status = normalize_partners(frame[columns.partner])["partner_status"].set_axis(frame.index)
-        flags = _append(flags, status.eq("blank"), "blank-partner")
-        flags = _append(flags, status.eq("unknown"), "unknown-partner")
+        partners = frame[columns.partner]
+        flags = _append(flags, _per_distinct(partners, lambda v: _partner_status(v).eq("blank")), "blank-partner")
+        flags = _append(flags, _per_distinct(partners, lambda v: _partner_status(v).eq("unknown")), "unknown-partner")
     return flags
+
+
+def _partner_status(values: pd.Series) -> pd.Series:
+    return normalize_partners(values)["partner_status"].set_axis(values.index)
+
+
+def _unknown_units(values: pd.Series) -> pd.Series:
+    kind, _ = parse_units(values)
+    return (cell_text(values) != "") & kind.str.startswith("other:")
+
+
+def _unknown_currencies(values: pd.Series) -> pd.Series:
+    text = cell_text(values).str.upper()
+    return (text != "") & ~text.isin(_currencies())
+
+
+def _bad_dates(values: pd.Series) -> pd.Series:
+    years, _ = parse_dates(values)
+    return (cell_text(values) != "") & years.eq(0)
 
 
 _PROBLEM = "(?:^|;)(?:" + "|".join(VALUE_FLAGS) + ")(?:;|$)"

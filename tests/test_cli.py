@@ -131,3 +131,24 @@ def test_the_installed_executable_works_from_any_directory(tmp_path):
     assert lookup.returncode == 0 and "VIII.SA.1" in lookup.stdout
     bad = subprocess.run(["hsmap", "lookup", "93AB"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_bad_values_are_flagged_and_strict_turns_them_into_an_error(tmp_path):
+    source = tmp_path / "lines.csv"
+    source.write_text(
+        "hs_code,description,quantity,unit,value,currency,partner\n"
+        "9301.90,ASSAULT RIFLE,10,u,1200,EUR,FRA\n"
+        "9301.90,ASSAULT RIFLE,ten,u,1200,EUR,FRA\n"
+        "93O1.90,ASSAULT RIFLE,10,u,-5,EUR,Narnia\n",
+        encoding="utf-8",
+    )
+    kept = invoke("classify", str(source), "-o", str(tmp_path / "out.csv"))
+    assert kept.exit_code == 0
+    flags = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)["flags"].tolist()
+    assert flags[0] == ""
+    assert flags[1] == "bad-quantity"
+    assert set(flags[2].split(";")) == {"invalid-code", "negative-value", "unknown-partner"}
+    strict = invoke("classify", str(source), "-o", str(tmp_path / "strict.csv"), "--strict")
+    assert strict.exit_code == 2
+    assert "2 rows have input problems" in strict.stderr and "row 3" in strict.stderr and "row 4" in strict.stderr
+    assert not (tmp_path / "strict.csv").exists()
