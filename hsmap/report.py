@@ -313,17 +313,19 @@ def _read_csv(path: Path, shown: str) -> list[list[str]]:
         raise InputError(shown, None, None, f"not UTF-8 text ({error.reason}); save it as 'CSV UTF-8'") from error
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    return [[_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [[_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as error:  # NUL bytes, broken quoting
+        raise InputError(shown, None, None, f"not a readable CSV file ({error})") from None
 
 
 def _read_xlsx(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
-        raise InputError(shown, None, None, f"cannot open as .xlsx: {error}") from error
+    except Exception as error:  # openpyxl raises zipfile, KeyError, ValueError… on damaged or encrypted files
+        raise InputError(shown, None, None, f"cannot open as .xlsx ({type(error).__name__})") from None
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]
