@@ -159,13 +159,11 @@ class Classifier:
             decision.reasons.append(_describe_hit(hit))
         arm_named = bool(by_kind["weapon"]) or goods_for > 0
         if by_kind["munition"] and (arm_named or max(by_kind["munition"].values()) >= STRONG):
-            decision.flag("ammunition")
             return by_kind["munition"]
         if goods_for:  # something for an arm: a part, or ammunition where the code says so
             for article in ("ART4", "ART3"):
                 by_kind["component"][article] = max(by_kind["component"].get(article, 0.0), goods_for * 0.9)
         if by_kind["component"] and (arm_named or max(by_kind["component"].values()) >= STRONG):
-            decision.flag("parts")
             return by_kind["component"]
         if not by_kind["weapon"]:
             decision.unanchored = True  # part or munition words, but no arm named: the code must say which
@@ -272,7 +270,9 @@ class Classifier:
                 decision.category, decision.basis = chosen, "code+text"
                 decision.confidence = round(min(combined, 0.99), 2)
                 decision.reasons.append(f"code and text agree on {chosen}")
-                return
+            else:  # they agree, but weakly: a code shared with civil goods and a word with civil uses
+                self._decide_from_code(decision, code_weights, links)
+            return
         article = next((c for c in ("ART3", "ART4") if code_weights.get(c, 0.0) >= MAJORITY), None)
         if article is not None:  # a parts or ammunition code naming the arm the goods are for
             decision.category, decision.basis = article, "code+text"
