@@ -30,7 +30,7 @@ from generate import generate
 
 from hsmap.knowledge import load_knowledge
 from hsmap.store import Store
-from hsmap.store_web import StoreApp
+from hsmap.store.web import StoreApp
 
 ROWS = int(os.environ.get("HSMAP_BENCH_ROWS", "1000000"))
 YEARS = tuple(range(2015, 2025))

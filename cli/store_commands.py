@@ -349,7 +349,7 @@ def serve_command(
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a browser.")] = False,
 ) -> None:
     """Serve a local page to filter, sort, chart and download the store's lines (Ctrl+C stops it)."""
-    from hsmap.store_web import make_server
+    from hsmap.store.web import make_server
 
     try:
         server = make_server(_db(db), host, port, log=None)

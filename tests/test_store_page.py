@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from hsmap.store import Store
-from hsmap.store_web import StoreApp, StoreServer, make_server
+from hsmap.store.web import StoreApp, StoreServer, make_server
 
 DATA = Path(__file__).parent / "data" / "store"
 REPORTS = ("cze_2024.csv", "cze_2023.csv", "ukr_2024.csv", "pol_2024.csv")

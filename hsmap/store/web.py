@@ -32,14 +32,19 @@ import pandas as pd
 from hsmap.errors import HsmapError
 from hsmap.io import neutralise_formulas
 from hsmap.knowledge import Knowledge, load_knowledge
-from hsmap.store import DATA, QUERY_COLUMNS, Data, Filters, Store, StoreError, country_name, write_xlsx
+from hsmap.store.database import Store
+from hsmap.store.errors import StoreError
+from hsmap.store.filters import Filters
+from hsmap.store.names import country_name
+from hsmap.store.output import write_xlsx
+from hsmap.store.query import QUERY_COLUMNS
+from hsmap.store.schema import DATA, Data
 
 PAGE_SIZES = (25, 50, 100, 250)
 MAX_PAGE = 1000
 CHART_TOP = 15
 CHART_DIMENSIONS = ("year", "category", "partner")
 CHART_METRICS = ("lines", "items", "value")
-DOWNLOAD_BATCH = 100_000
 _FILTER_NAMES = ("reporter", "partner", "category", "year", "flow", "basis", "text")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
