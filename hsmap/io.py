@@ -136,9 +136,7 @@ def _parse_error(path: Path, encoding: str, delimiter: str, names: list[str], er
     with path.open(encoding=encoding, newline="", errors="replace") as handle:
         for number, row in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
             if row and len(row) != len(names):
-                return InputError(
-                    str(path), number, None, f"{len(row)} fields where the header has {len(names)}"
-                )
+                return InputError(str(path), number, None, f"{len(row)} fields where the header has {len(names)}")
     return InputError(str(path), None, None, _arrow_message(error))
 
 

@@ -120,9 +120,9 @@ def test_chunks_cover_every_row_once_in_order(tmp_path):
 
 
 def test_formulas_are_neutralised_and_numbers_stay_numbers():
-    frame = pd.DataFrame({"text": ["=HYPERLINK(\"x\")", "+SUM(A1)", "-5", "@cmd", "\tTAB", "-1.5e3", "ok", None]})
+    frame = pd.DataFrame({"text": ['=HYPERLINK("x")', "+SUM(A1)", "-5", "@cmd", "\tTAB", "-1.5e3", "ok", None]})
     safe = neutralise_formulas(frame)["text"].tolist()
-    assert safe[:6] == ["'=HYPERLINK(\"x\")", "'+SUM(A1)", "-5", "'@cmd", "'\tTAB", "-1.5e3"]
+    assert safe[:6] == ['\'=HYPERLINK("x")', "'+SUM(A1)", "-5", "'@cmd", "'\tTAB", "-1.5e3"]
     assert safe[6] == "ok" and pd.isna(safe[7])
 
 
