@@ -18,12 +18,13 @@ with the importer's reported import; see its docstring for the statuses.
 Where things live: :class:`Store` in :mod:`~hsmap.store.database`, built from opening the file
 (:mod:`~hsmap.store.connection`), loading (:mod:`~hsmap.store.load`, lines built by :mod:`~hsmap.store.lines`),
 queries and totals (:mod:`~hsmap.store.query`, filters in :mod:`~hsmap.store.filters`) and the mirror comparison
-(:mod:`~hsmap.store.mirror`, statuses in :mod:`~hsmap.store.compare`, words in :mod:`~hsmap.store.mirror_explain`).
+(:mod:`~hsmap.store.mirror`, statuses shared with :mod:`~hsmap.reconcile.statuses`, words in
+:mod:`~hsmap.store.mirror_explain`).
 The tables, and how to query them in plain SQL: :mod:`~hsmap.store.schema`. Readable State names:
 :mod:`~hsmap.store.names`; files written: :mod:`~hsmap.store.output`; the local web page: :mod:`~hsmap.store.web`.
 """
 
-from hsmap.store.compare import compare_measure
+from hsmap.reconcile.statuses import compare_measure
 from hsmap.store.connection import default_db_path
 from hsmap.store.database import Store
 from hsmap.store.errors import StoreError

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from hsmap.knowledge import Knowledge
-from hsmap.store.compare import EPSILON, EXACT_VALUE, compare_measure
+from hsmap.reconcile.statuses import EPSILON, EXACT_VALUE, compare_measure
 from hsmap.store.connection import StoreConnection
 from hsmap.store.errors import StoreError
 from hsmap.store.filters import category_ids, parse_years, split_values, state_key

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hsmap.knowledge import Knowledge
-from hsmap.store.compare import EPSILON
+from hsmap.reconcile.statuses import EPSILON
 from hsmap.store.names import country_name
 
 

@@ -1,0 +1,159 @@
+"""The entry points: reconcile an aggregate, canonical frames or files, one step after another."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hsmap.customs import customs_chunks, iter_customs
+from hsmap.dataset import is_dataset, iter_file, resolve_dataset
+from hsmap.io import CHUNK_ROWS
+from hsmap.knowledge import Knowledge, load_knowledge
+from hsmap.reconcile.aggregate import CustomsAggregate, aggregate_customs, combine_aggregates
+from hsmap.reconcile.categories import CategoryTree
+from hsmap.reconcile.cells import fill_defaults, special_report_rows, sum_customs_cells, sum_report_cells
+from hsmap.reconcile.explain import Explainer
+from hsmap.reconcile.levels import capped_categories, comparison_levels
+from hsmap.reconcile.money import convert_customs, normalise_rates, target_currency
+from hsmap.reconcile.options import ReconcileOptions
+from hsmap.reconcile.prepare import prepare_partials, prepare_report
+from hsmap.reconcile.result import Reconciliation
+from hsmap.reconcile.statuses import assign_statuses
+from hsmap.reconcile.tables import (
+    accounting_table,
+    comparison_table,
+    customs_unmatched_table,
+    not_att_table,
+    partners_table,
+    report_unmatched_table,
+)
+from hsmap.report import read_report
+
+
+def reconcile(
+    customs: CustomsAggregate,
+    report: pd.DataFrame,
+    kb: Knowledge,
+    options: ReconcileOptions | None = None,
+) -> Reconciliation:
+    """Compare aggregated customs data with an ATT report (the frame of :func:`hsmap.report.read_report`)."""
+    options = options or ReconcileOptions()
+    tree = CategoryTree(kb)
+    rates = normalise_rates(options.rates)
+    rep = prepare_report(report, tree)
+    parts = prepare_partials(customs.partials, rep, tree, options)
+    target = target_currency(options.currency, rep, parts)
+
+    excluded = parts[parts["exclusion"] != ""].copy()
+    usable = parts[parts["exclusion"] == ""]
+    not_att = usable[usable["category"] == ""].copy()
+    cells_in = usable[usable["category"] != ""].copy()
+    compare_rows = rep[rep["role"] == "compare"].copy()
+
+    cells_in["capped"] = capped_categories(cells_in, rep, tree)
+    mapping = comparison_levels(cells_in, compare_rows, tree)
+    on = ["year", "flow", "partner_key"]
+    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped"], right_on=[*on, "member"])
+    cells_in["cmp"] = cells_in["cmp"].fillna(cells_in["capped"]).astype("str")
+    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category"], right_on=[*on, "member"])
+    compare_rows["cmp"] = compare_rows["cmp"].fillna(compare_rows["category"]).astype("str")
+
+    cells_in = convert_customs(cells_in, target, rates)
+    customs_cells = sum_customs_cells(cells_in, kb)
+    report_cells = sum_report_cells(compare_rows, target, rates)
+    merged = customs_cells.merge(report_cells, how="outer", on=[*on, "cmp"])
+    merged["kind"] = "cell"
+    special = special_report_rows(rep[rep["role"] != "compare"], target, rates)
+    table = fill_defaults(pd.concat([merged, special], ignore_index=True))
+    table["top_category"] = table["cmp"].map(tree.top).fillna("").astype("str")
+    table["cell_id"] = np.arange(len(table))
+    table = assign_statuses(table, rep, options)
+    context = Explainer(tree, table, rep, not_att, excluded, target)
+    explained = [context.explain(row) for row in table.itertuples(index=False)]
+    table["explanation"] = [text for text, _ in explained]
+    table["gaps"] = [gaps for _, gaps in explained]
+
+    return Reconciliation(
+        comparison=comparison_table(table, tree, target).drop(columns=["cell_id"]),
+        customs_unmatched=customs_unmatched_table(cells_in, excluded, table),
+        customs_not_att=not_att_table(not_att),
+        report_unmatched=report_unmatched_table(rep, table),
+        partners=partners_table(customs.partners, rep),
+        problems=customs.problems.copy(),
+        accounting=accounting_table(customs, excluded, not_att, cells_in, rep),
+        settings={
+            "tolerance (items)": f"{options.tolerance:g}",
+            "tolerance (value)": f"{options.value_tol:g}",
+            "currency": target or "(none)",
+            "re-exports": "compared with exports" if options.include_re_exports else "left out",
+            "reporting state": ", ".join(sorted(set(rep["reporting_state_iso3"]) - {""})) or "(unknown)",
+        },
+    )
+
+
+def reconcile_frames(
+    customs: pd.DataFrame | Iterable[pd.DataFrame],
+    report: pd.DataFrame,
+    kb: Knowledge,
+    options: ReconcileOptions | None = None,
+) -> Reconciliation:
+    """Reconcile canonical customs frames (:func:`hsmap.customs.customs_frame`) with a report frame."""
+    chunks = [customs] if isinstance(customs, pd.DataFrame) else customs
+    return reconcile(aggregate_customs(chunks), report, kb, options)
+
+
+def reconcile_files(
+    customs_path: Path | str,
+    report_path: Path | str,
+    options: ReconcileOptions | None = None,
+    *,
+    kb: Knowledge | None = None,
+    customs_sheet: str | None = None,
+    report_sheet: str | None = None,
+    code_column: str | None = None,
+    text_column: str | None = None,
+    partner_column: str | None = None,
+    edition: int = 2022,
+    customs_currency: str | None = None,
+    customs_flow: str | None = None,
+    customs_year: int | None = None,
+    report_defaults: dict[str, Any] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    client: Any = None,
+) -> Reconciliation:
+    """Read both files (customs chunk by chunk, classified on the fly when it has no ``att_category``) and
+    reconcile them. ``report_defaults`` fills report fields stated once for the file (reporting_state, year,
+    flow, basis).
+
+    ``customs_path`` may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
+    aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
+    are combined; rows are numbered across the files in sorted path order. With a Dask ``client`` the pieces
+    are aggregated on the cluster (:func:`hsmap.engines.aggregate_customs_dask`)."""
+    kb = kb or load_knowledge()
+    report = read_report(report_path, report_sheet, known_categories=kb.categories, **(report_defaults or {}))
+    settings: dict[str, Any] = {
+        "code": code_column,
+        "text": text_column,
+        "partner": partner_column,
+        "edition": edition,
+        "default_currency": customs_currency,
+        "default_flow": customs_flow,
+        "default_year": customs_year,
+    }
+    if client is not None:
+        from hsmap.engines import aggregate_customs_dask
+
+        aggregate = aggregate_customs_dask(customs_path, client, kb_root=str(kb.root), **settings)
+    elif is_dataset(customs_path):
+        aggregate = combine_aggregates(
+            aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
+            for file in resolve_dataset(customs_path)
+        )
+    else:
+        chunks = iter_customs(Path(customs_path), sheet=customs_sheet, chunk_rows=chunk_rows, kb=kb, **settings)
+        aggregate = aggregate_customs(chunks)
+    return reconcile(aggregate, report, kb, options)
