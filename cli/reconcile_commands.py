@@ -12,9 +12,9 @@ import typer
 from cli.app import EXIT_FLAGGED, command, console, fail
 from cli.classify_commands import Engine, EngineOption, Scheduler, Workers
 from cli.output import Format, emit
-from hsmap.io import TableWriter
+from hsmap.io import CHUNK_ROWS, TableWriter
 from hsmap.knowledge import load_knowledge
-from hsmap.reconcile import ReconcileOptions, read_rates, reconcile_files
+from hsmap.reconcile import ReconcileOptions, Reconciliation, read_rates, reconcile_files
 from hsmap.report import report_schema_markdown, write_report_template
 
 OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
@@ -72,9 +72,16 @@ def reconcile_command(
     report_basis: Annotated[
         str | None, typer.Option(help="Report basis (authorized/actual), when stated once for the file.")
     ] = None,
-    chunk_size: Annotated[int, typer.Option(help="Customs rows per chunk (bounds memory).", min=1)] = 250_000,
+    chunk_size: Annotated[int, typer.Option(help="Customs rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
     fail_on_mismatch: Annotated[
         bool, typer.Option(help="Exit 1 when any row is mismatch, only-customs or only-report.")
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            help="Fail (exit 2, no output) when customs cells cannot be read or partners cannot be identified; "
+            "without it such lines are kept, counted and listed."
+        ),
     ] = False,
     engine: EngineOption = Engine.pandas,
     scheduler: Scheduler = None,
@@ -121,6 +128,8 @@ def reconcile_command(
             chunk_rows=chunk_size,
             client=client,
         )
+    if strict:
+        _refuse_input_problems(result, customs)
     sources = {"customs file": customs.name, "report file": report.name}
     if suffix == ".xlsx":
         from hsmap.render.reconcile_xlsx import write_reconciliation_xlsx
@@ -142,6 +151,18 @@ def reconcile_command(
     problems = {"mismatch", "only-customs", "only-report"}
     if fail_on_mismatch and any(result.status_counts.get(status, 0) for status in problems):
         raise typer.Exit(EXIT_FLAGGED)
+
+
+def _refuse_input_problems(result: Reconciliation, customs: Path) -> None:
+    """``--strict``: one error line listing unreadable customs cells and unidentified partners."""
+    listed = [
+        f"{row.lines} line(s) with {row.problem} (first row {row.first_row})" for row in result.problems.itertuples()
+    ]
+    unknown = result.partners[result.partners["partner_status"] == "unknown"]
+    listed += [f"{row.side} partner '{row.partner}' not identified" for row in unknown.itertuples()]
+    if listed:
+        shown = "; ".join(listed[:10]) + (f"; and {len(listed) - 10} more" if len(listed) > 10 else "")
+        raise fail(f"{customs}: input problems: {shown}")
 
 
 @command("report-template")

@@ -227,3 +227,29 @@ def test_report_template_and_schema(tmp_path: Path, kb: Knowledge) -> None:
     assert schema.exit_code == 0 and "| `category` |" in schema.output
     assert _invoke("report-template", "-o", str(tmp_path / "t.csv")).exit_code == 2
     assert _invoke("report-template").exit_code == 2
+
+
+def test_strict_refuses_unreadable_cells_and_unknown_partners(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    customs = tmp_path / "customs.csv"
+    customs.write_text(
+        "date,flow,hs_code,description,quantity,unit,value,currency,partner\n"
+        "2024-03-01,export,9301.90,ASSAULT RIFLES,12x,u,1000,EUR,Narnia\n",
+        encoding="utf-8",
+    )
+    report = Path(__file__).parent.parent / "examples" / "att_report.csv"
+    target = tmp_path / "rec.csv"
+    lenient = CliRunner().invoke(
+        app, ["reconcile", "--customs", str(customs), "--report", str(report), "-o", str(target)]
+    )
+    assert lenient.exit_code == 0 and target.exists()
+    target.unlink()
+    strict = CliRunner().invoke(
+        app, ["reconcile", "--customs", str(customs), "--report", str(report), "-o", str(target), "--strict"]
+    )
+    assert strict.exit_code == 2
+    assert "quantity '12x'" in strict.stderr and "customs partner 'Narnia' not identified" in strict.stderr
+    assert not target.exists()
