@@ -11,7 +11,6 @@ command on a file five times larger. Figures go to ``extra_info`` (lines/s); not
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from rapidfuzz import fuzz, process, utils
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import generate
+from peak import run_command
 
 from hsmap.classify import classify
 from hsmap.knowledge import load_knowledge
@@ -104,36 +104,13 @@ def test_naive_baseline(benchmark, frame):
     _lines_per_second(benchmark, len(sample))
 
 
-# The command's own peak (VmHWM): ru_maxrss of a child would include this test process's memory, which Linux
-# carries into the child across fork and exec.
-PEAK = """
-import sys
-from pathlib import Path
-from cli.main import app
-try:
-    app(sys.argv[1:])
-except SystemExit as end:
-    if end.code:
-        raise
-status = Path("/proc/self/status").read_text()
-print("peak_kib", next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-"""
-
-
 @pytest.mark.benchmark(group="memory")
 def test_peak_memory_of_the_command_on_a_file_five_times_larger(benchmark, tmp_path):
     source, target = tmp_path / "big.csv", tmp_path / "big_out.csv"
     generate(5 * ROWS, source)
-    command = [sys.executable, "-c", PEAK, "classify", str(source), "-o", str(target)]
-    output: list[str] = []
-
-    def run() -> None:
-        done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-        output.append(done.stdout)
-
+    peaks: list[int] = []
     started = time.perf_counter()
-    benchmark.pedantic(run, rounds=1)
-    peak_kib = int(output[-1].rsplit("peak_kib", 1)[1].split()[0])
+    benchmark.pedantic(lambda: peaks.append(run_command("classify", str(source), "-o", str(target))), rounds=1)
     benchmark.extra_info["rows"] = 5 * ROWS
-    benchmark.extra_info["peak_rss_mib"] = round(peak_kib / 1024)
+    benchmark.extra_info["peak_rss_mib"] = peaks[-1]
     benchmark.extra_info["lines_per_s"] = round(5 * ROWS / (time.perf_counter() - started))

@@ -12,7 +12,6 @@ process, with its peak resident memory), and the Dask engine on a LocalCluster o
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,23 +22,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import make_frame
+from peak import run_command
 
 ROWS = int(os.environ.get("HSMAP_BENCH_SCALE_ROWS", "10000000"))
 MONTHS = 12
-# The command's own peak (VmHWM): ru_maxrss would report this test process's memory, which Linux carries into
-# the child's ru_maxrss across fork and exec.
-PEAK = """
-import sys
-from pathlib import Path
-from cli.main import app
-try:
-    app(sys.argv[1:])
-except SystemExit as end:
-    if end.code:
-        raise
-status = Path("/proc/self/status").read_text()
-print("peak_kib", next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -65,18 +51,13 @@ def _record(benchmark, seconds: float, **extra: object) -> None:
 @pytest.mark.benchmark(group="scale")
 def test_pandas_engine_one_process(benchmark, dataset, tmp_path):
     """The single-machine path: files one after another, each streamed in 100,000-line chunks."""
-    command = [sys.executable, "-c", PEAK, "classify", str(dataset), "-o", str(tmp_path / "classified")]
-    output: list[str] = []
-
-    def run() -> None:
-        done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-        output.append(done.stdout)
-
+    peaks: list[int] = []
     started = time.perf_counter()
-    benchmark.pedantic(run, rounds=1)
+    benchmark.pedantic(
+        lambda: peaks.append(run_command("classify", str(dataset), "-o", str(tmp_path / "classified"))), rounds=1
+    )
     seconds = time.perf_counter() - started
-    peak_kib = int(output[-1].split("peak_kib")[-1].split()[0])
-    _record(benchmark, seconds, engine="pandas", workers=1, peak_rss_mib=round(peak_kib / 1024))
+    _record(benchmark, seconds, engine="pandas", workers=1, peak_rss_mib=peaks[-1])
     assert len(list((tmp_path / "classified").rglob("*.parquet"))) == MONTHS
 
 
