@@ -43,6 +43,23 @@ class Decision:
     flags: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     unanchored: bool = False  # the text has part/munition words but names no arm
+    _row: tuple | None = field(default=None, repr=False, compare=False)
+
+    def row(self, kb: Knowledge) -> tuple:
+        """The output cells of this decision, formatted once however many chunks and lines share it."""
+        if self._row is None:
+            label = kb.label(self.category) if self.category else ""
+            reasons = "; ".join(dict.fromkeys(self.reasons))
+            self._row = (
+                self.category,
+                _format_candidates(self.candidates),
+                label,
+                round(self.confidence, 2),
+                self.basis,
+                ";".join(self.flags),
+                reasons,
+            )
+        return self._row
 
     def flag(self, name: str) -> None:
         if name not in self.flags:
@@ -413,16 +430,14 @@ def classify(
     return pd.concat([frame.rename(columns=clashing), result], axis=1)
 
 
+_ROW_FIELDS = ["att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
+
+
 def _decisions_table(decisions: list[Decision], hs6: list[str], kb: Knowledge) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "hs6": pd.array(hs6, dtype="str"),
-            "att_category": pd.array([d.category for d in decisions], dtype="str"),
-            "candidates": pd.array([_format_candidates(d.candidates) for d in decisions], dtype="str"),
-            "att_label": pd.array([kb.label(d.category) if d.category else "" for d in decisions], dtype="str"),
-            "confidence": np.array([round(d.confidence, 2) for d in decisions], dtype=np.float64),
-            "basis": pd.array([d.basis for d in decisions], dtype="str"),
-            "flags": pd.array([";".join(d.flags) for d in decisions], dtype="str"),
-            "reason": pd.array(["; ".join(dict.fromkeys(d.reasons)) for d in decisions], dtype="str"),
-        }
-    )
+    rows = [decision.row(kb) for decision in decisions]
+    columns = dict(zip(_ROW_FIELDS, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(_ROW_FIELDS, ())
+    table = {"hs6": pd.array(hs6, dtype="str")}
+    for name in _ROW_FIELDS:
+        values = columns[name]
+        table[name] = np.array(values, dtype=np.float64) if name == "confidence" else pd.array(values, dtype="str")
+    return pd.DataFrame(table)

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from hsmap.errors import InputError
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 250_000
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
 _XLSX_MAX_ROWS = 1_048_575

@@ -35,7 +35,8 @@ class ClassifySummary:
 
     def add(self, result: pd.DataFrame, file: str = "") -> None:
         """Count a classified chunk; rows are numbered as a spreadsheet shows them (header = row 1)."""
-        flagged = has_input_problem(result["flags"]).to_numpy()
+        codes, uniques = pd.factorize(result["flags"])
+        flagged = has_input_problem(pd.Series(uniques, dtype="str")).to_numpy()[codes]
         if flagged.any():
             positions = flagged.nonzero()[0]
             self.problem_rows += len(positions)

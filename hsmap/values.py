@@ -100,9 +100,10 @@ def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:
     if columns is not None and columns.date is not None:
         flags = _append(flags, _per_distinct(frame[columns.date], _bad_dates), "bad-date")
     if columns is not None and columns.partner is not None:
-        partners = frame[columns.partner]
-        flags = _append(flags, _per_distinct(partners, lambda v: _partner_status(v).eq("blank")), "blank-partner")
-        flags = _append(flags, _per_distinct(partners, lambda v: _partner_status(v).eq("unknown")), "unknown-partner")
+        codes, uniques = pd.factorize(frame[columns.partner], use_na_sentinel=False)
+        status = _partner_status(pd.Series(uniques, dtype=object)).to_numpy()[codes]
+        flags = _append(flags, pd.Series(status == "blank", index=frame.index), "blank-partner")
+        flags = _append(flags, pd.Series(status == "unknown", index=frame.index), "unknown-partner")
     return flags
 
 
