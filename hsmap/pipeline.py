@@ -166,23 +166,30 @@ def _stream(
 ) -> None:
     """Classify chunks in order and hand each result to ``write``.
 
-    Arrow parses and writes CSV/Parquet outside the GIL: read the next chunk and write the last one while this
-    one is classified. One chunk at a time in each direction keeps memory bounded and rows in order.
+    Arrow and pandas do much of their work outside the GIL: read the next chunk, check the current one's other
+    cells, and write and count the last one while the current one is classified. One chunk at a time in each
+    direction keeps memory bounded and rows in order.
     """
-    with ThreadPoolExecutor(max_workers=2) as pool:
+
+    def finish(result: pd.DataFrame) -> None:
+        write(result)
+        summary.add(result, name)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
         upcoming = pool.submit(next, chunks, None)
-        written = None
+        finished = None
         while (chunk := upcoming.result()) is not None:
             upcoming = pool.submit(next, chunks, None)
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
-            result = classify_declarations(chunk, summary.code_column, summary.text_column, classifier, name)
-            if written is not None:
-                written.result()
-            written = pool.submit(write, result)
-            summary.add(result, name)
+            checked = pool.submit(value_flags, chunk, name)
+            result = classify(chunk, summary.code_column, summary.text_column, classifier=classifier)
+            result = result.assign(flags=merge_flags(result["flags"], checked.result()))
+            if finished is not None:
+                finished.result()
+            finished = pool.submit(finish, result)
             if on_chunk is not None:
                 on_chunk(len(result))
-        if written is not None:
-            written.result()
+        if finished is not None:
+            finished.result()
