@@ -1,4 +1,5 @@
-"""Documents hsmap writes for people: draft HS amendment proposals as .md, .docx or .xlsx.
+"""Documents hsmap writes for people: draft HS amendment proposals as .md, .docx or .xlsx (here and in the
+``proposal_*`` modules) and reconciliation reports (``reconcile_xlsx``, ``reconcile_html``).
 
 :func:`write_draft` picks the format from the file's suffix and writes through a temporary file that is
 renamed only when the document is complete, so a failed run never leaves half a document behind.
