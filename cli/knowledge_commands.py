@@ -64,11 +64,10 @@ def lookup(
         head = {"input": value, "code": prefix, "description": describe_code(prefix, edition, kb)}
         if links.empty:
             links = pd.DataFrame([{"category": "", "relation": "", "note": "no ATT category"}])
-        frames.append(links.assign(**head))
+        frames.append(links.rename(columns={"code": "link_code"}).assign(**head))
     table = pd.concat(frames, ignore_index=True)
-    columns = ["input", "code", "description", "category", "label", "relation", "weight", "note"]
-    table = table.rename(columns={"code": "link_code"}) if "link_code" in table else table
-    emit(table.reindex(columns=columns).fillna(""), fmt, title=f"HS {edition}")
+    columns = ["input", "code", "description", "link_code", "category", "label", "relation", "weight", "note"]
+    emit(table.reindex(columns=columns).astype("object").fillna(""), fmt, title=f"HS {edition}")
 
 
 @command("correlate")
