@@ -25,6 +25,7 @@ MAJORITY = 0.5  # share of the evidence a category needs to be chosen from the c
 BELOW_THRESHOLD = 0.3  # what a category keeps of its evidence when the text's numbers rule it out
 CONFIRMED = 0.5  # evidence added when the text's numbers meet the category's thresholds (or give a calibre)
 ARMS_RELATIONS = {"exclusive", "shared-military"}
+LIST_OF_ARMS = 3  # this many different arms named: a list of arms, not a part or munition of one
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class Classifier:
         first_arm = min((hit.position for hit in text.hits if hit.kind in ("term", "designation")), default=None)
         by_kind: dict[str, dict[str, float]] = {"weapon": {}, "munition": {}, "component": {}}
         goods_for = 0.0
+        weapon_kinds: set[tuple[str, ...]] = set()
         for hit in text.hits:
             if hit.kind in ("purpose", "fitted", "except"):
                 continue
@@ -167,6 +169,8 @@ class Classifier:
             for alternative in alternatives:
                 if alternative not in passing:
                     decision.reasons.append(f"{alternative} ruled out: {self.threshold_failure(alternative, text)}")
+            if kind == "weapon":
+                weapon_kinds.add(hit.alternatives)
             for category in passing or alternatives:
                 strength = hit.strength if passing else hit.strength * BELOW_THRESHOLD
                 if category in passing and self.numbers_confirm(category, kind, text):
@@ -175,6 +179,8 @@ class Classifier:
                 scores[category] = _either(scores.get(category, 0.0), strength)
             decision.reasons.append(_describe_hit(hit))
         arm_named = bool(by_kind["weapon"]) or goods_for > 0
+        if len(weapon_kinds) >= LIST_OF_ARMS:  # "rocket launchers, flame-throwers, grenade launchers, torpedo tubes"
+            return by_kind["weapon"]
         if by_kind["munition"] and (arm_named or max(by_kind["munition"].values()) >= STRONG):
             return by_kind["munition"]
         if goods_for:  # something for an arm: a part, or ammunition where the code says so
@@ -296,7 +302,7 @@ class Classifier:
             decision.confidence = round(min(0.5 + 0.4 * best_text, 0.95), 2)
             decision.reasons.append(f"{article} code; the text names the arm they belong to")
             return
-        if links:
+        if links and (arms_code or best_text >= STRONG):  # a weak word under a civil-shared code settles nothing
             decision.flag("code-text-mismatch")
         if best_text >= STRONG or (links and best_text >= MAJORITY and not arms_code):
             chosen = max(scores, key=lambda c: (scores[c], len(self.kb.ancestors(c))))
