@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,12 +70,19 @@ class ClassifySummary:
 
 
 def classify_declarations(
-    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier, file: str = ""
+    frame: pd.DataFrame,
+    code_column: str | None,
+    text_column: str | None,
+    classifier: Classifier,
+    file: str = "",
+    checks: Future[pd.Series] | None = None,
 ) -> pd.DataFrame:
     """:func:`hsmap.classify.classify` plus the checks of the line's other cells (quantity, value, unit,
-    currency, date, partner), whose problems join the ``flags`` column — what every file engine runs."""
+    currency, date, partner), whose problems join the ``flags`` column — what every file engine runs.
+    ``checks`` is those checks already under way in another thread."""
     result = classify(frame, code_column, text_column, classifier=classifier)
-    return result.assign(flags=merge_flags(result["flags"], value_flags(frame, file)))
+    problems = checks.result() if checks is not None else value_flags(frame, file)
+    return result.assign(flags=merge_flags(result["flags"], problems))
 
 
 def classify_file(
@@ -183,9 +190,10 @@ def _stream(
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
-            checked = pool.submit(value_flags, chunk, name)
-            result = classify(chunk, summary.code_column, summary.text_column, classifier=classifier)
-            result = result.assign(flags=merge_flags(result["flags"], checked.result()))
+            checks = pool.submit(value_flags, chunk, name)
+            result = classify_declarations(
+                chunk, summary.code_column, summary.text_column, classifier, name, checks=checks
+            )
             if finished is not None:
                 finished.result()
             finished = pool.submit(finish, result)
