@@ -5,12 +5,13 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hsmap.errors import InputError
-from hsmap.io import TableWriter, iter_table, neutralise_formulas, read_table
+from hsmap.io import TableWriter, iter_table, neutralise_arrow, neutralise_formulas, read_table
 
 HEADER = "hs_code,description,value\n"
 
@@ -124,6 +125,17 @@ def test_formulas_are_neutralised_and_numbers_stay_numbers():
     safe = neutralise_formulas(frame)["text"].tolist()
     assert safe[:6] == ['\'=HYPERLINK("x")', "'+SUM(A1)", "-5", "'@cmd", "'\tTAB", "-1.5e3"]
     assert safe[6] == "ok" and pd.isna(safe[7])
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_arrow_neutralising_reads_sliced_and_chunked_columns_like_the_pandas_one(kind):
+    cells = ["", '=HYPERLINK("x")', None, "-5", "ok", "+SUM(A1)", "", "@cmd", "-x", "-1.5e3", "\rCR", "ok"]
+    column = pa.chunked_array([pa.array(cells[:5], kind), pa.array(cells[3:], kind).slice(2)])
+    expected = neutralise_formulas(pd.DataFrame({"text": cells[:5] + cells[5:]}, dtype=object))["text"]
+    safe = neutralise_arrow(pa.table({"text": column}))["text"].to_pylist()
+    assert safe == [None if pd.isna(value) else value for value in expected]
+    assert safe[1] == '\'=HYPERLINK("x")' and safe[3] == "-5" and safe[8] == "'-x"
+    assert neutralise_arrow(pa.table({"blank": pa.array(["", None], kind)}))["blank"].to_pylist() == ["", None]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
