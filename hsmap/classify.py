@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from hsmap.codes import normalize_codes
+from hsmap.io import arrow_to_pandas
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.lookup import hs2022_codes
-from hsmap.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
+from hsmap.matching import Hit, TextEvidence, analyse_texts
 
 OUTPUT_COLUMNS = ["hs6", "att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
 STRONG = 0.8  # a term this strong names an arm on its own, whatever the code
@@ -44,23 +46,14 @@ class Decision:
     flags: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     unanchored: bool = False  # the text has part/munition words but names no arm
-    _row: tuple | None = field(default=None, repr=False, compare=False)
 
-    def row(self, kb: Knowledge) -> tuple:
-        """The output cells of this decision, formatted once however many chunks and lines share it."""
-        if self._row is None:
-            label = kb.label(self.category) if self.category else ""
-            reasons = "; ".join(dict.fromkeys(self.reasons))
-            self._row = (
-                self.category,
-                _format_candidates(self.candidates),
-                label,
-                round(self.confidence, 2),
-                self.basis,
-                ";".join(self.flags),
-                reasons,
-            )
-        return self._row
+    def row(self, hs6: str, kb: Knowledge) -> tuple:
+        """The output cells of this decision (``OUTPUT_COLUMNS``)."""
+        label = kb.label(self.category) if self.category else ""
+        reasons = "; ".join(dict.fromkeys(self.reasons))
+        flags = ";".join(self.flags)
+        candidates = _format_candidates(self.candidates)
+        return (hs6, self.category, candidates, label, round(self.confidence, 2), self.basis, flags, reasons)
 
     def flag(self, name: str) -> None:
         if name not in self.flags:
@@ -79,7 +72,9 @@ class Classifier:
             link = CodeLink(row.category, row.relation, float(row.weight))
             self._links_by_code.setdefault(row.edition, {}).setdefault(row.code, []).append(link)
         self._links_cache: dict[str, tuple[list[CodeLink], int | None]] = {}
-        self._decided: dict[tuple, Decision] = {}
+        self._decided: dict[tuple, int] = {}  # (code, evidence) → decision id
+        self._rows: list[tuple] = []  # the output cells of each decision, by id
+        self._table = _rows_table([])  # the same as an Arrow table, extended as decisions are made
 
     # --- evidence from the code -------------------------------------------------------------------
     def code_links(self, hs6: str) -> tuple[list[CodeLink], int | None]:
@@ -207,13 +202,25 @@ class Classifier:
             return True
         return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
 
-    def decide(self, hs6: str, code_error: str, text: TextEvidence) -> Decision:
-        """The decision for a code and a text; texts that differ only in words without evidence (lot
-        numbers, packaging) share one decision."""
+    def decide(self, hs6: str, code_error: str, text: TextEvidence) -> int:
+        """The id of the decision for a code and a text (a row of :meth:`table`); texts that differ only in
+        words without evidence (lot numbers, packaging) share one decision."""
         key = (hs6, code_error, *text.signature())
-        if key not in self._decided:
-            self._decided[key] = self._decide(hs6, code_error, text)
-        return self._decided[key]
+        found = self._decided.get(key)
+        if found is None:
+            found = self._decided[key] = len(self._rows)
+            self._rows.append(self._decide(hs6, code_error, text).row(hs6, self.kb))
+        return found
+
+    def table(self) -> pa.Table:
+        """The output cells of every decision made so far, one row per decision id, formatted once however
+        many lines and chunks share a decision."""
+        if self._table.num_rows < len(self._rows):
+            added = _rows_table(self._rows[self._table.num_rows :])
+            self._table = pa.concat_tables([self._table, added])
+            if self._table.column(0).num_chunks > _TABLE_PIECES:
+                self._table = self._table.combine_chunks()
+        return self._table
 
     def _decide(self, hs6: str, code_error: str, text: TextEvidence) -> Decision:
         decision = Decision()
@@ -405,45 +412,47 @@ def classify(
     (``hs6``, ``att_category``, ``candidates``, ``att_label``, ``confidence``, ``basis``, ``flags``,
     ``reason``). Either column may be None when a file has only codes or only texts.
 
-    Lines whose text holds no evidence are decided once per distinct code; the others once per distinct
-    (code, text) pair; one ``take`` spreads the decisions back over the rows. Pass the same ``classifier``
-    to successive chunks of one file so its decisions are remembered across them.
+    Texts are grouped by what they say (:func:`hsmap.matching.analyse_texts`), lines are decided once per
+    distinct (code, evidence) pair, and one ``take`` spreads the decisions back over the rows. Pass the same
+    ``classifier`` to successive chunks of one file so its decisions are remembered across them.
     """
     classifier = classifier or Classifier(kb or load_knowledge(), edition)
-    kb = classifier.kb
-    raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
-    code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
-    codes = normalize_codes(pd.Series(unique_codes, dtype=object))
-
-    text_ids, unique_texts = pd.factorize(_column(frame, text_column))
-    evidence = analyse_texts(unique_texts, kb)
-    with_evidence = np.fromiter((e is not NO_EVIDENCE for e in evidence), bool, len(evidence))[text_ids]
-
-    hs6_list, errors = codes["hs6"].tolist(), codes["code_error"].tolist()
-    code_only = [classifier.decide(hs6, error, NO_EVIDENCE) for hs6, error in zip(hs6_list, errors, strict=True)]
-    pair_keys = code_ids[with_evidence].astype(np.int64) * len(unique_texts) + text_ids[with_evidence]
-    pair_ids, unique_pairs = pd.factorize(pair_keys)
-    pair_codes, pair_texts = np.divmod(unique_pairs, len(unique_texts))
-    with_text = [
-        classifier.decide(hs6_list[c], errors[c], evidence[t])
-        for c, t in zip(pair_codes.tolist(), pair_texts.tolist(), strict=True)
-    ]
-    table = _decisions_table(code_only + with_text, hs6_list + [hs6_list[c] for c in pair_codes.tolist()], kb)
-    positions = code_ids.astype(np.int64)
-    positions[with_evidence] = len(code_only) + pair_ids
-    result = table.iloc[positions].set_axis(frame.index)
+    ids = decision_ids(frame, code_column, text_column, classifier)
+    rows = classifier.table().take(ids)
+    result = arrow_to_pandas(rows).set_axis(frame.index)
     clashing = {column: f"input_{column}" for column in OUTPUT_COLUMNS if column in frame.columns}
     return pd.concat([frame.rename(columns=clashing), result], axis=1)
 
 
-_ROW_FIELDS = ["att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
+def decision_ids(
+    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier
+) -> np.ndarray:
+    """Per row, the id of its decision (a row of ``classifier.table()``)."""
+    raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
+    code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
+    codes = normalize_codes(pd.Series(unique_codes, dtype=object))
+    hs6_list, errors = codes["hs6"].tolist(), codes["code_error"].tolist()
+
+    text_ids, unique_texts = pd.factorize(_column(frame, text_column))
+    analysis = analyse_texts(unique_texts, classifier.kb)
+    evidence_ids = analysis.ids[text_ids] if len(text_ids) else np.zeros(0, dtype=np.int64)
+    pair_ids, unique_pairs = pd.factorize(code_ids.astype(np.int64) * len(analysis.evidence) + evidence_ids)
+    pair_codes, pair_evidence = np.divmod(unique_pairs, len(analysis.evidence))
+    decided = [
+        classifier.decide(hs6_list[c], errors[c], analysis.evidence[e])
+        for c, e in zip(pair_codes.tolist(), pair_evidence.tolist(), strict=True)
+    ]
+    return np.array(decided, dtype=np.int64)[pair_ids]
 
 
-def _decisions_table(decisions: list[Decision], hs6: list[str], kb: Knowledge) -> pd.DataFrame:
-    rows = [decision.row(kb) for decision in decisions]
-    columns = dict(zip(_ROW_FIELDS, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(_ROW_FIELDS, ())
-    table = {"hs6": pd.array(hs6, dtype="str")}
-    for name in _ROW_FIELDS:
-        values = columns[name]
-        table[name] = np.array(values, dtype=np.float64) if name == "confidence" else pd.array(values, dtype="str")
-    return pd.DataFrame(table)
+_TABLE_PIECES = 16  # pieces the decision table may grow in before they are joined
+
+
+def _rows_table(rows: list[tuple]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(OUTPUT_COLUMNS)
+    return pa.table(
+        {
+            name: pa.array(values, type=pa.float64() if name == "confidence" else pa.large_string())
+            for name, values in zip(OUTPUT_COLUMNS, columns, strict=True)
+        }
+    )

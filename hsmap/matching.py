@@ -1,9 +1,9 @@
 """Find the lexicon's terms in goods descriptions: exact first, fuzzy on what exact matching leaves.
 
-Texts and terms are normalised alike (lower case, accents and punctuation removed, letters and digits
-split apart), so ``T-72``, ``t72`` and ``T 72`` are one token sequence ``t 72``. Exact matching looks up
-token n-grams in a dictionary, longest first; ``rapidfuzz.process.cdist`` then scores the leftover words
-against the lexicon in parallel, so typos (``howitser``) still count, at a discount.
+Texts and terms are cut into the same tokens (:mod:`hsmap.tokens`), so ``T-72``, ``t72`` and ``T 72`` are
+one token sequence ``t 72``. Exact matching looks up token n-grams in a dictionary, longest first;
+``rapidfuzz.process.cdist`` then scores the leftover words against the lexicon in parallel, so typos
+(``howitser``) still count, at a discount.
 Every function works on the distinct texts of a column, never once per line.
 """
 
@@ -20,35 +20,12 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from hsmap.knowledge import Knowledge
+from hsmap.tokens import as_text_array, normalize_text, tokenize
 
 _FUZZY_MIN_CHARS = 6
 _FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
 _FUZZY_CUTOFF_LONG = 85.0
 _FUZZY_CHUNK = 2048
-
-
-def normalize_text(values: pa.Array | pd.Series | list[str]) -> list[str]:
-    """Lower case, no accents, letters split from digits, one space between tokens."""
-    return _normalized(_as_arrow(values)).to_pylist()
-
-
-def _as_arrow(values: pa.Array | pd.Series | pd.Index | list[str]) -> pa.Array:
-    if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values
-    if isinstance(values, pd.Series | pd.Index):
-        values = values.array
-    return pa.array(values, type=pa.string()) if isinstance(values, list) else pa.array(values)
-
-
-def _normalized(array: pa.Array) -> pa.Array:
-    array = pc.fill_null(array, "")
-    array = pc.utf8_normalize(array, "NFKD")
-    array = pc.replace_substring_regex(array, r"\p{Mn}+", "")
-    array = pc.utf8_lower(array)
-    array = pc.replace_substring_regex(array, r"[^\p{L}\p{N}]+", " ")
-    array = pc.replace_substring_regex(array, r"(\p{L})(\p{N})", r"\1 \2")
-    array = pc.replace_substring_regex(array, r"(\p{N})(\p{L})", r"\1 \2")
-    return pc.utf8_trim_whitespace(array)
 
 
 @dataclass(frozen=True)
@@ -244,19 +221,25 @@ _GAP = "_"
 _SCAN_CACHE_LIMIT = 200_000
 
 
-def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> list[TextEvidence]:
-    """Evidence for each of a list of distinct texts (same order); ``NO_EVIDENCE`` where a text has none.
+@dataclass(frozen=True)
+class TextAnalysis:
+    """The evidence of a list of texts: ``ids[i]`` indexes the distinct ``evidence`` of text ``i``, and
+    ``evidence[0]`` is ``NO_EVIDENCE``, so texts are grouped by what they say before anything is decided."""
+
+    ids: np.ndarray
+    evidence: list[TextEvidence]
+
+
+def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> TextAnalysis:
+    """The evidence of each of a list of distinct texts.
 
     Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
-    so texts that differ only in lot numbers or packaging share one scan; only texts with such a word, or
-    with a number and a unit, are looked at one by one.
+    so texts that differ only in lot numbers or packaging share one reduced form, scanned once; only texts
+    with a number and a unit are read one by one, for the numbers.
     """
     lexicon = lexicon_for(kb)
-    raw = pc.fill_null(_as_arrow(texts), "")
-    if isinstance(raw, pa.ChunkedArray):
-        raw = raw.combine_chunks()
-    raw = raw.cast(pa.string())
-    tokens = pc.split_pattern(_normalized(raw), " ")
+    raw = as_text_array(texts)
+    tokens = tokenize(raw)
     flat, parents = pc.list_flatten(tokens), pc.list_parent_indices(tokens)
     relevant = pc.is_in(flat, value_set=lexicon.words)
     fuzzy = _fuzzy_words(flat, lexicon)
@@ -264,25 +247,43 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> list
         relevant = pc.or_(relevant, pc.is_in(flat, value_set=pa.array(list(fuzzy), type=flat.type)))
     numbered = pc.indices_nonzero(pc.match_substring_regex(pc.utf8_lower(raw), _HAS_NUMBER_WITH_UNIT))
     candidates = pc.unique(pa.concat_arrays([pc.filter(parents, relevant).cast(pa.uint64()), numbered]))
-    candidates = pc.take(candidates, pc.sort_indices(candidates))
     masked = pa.ListArray.from_arrays(tokens.offsets, pc.if_else(relevant, flat, _GAP))
     keys = pc.replace_substring_regex(pc.binary_join(pc.take(masked, candidates), " "), f"{_GAP}( {_GAP})+", _GAP)
-    with_numbers = pc.is_in(candidates, value_set=numbered).to_pylist()
-    raw_texts = pc.take(raw, candidates).to_pylist()
+    encoded = pc.dictionary_encode(keys)
 
     if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
         lexicon.scan_cache.clear()
-    evidence = [NO_EVIDENCE] * len(raw)
-    for index, key, text, has_numbers in zip(
-        candidates.to_pylist(), keys.to_pylist(), raw_texts, with_numbers, strict=True
-    ):
+    evidence = [NO_EVIDENCE]
+    key_evidence = np.zeros(len(encoded.dictionary), dtype=np.int64)  # per distinct key: its evidence, if any
+    scans = []
+    for position, key in enumerate(encoded.dictionary.to_pylist()):
         if key not in lexicon.scan_cache:
             lexicon.scan_cache[key] = _scan_with_typos(key.split(), lexicon, fuzzy)
         hits, lookalikes = lexicon.scan_cache[key]
-        calibre, tonnes, range_km = extract_numbers(text) if has_numbers else (None, None, None)
-        if hits or lookalikes or calibre is not None or tonnes is not None or range_km is not None:
-            evidence[index] = TextEvidence(list(hits), list(lookalikes), calibre, tonnes, range_km)
-    return evidence
+        scans.append((hits, lookalikes))
+        if hits or lookalikes:
+            key_evidence[position] = len(evidence)
+            evidence.append(TextEvidence(list(hits), list(lookalikes)))
+    key_ids = encoded.indices.to_numpy(zero_copy_only=False)
+    candidate_rows = candidates.to_numpy(zero_copy_only=False)
+    ids = np.zeros(len(raw), dtype=np.int64)
+    ids[candidate_rows] = key_evidence[key_ids]
+    key_of_row = np.zeros(len(raw), dtype=np.int64)
+    key_of_row[candidate_rows] = key_ids
+
+    numbered_rows = numbered.to_numpy(zero_copy_only=False)
+    with_numbers: dict[tuple, int] = {}
+    for row, key, text in zip(
+        numbered_rows.tolist(), key_of_row[numbered_rows].tolist(), pc.take(raw, numbered).to_pylist(), strict=True
+    ):
+        numbers = extract_numbers(text)
+        if numbers == (None, None, None):
+            continue
+        if (key, numbers) not in with_numbers:
+            with_numbers[(key, numbers)] = len(evidence)
+            evidence.append(TextEvidence(list(scans[key][0]), list(scans[key][1]), *numbers))
+        ids[row] = with_numbers[(key, numbers)]
+    return TextAnalysis(ids, evidence)
 
 
 def _scan_with_typos(words: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> tuple[list[Hit], list[Lookalike]]:

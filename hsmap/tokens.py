@@ -1,0 +1,78 @@
+"""Split texts into the tokens the lexicon is matched on, a whole column at a time.
+
+A token is a run of letters or a run of digits, in lower case and without accents, so ``T-72``, ``t72`` and
+``T 72`` all read ``t``, ``72``. Most customs text is ASCII: its bytes are classified and cut with numpy in
+a few passes over the column's data buffer. Texts with other characters are first brought to that shape with
+Arrow's Unicode functions (decomposed, marks dropped, lower-cased, anything but a letter or digit made a
+space); their remaining non-ASCII bytes belong to letters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_SEPARATOR, _LETTER, _DIGIT = 0, 1, 2
+_KIND = np.full(256, _LETTER, dtype=np.int8)  # bytes of non-ASCII characters: letters, once prepared
+_KIND[:128] = _SEPARATOR
+_KIND[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)] = _LETTER
+_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = _DIGIT
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[ord("A") : ord("Z") + 1] += ord("a") - ord("A")
+
+
+def as_text_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | list[str]) -> pa.Array:
+    """Any column of texts as one Arrow ``string`` array, missing values as empty texts."""
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.array
+    array = pa.array(values, type=pa.string()) if isinstance(values, list) else values
+    if not isinstance(array, pa.Array | pa.ChunkedArray):
+        array = pa.array(array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return pc.fill_null(array.cast(pa.string()), "")
+
+
+def _prepare_unicode(texts: pa.Array) -> pa.Array:
+    texts = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKD"), r"\p{Mn}+", "")
+    return pc.replace_substring_regex(pc.utf8_lower(texts), r"[^\p{L}\p{N}]+", " ")
+
+
+def tokenize(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | list[str]) -> pa.ListArray:
+    """The tokens of each text, as a list array aligned with the input (an empty list for an empty text)."""
+    texts = as_text_array(values)
+    unicode = pc.invert(pc.string_is_ascii(texts))
+    if pc.any(unicode).as_py():
+        texts = pc.replace_with_mask(texts, unicode, _prepare_unicode(pc.filter(texts, unicode)))
+    if len(texts) == 0:
+        return pa.ListArray.from_arrays(pa.array([0], pa.int32()), pa.array([], pa.string()))
+    _, offset_buffer, data_buffer = texts.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int32)[texts.offset : texts.offset + len(texts) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    data, offsets = data[offsets[0] : offsets[-1]], offsets - offsets[0]
+
+    kind = _KIND[data]
+    new_text = np.zeros(len(data) + 1, dtype=bool)
+    new_text[offsets] = True  # a byte that begins a text, and the end
+    changes = np.empty(len(data) + 1, dtype=bool)  # between byte i-1 and byte i the kind changes, or a text does
+    changes[1:-1] = kind[1:] != kind[:-1]
+    changes[0] = changes[-1] = True
+    changes |= new_text
+    in_token = kind != _SEPARATOR
+    starts = np.flatnonzero(changes[:-1] & in_token)
+    ends = np.flatnonzero(changes[1:] & in_token) + 1
+
+    token_offsets = np.zeros(len(starts) + 1, dtype=np.int32)
+    np.cumsum(ends - starts, out=token_offsets[1:])
+    tokens = pa.StringArray.from_buffers(len(starts), pa.py_buffer(token_offsets), pa.py_buffer(_LOWER[data[in_token]]))
+    parents = np.searchsorted(offsets, starts, side="right") - 1
+    list_offsets = np.zeros(len(texts) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(parents, minlength=len(texts)), out=list_offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(list_offsets), tokens)
+
+
+def normalize_text(values: pa.Array | pd.Series | list[str]) -> list[str]:
+    """Each text as its tokens joined by one space: ``"T-72 Tanks"`` → ``"t 72 tanks"``."""
+    return pc.binary_join(tokenize(values), " ").to_pylist()

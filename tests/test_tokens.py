@@ -1,0 +1,50 @@
+"""Tokenising whole columns: the numpy fast path for ASCII and the Unicode path must cut texts alike."""
+
+import unicodedata
+
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hsmap.tokens import normalize_text, tokenize
+
+
+def reference_tokens(text: str) -> list[str]:
+    """The rule written out character by character: decompose, drop marks, lower-case, then runs of ASCII
+    digits and runs of other letters or digits are tokens; everything else separates them."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn").lower()
+    tokens: list[str] = []
+    previous = None
+    for character in text:
+        kind = "digit" if character in "0123456789" else "letter" if character.isalnum() else None
+        if kind is None:
+            previous = None
+            continue
+        if kind == previous:
+            tokens[-1] += character
+        else:
+            tokens.append(character)
+        previous = kind
+    return tokens
+
+
+def test_designations_read_the_same_however_they_are_written():
+    written = ["T-72", "t72", "T 72", "T‑72", "  t__72 ", "Т-72Б3"]
+    assert normalize_text(written) == ["t 72", "t 72", "t 72", "t 72", "t 72", "т 72 б 3"]
+
+
+def test_accents_case_and_punctuation_go_and_blank_texts_give_no_tokens():
+    tokens = tokenize(["Obús 155mm, autopropulsé", "", None, "FUSIL D'ASSAUT 5,56×45"]).to_pylist()
+    assert tokens == [["obus", "155", "mm", "autopropulse"], [], [], ["fusil", "d", "assaut", "5", "56", "45"]]
+
+
+def test_a_sliced_or_chunked_column_is_cut_like_the_whole():
+    texts = ["RIFLE AK-47", "Ж1", "", "9mm pistols", "CANON 30MM", "x"]
+    whole = tokenize(texts).to_pylist()
+    assert tokenize(pa.array(texts).slice(2)).to_pylist() == whole[2:]
+    assert tokenize(pa.chunked_array([texts[:3], texts[3:]])).to_pylist() == whole
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aZé9 -_.,/ÇñßЖжΩω٣x×²\t")), max_size=12), max_size=20))
+def test_tokens_follow_the_rule_for_ascii_and_unicode_texts_mixed_in_one_column(texts):
+    assert tokenize(texts).to_pylist() == [reference_tokens(text) for text in texts]
