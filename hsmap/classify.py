@@ -418,8 +418,13 @@ def classify(
     """
     classifier = classifier or Classifier(kb or load_knowledge(), edition)
     ids = decision_ids(frame, code_column, text_column, classifier)
-    rows = classifier.table().take(ids)
-    result = arrow_to_pandas(rows).set_axis(frame.index)
+    return attach_rows(frame, classifier.table(), ids)
+
+
+def attach_rows(frame: pd.DataFrame, rows: pa.Table, ids: np.ndarray) -> pd.DataFrame:
+    """``frame`` with the ``OUTPUT_COLUMNS`` of ``rows`` row ``ids[i]`` beside its row ``i`` (an input column
+    with the name of an output column comes back as ``input_<name>``)."""
+    result = arrow_to_pandas(rows.take(ids)).set_axis(frame.index)
     clashing = {column: f"input_{column}" for column in OUTPUT_COLUMNS if column in frame.columns}
     return pd.concat([frame.rename(columns=clashing), result], axis=1)
 

@@ -154,13 +154,18 @@ def _to_pandas(table: pa.Table | None, names: list[str]) -> pd.DataFrame:
 
 
 def arrow_to_pandas(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
-    """Arrow data as pandas, text as pandas' ``str`` dtype without a copy: that dtype stores ``large_string``,
-    and a column already in that type is wrapped as it is, where a ``string`` column is converted cell by cell."""
+    """Arrow data as pandas without copying cell by cell: text as pandas' ``str`` dtype, which stores
+    ``large_string`` (a ``string`` column would be converted value by value), and dates kept as Arrow dates
+    rather than one Python object per cell — they also go back to a file as the dates they were."""
     schema = pa.schema(
         [field.with_type(pa.large_string()) if pa.types.is_string(field.type) else field for field in data.schema],
         metadata=data.schema.metadata,
     )
-    return data.cast(schema).to_pandas()
+    return data.cast(schema).to_pandas(types_mapper=_keep_dates)
+
+
+def _keep_dates(kind: pa.DataType) -> pd.ArrowDtype | None:
+    return pd.ArrowDtype(kind) if pa.types.is_date(kind) else None
 
 
 def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -8,15 +8,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from hsmap.classify import Classifier, classify
+from hsmap.classify import Classifier, attach_rows, decision_ids
 from hsmap.columns import detect_columns
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
-from hsmap.values import has_input_problem, merge_flags, value_flags
+from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
 
 MAX_LISTED = 20  # rows an input-problem error lists by number
 
@@ -35,17 +37,30 @@ class ClassifySummary:
 
     def add(self, result: pd.DataFrame, file: str = "") -> None:
         """Count a classified chunk; rows are numbered as a spreadsheet shows them (header = row 1)."""
-        codes, uniques = pd.factorize(result["flags"])
-        flagged = has_input_problem(pd.Series(uniques, dtype="str")).to_numpy()[codes]
+        ids, flags = pd.factorize(result["flags"])
+        self.add_decided(
+            pd.DataFrame({"att_category": result["att_category"].to_numpy(), "flags": flags[ids]}),
+            np.arange(len(result)),
+            file,
+        )
+
+    def add_decided(self, rows: pd.DataFrame, ids: np.ndarray, file: str = "") -> None:
+        """Count a chunk given as distinct output ``rows`` (``att_category``, ``flags``) and, per line, the
+        row it got — what :func:`decide_declarations` returns, counted without touching every line's text."""
+        lines = np.bincount(ids, minlength=len(rows)) if len(ids) else np.zeros(len(rows), dtype=np.int64)
+        flagged = has_input_problem(rows["flags"]).to_numpy(dtype=bool)
         if flagged.any():
-            positions = flagged.nonzero()[0]
+            positions = np.flatnonzero(flagged[ids])
             self.problem_rows += len(positions)
-            for position in positions[: max(0, MAX_LISTED - len(self.problems))]:
-                self.problems.append((file, self.rows + int(position) + 2, str(result["flags"].iat[position])))
-        self.rows += len(result)
-        self.categories.update(result["att_category"].replace("", "(none)").value_counts().to_dict())
-        flags = result["flags"][result["flags"] != ""].str.split(";").explode()
-        self.flags.update(flags.value_counts().to_dict())
+            for position in positions[: max(0, MAX_LISTED - len(self.problems))].tolist():
+                self.problems.append((file, self.rows + position + 2, str(rows["flags"].iat[ids[position]])))
+        self.rows += len(ids)
+        categories = rows["att_category"].replace("", "(none)").to_numpy()
+        self.categories.update(pd.Series(lines).groupby(categories).sum().loc[lambda n: n > 0].to_dict())
+        named = (rows["flags"] != "").to_numpy() & (lines > 0)
+        flags = pd.Series(rows["flags"].to_numpy()[named]).str.split(";")
+        weights = pd.Series(lines[named]).repeat(flags.str.len().to_numpy())
+        self.flags.update(weights.groupby(flags.explode().to_numpy()).sum().to_dict())
 
     def merge(self, other: ClassifySummary) -> None:
         """Add another run's counts (one file of a dataset, one worker's piece); keep the first columns seen."""
@@ -69,20 +84,35 @@ class ClassifySummary:
         )
 
 
-def classify_declarations(
+def decide_declarations(
     frame: pd.DataFrame,
     code_column: str | None,
     text_column: str | None,
     classifier: Classifier,
     file: str = "",
-    checks: Future[pd.Series] | None = None,
+    checks: Future[np.ndarray] | None = None,
+) -> tuple[pa.Table, np.ndarray]:
+    """The decisions of :func:`hsmap.classify.classify` with the problems of each line's other cells
+    (quantity, value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and
+    per line the row it gets. ``checks`` is :func:`hsmap.values.value_problems` already under way in another
+    thread. Flags are merged once per distinct (decision, problems) pair."""
+    decided = decision_ids(frame, code_column, text_column, classifier)
+    problems = checks.result() if checks is not None else value_problems(frame, file)
+    pair_ids, pairs = pd.factorize(decided.astype(np.int64) << 16 | problems)
+    rows = classifier.table().take(pairs >> 16)
+    flags = merge_flags(
+        pd.Series(rows.column("flags").to_pylist(), dtype="str"), pd.Series(describe_problems(pairs & 0xFFFF))
+    )
+    rows = rows.set_column(rows.schema.get_field_index("flags"), "flags", pa.array(flags, type=pa.large_string()))
+    return rows, pair_ids
+
+
+def classify_declarations(
+    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier, file: str = ""
 ) -> pd.DataFrame:
-    """:func:`hsmap.classify.classify` plus the checks of the line's other cells (quantity, value, unit,
-    currency, date, partner), whose problems join the ``flags`` column — what every file engine runs.
-    ``checks`` is those checks already under way in another thread."""
-    result = classify(frame, code_column, text_column, classifier=classifier)
-    problems = checks.result() if checks is not None else value_flags(frame, file)
-    return result.assign(flags=merge_flags(result["flags"], problems))
+    """:func:`hsmap.classify.classify` with the problems of the lines' other cells in ``flags`` — what every
+    file engine runs."""
+    return attach_rows(frame, *decide_declarations(frame, code_column, text_column, classifier, file))
 
 
 def classify_file(
@@ -178,9 +208,9 @@ def _stream(
     direction keeps memory bounded and rows in order.
     """
 
-    def finish(result: pd.DataFrame) -> None:
-        write(result)
-        summary.add(result, name)
+    def finish(chunk: pd.DataFrame, rows: pa.Table, ids: np.ndarray) -> None:
+        write(attach_rows(chunk, rows, ids))
+        summary.add_decided(rows.select(["att_category", "flags"]).to_pandas(), ids, name)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         upcoming = pool.submit(next, chunks, None)
@@ -190,14 +220,14 @@ def _stream(
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
-            checks = pool.submit(value_flags, chunk, name)
-            result = classify_declarations(
+            checks = pool.submit(value_problems, chunk, name)
+            rows, ids = decide_declarations(
                 chunk, summary.code_column, summary.text_column, classifier, name, checks=checks
             )
             if finished is not None:
                 finished.result()
-            finished = pool.submit(finish, result)
+            finished = pool.submit(finish, chunk, rows, ids)
             if on_chunk is not None:
-                on_chunk(len(result))
+                on_chunk(len(chunk))
         if finished is not None:
             finished.result()

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hsmap.countries import normalize_partners
+from hsmap.countries import load_partner_index
 from hsmap.customs import cell_text, detect_customs_columns, parse_amounts, parse_dates, parse_units
 from hsmap.errors import InputError
 
@@ -41,89 +41,116 @@ def _currencies() -> frozenset[str]:
     return frozenset(currency.alpha_3 for currency in pycountry.currencies)
 
 
-def _append(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
-    if not mask.any():
-        return flags
-    joined = flags.where(flags == "", flags + ";") + flag
-    return flags.mask(mask.to_numpy(), joined)
-
-
+_BIT = {flag: np.uint16(1 << position) for position, flag in enumerate(VALUE_FLAGS)}
 _PLAIN_NUMBER = r"^\d+(\.\d+)?$"
 
 
-def _amount_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(unreadable, negative) masks of an amount column. Plain non-negative numbers — nearly every cell — are
-    recognised in one Arrow pass; only the rest go through the full parser."""
+def _amount_problems(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(unreadable, negative) masks of an amount column. Nearly every cell is a plain number: Arrow's cast
+    to float settles them all at once (or, when some cell is not, a plain-number regex settles the rest);
+    only what neither settles goes through the full parser."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return pd.Series(False, index=values.index), values.lt(0).fillna(False)
-    text = pc.utf8_trim_whitespace(pc.fill_null(pa.array(values.astype("str"), type=pa.string()), ""))
-    plain = pd.Series(
-        pc.or_(pc.match_substring_regex(text, _PLAIN_NUMBER), pc.equal(text, "")).to_numpy(zero_copy_only=False),
-        index=values.index,
-    )
-    unreadable = pd.Series(False, index=values.index)
-    negative = pd.Series(False, index=values.index)
-    if not plain.all():
-        numbers, bad = parse_amounts(values[~plain])
-        unreadable[~plain] = bad.to_numpy()
-        negative[~plain] = numbers.lt(0).fillna(False).to_numpy()
+        return np.zeros(len(values), dtype=bool), values.lt(0).fillna(False).to_numpy(dtype=bool)
+    text = pc.fill_null(pa.array(values.astype("str")), "")
+    blank = pc.equal(text, "")
+    numbers = np.zeros(len(values))
+    try:
+        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, text.type), text), pa.float64()).to_numpy(
+            zero_copy_only=False
+        )
+        settled = np.isfinite(numbers) | blank.to_numpy(zero_copy_only=False)  # "nan", "inf": the parser says
+    except pa.ArrowInvalid:  # "1,250", " 12": not every cell is a plain number
+        plain = pc.match_substring_regex(pc.utf8_trim_whitespace(text), _PLAIN_NUMBER)
+        settled = pc.or_(plain, blank).to_numpy(zero_copy_only=False)
+    unreadable = np.zeros(len(values), dtype=bool)
+    negative = np.where(settled, numbers < 0, False)
+    if not settled.all():
+        parsed, bad = parse_amounts(values[~settled])
+        unreadable[~settled] = bad.to_numpy(dtype=bool)
+        negative[~settled] = parsed.lt(0).fillna(False).to_numpy(dtype=bool)
     return unreadable, negative
 
 
-def _per_distinct(values: pd.Series, check: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Run a column check once per distinct value and spread the answer over the rows."""
-    codes, uniques = pd.factorize(values)
-    answers = check(pd.Series(uniques, dtype=values.dtype)).to_numpy()
-    return pd.Series(np.append(answers, False)[codes], index=values.index)
+def _distinct_problems(values: pd.Series, check: Callable[[pd.Series], np.ndarray]) -> np.ndarray | None:
+    """Run a column check (distinct values → problem bits) once per distinct value; the bits of every row, or
+    None when no value has a problem (the common case, which then costs no pass over the rows)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    bits = check(pd.Series(uniques, dtype=values.dtype))
+    return bits[codes] if bits.any() else None
+
+
+def _is_date(values: pd.Series) -> bool:
+    """A typed date column (from Parquet): every cell is a date, so none can be a bad one."""
+    kind = values.dtype
+    return pd.api.types.is_datetime64_any_dtype(kind) or (
+        isinstance(kind, pd.ArrowDtype) and pa.types.is_temporal(kind.pyarrow_dtype)
+    )
+
+
+def value_problems(frame: pd.DataFrame, file: str = "") -> np.ndarray:
+    """Per row, the problems of its quantity, value, unit, currency, date and partner cells as a bit mask
+    (bit ``i`` for ``VALUE_FLAGS[i]``): cheap to combine with the classification's decisions, and read out
+    once per distinct mask by :func:`describe_problems`. Zero where the row has none or the file has no
+    such column."""
+    problems = np.zeros(len(frame), dtype=np.uint16)
+    try:
+        columns = detect_customs_columns([str(column) for column in frame.columns], file)
+    except InputError:  # no partner or code column: nothing of this kind to check
+        return problems
+    for field, bad_flag, negative_flag in (
+        ("quantity", "bad-quantity", "negative-quantity"),
+        ("value", "bad-value", "negative-value"),
+    ):
+        if (column := getattr(columns, field)) is not None:
+            unreadable, negative = _amount_problems(frame[column])
+            problems[unreadable] |= _BIT[bad_flag]
+            problems[negative] |= _BIT[negative_flag]
+    for column, check in (
+        (columns.unit, _unit_problems),
+        (columns.currency, _currency_problems),
+        (None if columns.date is None or _is_date(frame[columns.date]) else columns.date, _date_problems),
+        (columns.partner, _partner_problems),
+    ):
+        if column is not None and (found := _distinct_problems(frame[column], check)) is not None:
+            problems |= found
+    return problems
+
+
+def describe_problems(masks: np.ndarray) -> list[str]:
+    """Bit masks of :func:`value_problems` as ``;``-joined flags (call it on distinct masks)."""
+    return [";".join(flag for flag in VALUE_FLAGS if mask & _BIT[flag]) for mask in masks.tolist()]
 
 
 def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:
-    """Per row, the problems of its quantity, value, unit, currency, date and partner cells (``;``-joined);
-    empty where the row has none or the file has no such column."""
-    names = [str(column) for column in frame.columns]
-    flags = pd.Series("", index=frame.index, dtype="str")
-    try:
-        columns = detect_customs_columns(names, file)
-    except InputError:  # no partner or code column: nothing of this kind to check
-        columns = None
-    amounts = (("quantity", "bad-quantity", "negative-quantity"), ("value", "bad-value", "negative-value"))
-    for field, bad_flag, negative_flag in amounts:
-        column = getattr(columns, field, None) if columns else None
-        if column is not None:
-            unreadable, negative = _amount_problems(frame[column])
-            flags = _append(flags, unreadable, bad_flag)
-            flags = _append(flags, negative, negative_flag)
-    if columns is not None and columns.unit is not None:
-        flags = _append(flags, _per_distinct(frame[columns.unit], _unknown_units), "unknown-unit")
-    if columns is not None and columns.currency is not None:
-        flags = _append(flags, _per_distinct(frame[columns.currency], _unknown_currencies), "unknown-currency")
-    if columns is not None and columns.date is not None:
-        flags = _append(flags, _per_distinct(frame[columns.date], _bad_dates), "bad-date")
-    if columns is not None and columns.partner is not None:
-        codes, uniques = pd.factorize(frame[columns.partner], use_na_sentinel=False)
-        status = _partner_status(pd.Series(uniques, dtype=object)).to_numpy()[codes]
-        flags = _append(flags, pd.Series(status == "blank", index=frame.index), "blank-partner")
-        flags = _append(flags, pd.Series(status == "unknown", index=frame.index), "unknown-partner")
-    return flags
+    """Per row, the problems of its other cells as ``;``-joined flags; empty where it has none."""
+    ids, masks = pd.factorize(value_problems(frame, file))
+    described = np.array(describe_problems(masks) or [""], dtype=object)
+    return pd.Series(described[ids] if len(ids) else [], index=frame.index, dtype="str")
 
 
-def _partner_status(values: pd.Series) -> pd.Series:
-    return normalize_partners(values)["partner_status"].set_axis(values.index)
+def _bits(failing: pd.Series, flag: str) -> np.ndarray:
+    return np.where(failing.to_numpy(dtype=bool), _BIT[flag], np.uint16(0)).astype(np.uint16)
 
 
-def _unknown_units(values: pd.Series) -> pd.Series:
+def _partner_problems(values: pd.Series) -> np.ndarray:
+    index = load_partner_index()
+    status = pd.Series(["blank" if pd.isna(value) else index.resolve(value).status for value in values], dtype=object)
+    return _bits(status == "blank", "blank-partner") | _bits(status == "unknown", "unknown-partner")
+
+
+def _unit_problems(values: pd.Series) -> np.ndarray:
     kind, _ = parse_units(values)
-    return (cell_text(values) != "") & kind.str.startswith("other:")
+    return _bits((cell_text(values) != "") & kind.str.startswith("other:"), "unknown-unit")
 
 
-def _unknown_currencies(values: pd.Series) -> pd.Series:
+def _currency_problems(values: pd.Series) -> np.ndarray:
     text = cell_text(values).str.upper()
-    return (text != "") & ~text.isin(_currencies())
+    return _bits((text != "") & ~text.isin(_currencies()), "unknown-currency")
 
 
-def _bad_dates(values: pd.Series) -> pd.Series:
+def _date_problems(values: pd.Series) -> np.ndarray:
     years, _ = parse_dates(values)
-    return (cell_text(values) != "") & years.eq(0)
+    return _bits((cell_text(values) != "") & years.eq(0), "bad-date")
 
 
 _PROBLEM = "(?:^|;)(?:" + "|".join(VALUE_FLAGS) + ")(?:;|$)"

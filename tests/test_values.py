@@ -1,6 +1,9 @@
 """Bad cells in the other fields of a declaration line flag the row; nothing is dropped or guessed."""
 
+import datetime
+
 import pandas as pd
+import pyarrow as pa
 
 from hsmap.values import has_input_problem, merge_flags, value_flags
 
@@ -40,3 +43,17 @@ def test_input_problems_are_told_from_findings():
 def test_merging_flag_columns():
     merged = merge_flags(pd.Series(["a", "", "a", ""]), pd.Series(["b", "b", "", ""]))
     assert merged.tolist() == ["a;b", "b", "a", ""]
+
+
+def test_typed_columns_from_parquet_are_checked_by_value_not_by_text():
+    frame = pd.DataFrame(
+        {
+            "hs_code": ["9301.90"] * 3,
+            "quantity": pd.array([5, -1, None], dtype="Int64"),
+            "value": ["1e400", "nan", "12"],
+            "date": pd.array([datetime.date(2024, 1, 9), None, datetime.date(2024, 5, 1)], pd.ArrowDtype(pa.date32())),
+            "partner": ["FRA", None, "DEU"],
+        }
+    )
+    flags = value_flags(frame).tolist()
+    assert flags == ["", "negative-quantity;bad-value;blank-partner", ""]
