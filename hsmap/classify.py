@@ -19,7 +19,7 @@ from hsmap.codes import normalize_codes
 from hsmap.io import arrow_to_pandas
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.lookup import hs2022_codes
-from hsmap.matching import Hit, TextEvidence, analyse_texts
+from hsmap.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
 
 OUTPUT_COLUMNS = ["hs6", "att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
 STRONG = 0.8  # a term this strong names an arm on its own, whatever the code
@@ -73,6 +73,7 @@ class Classifier:
             self._links_by_code.setdefault(row.edition, {}).setdefault(row.code, []).append(link)
         self._links_cache: dict[str, tuple[list[CodeLink], int | None]] = {}
         self._decided: dict[tuple, int] = {}  # (code, evidence) → decision id
+        self._codes_seen: dict[str, tuple[str, str, int]] = {}  # code as written → (hs6, error, decision id)
         self._rows: list[tuple] = []  # the output cells of each decision, by id
         self._table = _rows_table([])  # the same as an Arrow table, extended as decisions are made
 
@@ -212,6 +213,23 @@ class Classifier:
             self._rows.append(self._decide(hs6, code_error, text).row(hs6, self.kb))
         return found
 
+    def code_facts(self, codes: list[object]) -> tuple[list[str], list[str], np.ndarray]:
+        """For distinct codes as written: their HS6, why they could not be read, and the decision for the
+        code with no telling text. Remembered by the code as written, so each chunk only parses and
+        decides codes no earlier chunk had."""
+        facts = [self._codes_seen.get(code) if isinstance(code, str) else None for code in codes]
+        missing = [position for position, fact in enumerate(facts) if fact is None]
+        if missing:
+            if len(self._codes_seen) > _CODES_SEEN_LIMIT:
+                self._codes_seen.clear()
+            parsed = normalize_codes(pd.Series([codes[position] for position in missing], dtype=object))
+            for position, hs6, error in zip(missing, parsed["hs6"], parsed["code_error"], strict=True):
+                facts[position] = fact = (hs6, error, self.decide(hs6, error, NO_EVIDENCE))
+                if isinstance(codes[position], str):
+                    self._codes_seen[codes[position]] = fact
+        hs6, errors, decisions = zip(*facts, strict=True) if facts else ((), (), ())
+        return list(hs6), list(errors), np.array(decisions, dtype=np.int64)
+
     def table(self) -> pa.Table:
         """The output cells of every decision made so far, one row per decision id, formatted once however
         many lines and chunks share a decision."""
@@ -230,6 +248,8 @@ class Classifier:
             decision.reasons.append(code_error or f"{hs6} is not an HS subheading")
         elif hs6:
             decision.reasons.append(_describe_code(hs6, links, edition, self.edition))
+        if not links and text is NO_EVIDENCE:  # most codes of a file: nothing to weigh
+            return decision
 
         excluded = self.excluded_by(text)
         for lookalike in text.lookalikes:
@@ -432,25 +452,31 @@ def attach_rows(frame: pd.DataFrame, rows: pa.Table, ids: np.ndarray) -> pd.Data
 def decision_ids(
     frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier
 ) -> np.ndarray:
-    """Per row, the id of its decision (a row of ``classifier.table()``)."""
+    """Per row, the id of its decision (a row of ``classifier.table()``): the code's own decision where the
+    text holds no evidence, else one decision per distinct (code, evidence) pair."""
     raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
     code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
-    codes = normalize_codes(pd.Series(unique_codes, dtype=object))
-    hs6_list, errors = codes["hs6"].tolist(), codes["code_error"].tolist()
+    hs6, errors, code_only = classifier.code_facts(unique_codes.tolist())
+    decided = code_only[code_ids] if len(code_ids) else np.zeros(0, dtype=np.int64)
 
     text_ids, unique_texts = pd.factorize(_column(frame, text_column))
     analysis = analyse_texts(unique_texts, classifier.kb)
-    evidence_ids = analysis.ids[text_ids] if len(text_ids) else np.zeros(0, dtype=np.int64)
-    pair_ids, unique_pairs = pd.factorize(code_ids.astype(np.int64) * len(analysis.evidence) + evidence_ids)
-    pair_codes, pair_evidence = np.divmod(unique_pairs, len(analysis.evidence))
-    decided = [
-        classifier.decide(hs6_list[c], errors[c], analysis.evidence[e])
-        for c, e in zip(pair_codes.tolist(), pair_evidence.tolist(), strict=True)
-    ]
-    return np.array(decided, dtype=np.int64)[pair_ids]
+    with_evidence = np.flatnonzero(analysis.ids[text_ids]) if len(text_ids) else np.zeros(0, dtype=np.int64)
+    if len(with_evidence):
+        keys = code_ids[with_evidence].astype(np.int64) * len(analysis.evidence) + analysis.ids[text_ids[with_evidence]]
+        pair_ids, pairs = pd.factorize(keys)
+        pair_decisions = [
+            classifier.decide(hs6[code], errors[code], analysis.evidence[evidence])
+            for code, evidence in zip(
+                *(part.tolist() for part in np.divmod(pairs, len(analysis.evidence))), strict=True
+            )
+        ]
+        decided[with_evidence] = np.array(pair_decisions, dtype=np.int64)[pair_ids]
+    return decided
 
 
 _TABLE_PIECES = 16  # pieces the decision table may grow in before they are joined
+_CODES_SEEN_LIMIT = 1_000_000  # codes as written a classifier remembers
 
 
 def _rows_table(rows: list[tuple]) -> pa.Table:

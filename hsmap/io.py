@@ -115,23 +115,46 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         )
     except pa.ArrowInvalid as error:
         raise _parse_error(path, encoding, delimiter, names, error) from None
-    pending: pa.Table | None = None
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        while True:
+            try:
+                yield reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as error:
+                raise _parse_error(path, encoding, delimiter, names, error) from None
+
     yielded = False
+    for table in _regrouped(batches(), chunk_rows):
+        yielded = True
+        yield _to_pandas(table, names)
+    if not yielded:
+        yield _to_pandas(None, names)
+
+
+def chunk_sizes(chunk_rows: int) -> Iterator[int]:
+    """Rows per chunk: an eighth, a quarter, a half of ``chunk_rows``, then ``chunk_rows`` for good — the
+    first rows reach a pipeline early, and the rest come in full chunks."""
+    for share in (8, 4, 2):
+        yield max(1, chunk_rows // share)
     while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
-        except pa.ArrowInvalid as error:
-            raise _parse_error(path, encoding, delimiter, names, error) from None
+        yield chunk_rows
+
+
+def _regrouped(batches: Iterator[pa.RecordBatch], chunk_rows: int) -> Iterator[pa.Table]:
+    """Batches regrouped into tables of :func:`chunk_sizes` rows (the last one may be smaller)."""
+    sizes = chunk_sizes(chunk_rows)
+    size = next(sizes)
+    pending: pa.Table | None = None
+    for batch in batches:
         table = pa.Table.from_batches([batch])
         pending = table if pending is None else pa.concat_tables([pending, table])
-        while pending.num_rows >= chunk_rows:
-            yield _to_pandas(pending.slice(0, chunk_rows), names)
-            yielded = True
-            pending = pending.slice(chunk_rows)
-    if (pending is not None and pending.num_rows) or not yielded:
-        yield _to_pandas(pending, names)
+        while pending.num_rows >= size:
+            yield pending.slice(0, size)
+            pending, size = pending.slice(size), next(sizes)
+    if pending is not None and pending.num_rows:
+        yield pending
 
 
 def _parse_error(path: Path, encoding: str, delimiter: str, names: list[str], error: Exception) -> InputError:
@@ -175,9 +198,9 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise InputError(str(path), None, None, f"not a readable Parquet file ({error})") from None
     check_columns(parquet.schema_arrow.names, path)
     empty = True
-    for batch in parquet.iter_batches(batch_size=chunk_rows):
+    for table in _regrouped(parquet.iter_batches(batch_size=max(1, chunk_rows // 8)), chunk_rows):
         empty = False
-        yield arrow_to_pandas(batch)
+        yield arrow_to_pandas(table)
     if empty:
         yield arrow_to_pandas(parquet.schema_arrow.empty_table())
 
@@ -204,14 +227,16 @@ def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.Da
             names.pop()
         check_columns(names, path)
         buffer: list[list[str]] = []
+        sizes = chunk_sizes(chunk_rows)
+        size = next(sizes)
         for row in rows:
             values = ["" if cell is None else _cell_text(cell) for cell in row[: len(names)]]
             if not any(values):
                 continue
             buffer.append(values + [""] * (len(names) - len(values)))
-            if len(buffer) >= chunk_rows:
+            if len(buffer) >= size:
                 yield pd.DataFrame(buffer, columns=names, dtype="str")
-                buffer = []
+                buffer, size = [], next(sizes)
         yield pd.DataFrame(buffer, columns=names, dtype="str")
     finally:
         book.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
 
 MAX_LISTED = 20  # rows an input-problem error lists by number
+WRITES_IN_FLIGHT = 2  # decided chunks that may wait for the writer
 
 
 @dataclass
@@ -100,10 +101,13 @@ def decide_declarations(
     problems = checks.result() if checks is not None else value_problems(frame, file)
     pair_ids, pairs = pd.factorize(decided.astype(np.int64) << 16 | problems)
     rows = classifier.table().take(pairs >> 16)
-    flags = merge_flags(
-        pd.Series(rows.column("flags").to_pylist(), dtype="str"), pd.Series(describe_problems(pairs & 0xFFFF))
-    )
-    rows = rows.set_column(rows.schema.get_field_index("flags"), "flags", pa.array(flags, type=pa.large_string()))
+    with_problems = np.flatnonzero(pairs & 0xFFFF)
+    if len(with_problems):
+        masks, which = np.unique(pairs[with_problems] & 0xFFFF, return_inverse=True)
+        found = pd.Series(np.array(describe_problems(masks), dtype=object)[which], dtype="str")
+        flags = rows.column("flags").to_pandas()
+        flags.iloc[with_problems] = merge_flags(flags.iloc[with_problems].reset_index(drop=True), found).to_numpy()
+        rows = rows.set_column(rows.schema.get_field_index("flags"), "flags", pa.array(flags, type=pa.large_string()))
     return rows, pair_ids
 
 
@@ -203,18 +207,18 @@ def _stream(
 ) -> None:
     """Classify chunks in order and hand each result to ``write``.
 
-    Arrow and pandas do much of their work outside the GIL: read the next chunk, check the current one's other
-    cells, and write and count the last one while the current one is classified. One chunk at a time in each
-    direction keeps memory bounded and rows in order.
+    Arrow and pandas do much of their work outside the GIL: read the next chunk and check its other cells
+    while the current one is decided, and write and count the chunks decided before it on a thread of their
+    own, in order. At most ``WRITES_IN_FLIGHT`` chunks wait to be written, so memory stays bounded.
     """
 
     def finish(chunk: pd.DataFrame, rows: pa.Table, ids: np.ndarray) -> None:
         write(attach_rows(chunk, rows, ids))
         summary.add_decided(rows.select(["att_category", "flags"]).to_pandas(), ids, name)
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool, ThreadPoolExecutor(max_workers=1) as writer:
         upcoming = pool.submit(next, chunks, None)
-        finished = None
+        writing: deque[Future[None]] = deque()
         while (chunk := upcoming.result()) is not None:
             upcoming = pool.submit(next, chunks, None)
             if summary.code_column is None and summary.text_column is None:
@@ -224,10 +228,10 @@ def _stream(
             rows, ids = decide_declarations(
                 chunk, summary.code_column, summary.text_column, classifier, name, checks=checks
             )
-            if finished is not None:
-                finished.result()
-            finished = pool.submit(finish, chunk, rows, ids)
+            while len(writing) >= WRITES_IN_FLIGHT:
+                writing.popleft().result()
+            writing.append(writer.submit(finish, chunk, rows, ids))
             if on_chunk is not None:
                 on_chunk(len(chunk))
-        if finished is not None:
+        for finished in writing:
             finished.result()
