@@ -9,6 +9,7 @@ distinct values cost.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,6 +68,7 @@ class Classifier:
         self.kb, self.edition = kb, edition
         self._thresholds = {cid: self._inherited_thresholds(cid) for cid in kb.categories}
         self._codes_in = {e: set(table["code"]) for e, table in kb.hs.items()}
+        self._editions = [edition] + [e for e in reversed(kb.editions) if e != edition]  # where to look, in order
         self._links_by_code: dict[int, dict[str, list[CodeLink]]] = {}
         for row in kb.links.itertuples(index=False):
             link = CodeLink(row.category, row.relation, float(row.weight))
@@ -75,6 +77,7 @@ class Classifier:
         self._decided: dict[tuple, int] = {}  # (code, evidence) → decision id
         self._codes_seen: dict[str, tuple[str, str, int]] = {}  # code as written → (hs6, error, decision id)
         self._rows: list[tuple] = []  # the output cells of each decision, by id
+        self._lock = threading.Lock()
         self._table = _rows_table([])  # the same as an Arrow table, extended as decisions are made
 
     # --- evidence from the code -------------------------------------------------------------------
@@ -85,8 +88,7 @@ class Classifier:
         return self._links_cache[hs6]
 
     def _find_links(self, hs6: str) -> tuple[list[CodeLink], int | None]:
-        editions = [self.edition] + [e for e in reversed(self.kb.editions) if e != self.edition]
-        for edition in editions:
+        for edition in self._editions:
             by_code = self._links_by_code.get(edition, {})
             found = [link for prefix in (hs6, hs6[:4], hs6[:2]) for link in by_code.get(prefix, [])]
             if hs6 in self._codes_in.get(edition, ()) or found:
@@ -209,8 +211,12 @@ class Classifier:
         key = (hs6, code_error, *text.signature())
         found = self._decided.get(key)
         if found is None:
-            found = self._decided[key] = len(self._rows)
-            self._rows.append(self._decide(hs6, code_error, text).row(hs6, self.kb))
+            row = self._decide(hs6, code_error, text).row(hs6, self.kb)
+            with self._lock:  # chunks may be decided in several threads: one id per decision
+                found = self._decided.get(key)
+                if found is None:
+                    found = self._decided[key] = len(self._rows)
+                    self._rows.append(row)
         return found
 
     def code_facts(self, codes: list[object]) -> tuple[list[str], list[str], np.ndarray]:
@@ -223,7 +229,9 @@ class Classifier:
             if len(self._codes_seen) > _CODES_SEEN_LIMIT:
                 self._codes_seen.clear()
             parsed = normalize_codes(pd.Series([codes[position] for position in missing], dtype=object))
-            for position, hs6, error in zip(missing, parsed["hs6"], parsed["code_error"], strict=True):
+            for position, hs6, error in zip(
+                missing, parsed["hs6"].tolist(), parsed["code_error"].tolist(), strict=True
+            ):
                 facts[position] = fact = (hs6, error, self.decide(hs6, error, NO_EVIDENCE))
                 if isinstance(codes[position], str):
                     self._codes_seen[codes[position]] = fact
@@ -233,12 +241,13 @@ class Classifier:
     def table(self) -> pa.Table:
         """The output cells of every decision made so far, one row per decision id, formatted once however
         many lines and chunks share a decision."""
-        if self._table.num_rows < len(self._rows):
-            added = _rows_table(self._rows[self._table.num_rows :])
-            self._table = pa.concat_tables([self._table, added])
-            if self._table.column(0).num_chunks > _TABLE_PIECES:
-                self._table = self._table.combine_chunks()
-        return self._table
+        with self._lock:
+            if self._table.num_rows < len(self._rows):
+                added = _rows_table(self._rows[self._table.num_rows :])
+                self._table = pa.concat_tables([self._table, added])
+                if self._table.column(0).num_chunks > _TABLE_PIECES:
+                    self._table = self._table.combine_chunks()
+            return self._table
 
     def _decide(self, hs6: str, code_error: str, text: TextEvidence) -> Decision:
         decision = Decision()

@@ -72,11 +72,28 @@ def _amount_problems(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _distinct_problems(values: pd.Series, check: Callable[[pd.Series], np.ndarray]) -> np.ndarray | None:
-    """Run a column check (distinct values → problem bits) once per distinct value; the bits of every row, or
-    None when no value has a problem (the common case, which then costs no pass over the rows)."""
+    """Run a column check (distinct values → problem bits) once per distinct value — and once per process,
+    since verdicts are remembered across chunks; the bits of every row, or None when no value has a problem
+    (the common case: then no pass over the rows)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    bits = check(pd.Series(uniques, dtype=values.dtype))
+    keys = [_memo_key(value) for value in uniques.tolist()]
+    memo = _VERDICTS.setdefault(check.__name__, {})
+    if len(memo) > _VERDICTS_LIMIT:  # a new dict, not a cleared one: a thread may still read the old
+        memo = _VERDICTS[check.__name__] = {}
+    fresh = [key for key in dict.fromkeys(keys) if key not in memo]
+    if fresh:
+        memo.update(zip(fresh, check(pd.Series(fresh, dtype=object)).tolist(), strict=True))
+    bits = np.fromiter((memo[key] for key in keys), dtype=np.uint16, count=len(keys))
     return bits[codes] if bits.any() else None
+
+
+_VERDICTS: dict[str, dict[object, int]] = {}  # check → value → problem bits, shared by every chunk
+_VERDICTS_LIMIT = 1 << 16
+
+
+def _memo_key(value: object) -> object:
+    """Missing values of every kind (None, NaN, pd.NA) as one key; others as themselves."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
 
 
 def _is_date(values: pd.Series) -> bool:
@@ -134,7 +151,7 @@ def _bits(failing: pd.Series, flag: str) -> np.ndarray:
 
 def _partner_problems(values: pd.Series) -> np.ndarray:
     index = load_partner_index()
-    status = pd.Series(["blank" if pd.isna(value) else index.resolve(value).status for value in values], dtype=object)
+    status = pd.Series(["blank" if value is None else index.resolve(value).status for value in values], dtype=object)
     return _bits(status == "blank", "blank-partner") | _bits(status == "unknown", "unknown-partner")
 
 

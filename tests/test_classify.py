@@ -1,5 +1,8 @@
 """The classifier on lines shaped like real declarations: codes narrow, texts confirm or contradict."""
 
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -192,3 +195,24 @@ def test_row_conservation_for_any_table(kb, rows):
     assert len(result) == len(frame)
     assert list(result.index) == list(frame.index)
     assert result["hs_code"].equals(frame["hs_code"])
+
+
+def test_one_classifier_shared_by_threads_decides_as_it_does_alone(kb):
+    """Engines and the file pipeline share a classifier between threads: every decision must keep one id."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hsmap.classify import Classifier
+    from hsmap.io import read_table
+
+    lines = read_table(Path(__file__).parent / "data" / "labelled_declarations.csv")
+    expected = classify(lines, "hs_code", "description", kb=kb)
+    shared = Classifier(kb, 2022)
+    pieces = [lines.iloc[start::8] for start in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so races show
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda piece: classify(piece, "hs_code", "description", classifier=shared), pieces))
+    finally:
+        sys.setswitchinterval(interval)
+    pd.testing.assert_frame_equal(pd.concat(results).sort_index(), expected)
