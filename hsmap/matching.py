@@ -206,7 +206,11 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
     return calibre, tonnes, range_km
 
 
-_HAS_NUMBER_WITH_UNIT = r"\d\s*-?\s*(mm|мм|km|км|t|tonnes?|tons?|tm|тонн)\b|\d[.,]\d+\s*[x×]\s*\d|\bcal(ibre|iber)?\b"
+_END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
+_HAS_NUMBER_WITH_UNIT = (
+    rf"\d\s*-?\s*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
+    rf"|\d[.,]\d+\s*[x×]\s*\d|(?:^|[^\pL\pN_])cal(?:ibre|iber)?{_END_OF_WORD}"
+)
 
 
 @cache
@@ -240,15 +244,23 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
     lexicon = lexicon_for(kb)
     raw = as_text_array(texts)
     tokens = tokenize(raw)
-    flat, parents = pc.list_flatten(tokens), pc.list_parent_indices(tokens)
-    relevant = pc.is_in(flat, value_set=lexicon.words)
-    fuzzy = _fuzzy_words(flat, lexicon)
+    encoded_tokens = pc.dictionary_encode(tokens.values)  # the texts' words, each looked at once
+    words, word_ids = encoded_tokens.dictionary, encoded_tokens.indices.to_numpy(zero_copy_only=False)
+    fuzzy = _fuzzy_words(words, lexicon)
+    usable = pc.is_in(words, value_set=lexicon.words)
     if fuzzy:
-        relevant = pc.or_(relevant, pc.is_in(flat, value_set=pa.array(list(fuzzy), type=flat.type)))
-    numbered = pc.indices_nonzero(pc.match_substring_regex(pc.utf8_lower(raw), _HAS_NUMBER_WITH_UNIT))
-    candidates = pc.unique(pa.concat_arrays([pc.filter(parents, relevant).cast(pa.uint64()), numbered]))
-    masked = pa.ListArray.from_arrays(tokens.offsets, pc.if_else(relevant, flat, _GAP))
-    keys = pc.replace_substring_regex(pc.binary_join(pc.take(masked, candidates), " "), f"{_GAP}( {_GAP})+", _GAP)
+        usable = pc.or_(usable, pc.is_in(words, value_set=pa.array(list(fuzzy), type=words.type)))
+    relevant = usable.to_numpy(zero_copy_only=False)[word_ids]
+    offsets = tokens.offsets.to_numpy()
+    parents = np.repeat(np.arange(len(raw)), np.diff(offsets))
+    numbered = np.flatnonzero(
+        pc.match_substring_regex(raw, _HAS_NUMBER_WITH_UNIT, ignore_case=True).to_numpy(zero_copy_only=False)
+    )
+    looked_at = np.zeros(len(raw), dtype=bool)
+    looked_at[parents[relevant]] = True
+    looked_at[numbered] = True
+    candidates = np.flatnonzero(looked_at)
+    keys = _reduced_forms(words, word_ids, relevant, offsets, parents, looked_at)
     encoded = pc.dictionary_encode(keys)
 
     if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
@@ -265,13 +277,13 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
             key_evidence[position] = len(evidence)
             evidence.append(TextEvidence(list(hits), list(lookalikes)))
     key_ids = encoded.indices.to_numpy(zero_copy_only=False)
-    candidate_rows = candidates.to_numpy(zero_copy_only=False)
+    candidate_rows = candidates
     ids = np.zeros(len(raw), dtype=np.int64)
     ids[candidate_rows] = key_evidence[key_ids]
     key_of_row = np.zeros(len(raw), dtype=np.int64)
     key_of_row[candidate_rows] = key_ids
 
-    numbered_rows = numbered.to_numpy(zero_copy_only=False)
+    numbered_rows = numbered
     with_numbers: dict[tuple, int] = {}
     for row, key, text in zip(
         numbered_rows.tolist(), key_of_row[numbered_rows].tolist(), pc.take(raw, numbered).to_pylist(), strict=True
@@ -284,6 +296,32 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
             evidence.append(TextEvidence(list(scans[key][0]), list(scans[key][1]), *numbers))
         ids[row] = with_numbers[(key, numbers)]
     return TextAnalysis(ids, evidence)
+
+
+def _reduced_forms(
+    words: pa.Array,
+    word_ids: np.ndarray,
+    relevant: np.ndarray,
+    offsets: np.ndarray,
+    parents: np.ndarray,
+    texts: np.ndarray,
+) -> pa.Array:
+    """The reduced form of each text ``texts`` selects: its usable words in order, any run of other words
+    as one gap (``rifle _ 7 62 mm _``)."""
+    starts_text = np.zeros(len(parents), dtype=bool)
+    starts_text[offsets[:-1][offsets[:-1] < offsets[1:]]] = True
+    after_gap = np.zeros(len(parents), dtype=bool)
+    after_gap[1:] = ~relevant[:-1]
+    kept = texts[parents] & (relevant | starts_text | ~after_gap)
+    gap = len(words)
+    values = pa.DictionaryArray.from_arrays(
+        pa.array(np.where(relevant, word_ids, gap)[kept], type=pa.int32()),
+        pa.concat_arrays([words.cast(pa.string()), pa.array([_GAP], pa.string())]),
+    ).cast(pa.string())
+    counts = np.bincount(parents[kept], minlength=len(texts))[texts]
+    list_offsets = np.zeros(len(counts) + 1, dtype=np.int32)
+    np.cumsum(counts, out=list_offsets[1:])
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(list_offsets), values), " ")
 
 
 def _scan_with_typos(words: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> tuple[list[Hit], list[Lookalike]]:
@@ -303,10 +341,10 @@ def _vocabulary_array() -> pa.Array:
     return pa.array(sorted(tariff_vocabulary()), type=pa.string())
 
 
-def _fuzzy_words(flat: pa.Array, lexicon: Lexicon) -> dict[str, str]:
-    """Words of the texts that are a typo of a lexicon word: scored with rapidfuzz in parallel chunks,
+def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
+    """Distinct words of the texts that are a typo of a lexicon word: scored with rapidfuzz in parallel chunks,
     only for words that are neither lexicon words nor ordinary tariff wording, and remembered across chunks."""
-    words = pc.unique(flat).cast(pa.string())
+    words = words.cast(pa.string())
     keep = pc.and_(pc.greater_equal(pc.utf8_length(words), _FUZZY_MIN_CHARS), pc.utf8_is_alpha(words))
     keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=lexicon.words)))
     keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=_vocabulary_array())))

@@ -208,32 +208,39 @@ def _stream(
 ) -> None:
     """Classify chunks in order and hand each result to ``write``.
 
-    Arrow and pandas do much of their work outside the GIL, so the stages overlap: this thread reads, another
-    decides chunks (values checked with them), and a third writes and counts them, strictly in order.
+    Arrow and pandas do much of their work outside the GIL, so the stages overlap: this thread reads, one
+    thread checks the other cells of each chunk, one decides chunks, and one writes and counts them, strictly
+    in order.
     At most ``CHUNKS_IN_FLIGHT`` chunks are between reading and writing, so memory stays bounded.
     """
 
-    def decide(chunk: pd.DataFrame) -> tuple[pa.Table, np.ndarray]:
-        return decide_declarations(chunk, summary.code_column, summary.text_column, classifier, name)
+    def decide(chunk: pd.DataFrame, checks: Future[np.ndarray]) -> tuple[pd.DataFrame, pa.Table, np.ndarray]:
+        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, classifier, name, checks)
+        return attach_rows(chunk, rows, ids), rows, ids
 
-    def finish(chunk: pd.DataFrame, decided: Future[tuple[pa.Table, np.ndarray]]) -> int:
-        rows, ids = decided.result()
-        write(attach_rows(chunk, rows, ids))
+    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]]) -> int:
+        result, rows, ids = decided.result()
+        write(result)
         summary.add_decided(rows.select(["att_category", "flags"]).to_pandas(), ids, name)
-        return len(chunk)
+        return len(result)
 
     def done(finished: Future[int]) -> None:
         rows = finished.result()
         if on_chunk is not None:
             on_chunk(rows)
 
-    with ThreadPoolExecutor(max_workers=DECIDERS) as deciders, ThreadPoolExecutor(max_workers=1) as writer:
+    with (
+        ThreadPoolExecutor(max_workers=1) as checker,
+        ThreadPoolExecutor(max_workers=DECIDERS) as deciders,
+        ThreadPoolExecutor(max_workers=1) as writer,
+    ):
         in_flight: deque[Future[int]] = deque()
         for chunk in chunks:
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
-            in_flight.append(writer.submit(finish, chunk, deciders.submit(decide, chunk)))
+            checks = checker.submit(value_problems, chunk, name)
+            in_flight.append(writer.submit(finish, deciders.submit(decide, chunk, checks)))
             while len(in_flight) >= CHUNKS_IN_FLIGHT:
                 done(in_flight.popleft())
         while in_flight:

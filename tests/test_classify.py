@@ -73,6 +73,11 @@ def test_mortar_calibre_decides_between_light_weapon_and_artillery(kb, calibre, 
     assert row["att_category"] == category
 
 
+@pytest.mark.parametrize(("text", "category"), [("миномёт 60 мм", "VIII.LW.6"), ("Миномет 120мм.", "III")])
+def test_calibres_in_cyrillic_units_count_too(kb, text, category):
+    assert one(kb, "9301.10.00", text)["att_category"] == category
+
+
 def test_a_small_patrol_boat_is_not_a_register_warship(kb):
     small = one(kb, "8906.10", "PATROL BOAT 120 T UNARMED")
     large = one(kb, "8906.10", "FRIGATE 3000 T WITH NAVAL GUN")
