@@ -10,6 +10,7 @@ distinct values cost.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -238,6 +239,11 @@ class Classifier:
         hs6, errors, decisions = zip(*facts, strict=True) if facts else ((), (), ())
         return list(hs6), list(errors), np.array(decisions, dtype=np.int64)
 
+    @property
+    def size(self) -> int:
+        """How many decisions it holds."""
+        return len(self._rows)
+
     def table(self) -> pa.Table:
         """The output cells of every decision made so far, one row per decision id, formatted once however
         many lines and chunks share a decision."""
@@ -387,6 +393,23 @@ class Classifier:
                 decision.reasons.append("civil goods share the code and the text does not settle it")
 
 
+_SHARED: weakref.WeakKeyDictionary[Knowledge, dict[int, Classifier]] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+_SHARED_LIMIT = 1_000_000  # decisions a shared classifier holds before it is started afresh
+
+
+def shared_classifier(kb: Knowledge, edition: int = 2022) -> Classifier:
+    """The process's classifier for a knowledge base and edition. A decision depends on nothing but the
+    knowledge base, the edition, the code and the text's evidence, so one made for a chunk, a file or a call
+    serves every later one; once it holds ``_SHARED_LIMIT`` decisions, the next caller gets a fresh one."""
+    with _SHARED_LOCK:
+        by_edition = _SHARED.setdefault(kb, {})
+        found = by_edition.get(edition)
+        if found is None or found.size > _SHARED_LIMIT:
+            found = by_edition[edition] = Classifier(kb, edition)
+        return found
+
+
 def _either(*chances: float) -> float:
     """Noisy-or: the chance that at least one of several independent pieces of evidence is right."""
     missing = 1.0
@@ -442,10 +465,10 @@ def classify(
     ``reason``). Either column may be None when a file has only codes or only texts.
 
     Texts are grouped by what they say (:func:`hsmap.matching.analyse_texts`), lines are decided once per
-    distinct (code, evidence) pair, and one ``take`` spreads the decisions back over the rows. Pass the same
-    ``classifier`` to successive chunks of one file so its decisions are remembered across them.
+    distinct (code, evidence) pair, and one ``take`` spreads the decisions back over the rows. Decisions are
+    remembered across calls (:func:`shared_classifier`) unless a ``classifier`` of one's own is passed.
     """
-    classifier = classifier or Classifier(kb or load_knowledge(), edition)
+    classifier = classifier or shared_classifier(kb or load_knowledge(), edition)
     ids = decision_ids(frame, code_column, text_column, classifier)
     return attach_rows(frame, classifier.table(), ids)
 

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hsmap.classify import OUTPUT_COLUMNS, Classifier
+from hsmap.classify import OUTPUT_COLUMNS, Classifier, shared_classifier
 from hsmap.columns import detect_columns
 from hsmap.dataset import (
     DatasetFile,
@@ -71,10 +71,9 @@ def _dask() -> Any:
 # --- the pure function, per worker ------------------------------------------------------------------------------
 
 
-@functools.cache
 def worker_classifier(edition: int = 2022, kb_root: str | None = None) -> Classifier:
     """One classifier per process and edition: its caches serve every partition or batch the process gets."""
-    return Classifier(load_knowledge(kb_root), edition)
+    return shared_classifier(load_knowledge(kb_root), edition)
 
 
 def classify_partition(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.classify import Classifier, attach_rows, decision_ids
+from hsmap.classify import Classifier, attach_rows, decision_ids, shared_classifier
 from hsmap.columns import detect_columns
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
 from hsmap.errors import InputError
@@ -134,7 +134,7 @@ def classify_file(
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
     ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
-    classifier = Classifier(kb or load_knowledge(), edition)
+    classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target) as writer:
         _stream(
@@ -171,7 +171,7 @@ def classify_dataset(
     one classifier serves every file, so a decision made in January is reused in December.
     """
     files = resolve_dataset(source)
-    classifier = Classifier(kb or load_knowledge(), edition)
+    classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with DatasetWriter(target, files) as dataset:
         for file in files:

@@ -221,3 +221,21 @@ def test_one_classifier_shared_by_threads_decides_as_it_does_alone(kb):
     finally:
         sys.setswitchinterval(interval)
     pd.testing.assert_frame_equal(pd.concat(results).sort_index(), expected)
+
+
+def test_calls_share_one_classifier_per_knowledge_base_until_it_is_full(kb, mappings_copy, monkeypatch):
+    import importlib
+
+    from hsmap.knowledge import load_knowledge
+
+    module = importlib.import_module("hsmap.classify")
+    lines = pd.DataFrame({"hs_code": ["9301.90", "8710.00", "0101.21"], "description": ["AK-47", "T-72 TANK", "HORSE"]})
+    first = classify(lines, kb=kb)
+    shared = module.shared_classifier(kb)
+    held = shared.size
+    pd.testing.assert_frame_equal(classify(lines, kb=kb), first)
+    assert module.shared_classifier(kb) is shared and shared.size == held  # nothing decided twice
+    assert module.shared_classifier(load_knowledge(mappings_copy)) is not shared  # another knowledge base
+    monkeypatch.setattr(module, "_SHARED_LIMIT", held - 1)
+    assert module.shared_classifier(kb) is not shared  # full: started afresh, and decides the same
+    pd.testing.assert_frame_equal(classify(lines, kb=kb), first)
