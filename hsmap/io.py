@@ -108,7 +108,7 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),  # what pandas str stores: no cast
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
