@@ -138,13 +138,6 @@ def describe_problems(masks: np.ndarray) -> list[str]:
     return [";".join(flag for flag in VALUE_FLAGS if mask & _BIT[flag]) for mask in masks.tolist()]
 
 
-def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:
-    """Per row, the problems of its other cells as ``;``-joined flags; empty where it has none."""
-    ids, masks = pd.factorize(value_problems(frame, file))
-    described = np.array(describe_problems(masks) or [""], dtype=object)
-    return pd.Series(described[ids] if len(ids) else [], index=frame.index, dtype="str")
-
-
 def _bits(failing: pd.Series, flag: str) -> np.ndarray:
     return np.where(failing.to_numpy(dtype=bool), _BIT[flag], np.uint16(0)).astype(np.uint16)
 

@@ -5,7 +5,12 @@ import datetime
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.values import has_input_problem, merge_flags, value_flags
+from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
+
+
+def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:
+    """Each row's problems as the ``flags`` column shows them."""
+    return pd.Series(describe_problems(value_problems(frame, file)), index=frame.index, dtype="str")
 
 
 def test_each_kind_of_bad_cell_flags_its_row():
