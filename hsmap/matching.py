@@ -269,9 +269,10 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
     key_evidence = np.zeros(len(encoded.dictionary), dtype=np.int64)  # per distinct key: its evidence, if any
     scans = []
     for position, key in enumerate(encoded.dictionary.to_pylist()):
-        if key not in lexicon.scan_cache:
-            lexicon.scan_cache[key] = _scan_with_typos(key.split(), lexicon, fuzzy)
-        hits, lookalikes = lexicon.scan_cache[key]
+        found = lexicon.scan_cache.get(key)  # read once: another thread may clear the cache meanwhile
+        if found is None:
+            found = lexicon.scan_cache[key] = _scan_with_typos(key.split(), lexicon, fuzzy)
+        hits, lookalikes = found
         scans.append((hits, lookalikes))
         if hits or lookalikes:
             key_evidence[position] = len(evidence)
