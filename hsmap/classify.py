@@ -3,8 +3,8 @@
 The declared code gives the candidates and how they share it (``att_hs.csv``); the description confirms,
 narrows or contradicts them (``lexicon/``); numbers in the text are held against the UN Register
 thresholds (``categories.yaml``). Work is done once per distinct code, once per distinct text and once
-per distinct (code, text) pair, then spread back over the rows, so a million lines cost what their
-distinct values cost.
+per distinct (code, evidence) pair; the decisions are rows of one Arrow table, spread back over the lines
+with a ``take``, so a million lines cost what their distinct values cost.
 """
 
 from __future__ import annotations
