@@ -98,13 +98,11 @@ def classify_command(
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
     if scheduler is not None and engine is not Engine.dask:
         raise fail("--scheduler needs --engine dask")
-    if strict and engine is Engine.dask:
-        raise fail("--strict works with the default engine: Dask workers write as they go")
     if engine is Engine.dask:
         from hsmap.engines import classify_dataset_dask, dask_client
 
         with console.status("classifying on Dask …"), dask_client(scheduler, workers) as client:
-            summary = classify_dataset_dask(source, output, client, code_column, text_column, edition)
+            summary = classify_dataset_dask(source, output, client, code_column, text_column, edition, strict=strict)
     else:
         with Progress(
             SpinnerColumn(),

@@ -209,11 +209,12 @@ def _added(file: DatasetFile) -> tuple[str, ...]:
     return tuple(added_partitions(file))
 
 
-def _write_piece(frame: pd.DataFrame, path: str, added: tuple[str, ...]) -> ClassifySummary:
-    """On a worker: write one classified piece and return its counts (small, sent back to the client)."""
+def _write_piece(frame: pd.DataFrame, path: str, added: tuple[str, ...], file: str, first_line: int) -> ClassifySummary:
+    """On a worker: write one classified piece and return its counts (small, sent back to the client); rows
+    with input problems are numbered as in their file."""
     pq.write_table(pa.Table.from_pandas(drop_added(frame, list(added)), preserve_index=False), path)
     summary = ClassifySummary()
-    summary.add(frame)
+    summary.add(frame, file, first_line)
     return summary
 
 
@@ -245,10 +246,12 @@ def classify_dataset_dask(
     edition: int = 2022,
     partition_rows: int = PARTITION_ROWS,
     kb_root: str | None = None,
+    strict: bool = False,
 ) -> ClassifySummary:
     """Classify a file, folder or glob on a Dask cluster into Parquet: a folder of one file per input file
     (same relative paths) for a dataset, or the file ``target`` for one input file. Workers write their
-    pieces beside the target (the cluster must see the same file system); the client assembles them."""
+    pieces beside the target (the cluster must see the same file system); the client assembles them. With
+    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
     dask = _dask()
     files = resolve_dataset(source)
     parts = pieces(files, partition_rows)
@@ -264,10 +267,14 @@ def classify_dataset_dask(
             for number, part in enumerate(parts)
         ]
         tasks = [
-            dask.delayed(_write_piece)(partition, str(path), _added(part.file))
+            dask.delayed(_write_piece)(partition, str(path), _added(part.file), str(part.file.path), part.first_row)
             for partition, path, part in zip(classified.to_delayed(), piece_paths, parts, strict=True)
         ]
-        summaries = client.gather(client.compute(tasks))
+        summary = ClassifySummary(code_column=code_column, text_column=text_column)
+        for found in client.gather(client.compute(tasks)):
+            summary.merge(found)
+        if strict and summary.problem_rows:
+            raise summary.problem_error()  # before anything is assembled: no output at all
         for file in files:
             mine = [path for path, part in zip(piece_paths, parts, strict=True) if part.file == file]
             _assemble(mine, dataset.path(file))
@@ -276,9 +283,6 @@ def classify_dataset_dask(
             os.replace(folder / Path(*files[0].relative.parts).with_suffix(".parquet"), target)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    summary = ClassifySummary(code_column=code_column, text_column=text_column)
-    for found in summaries:
-        summary.merge(found)
     return summary
 
 

@@ -37,16 +37,18 @@ class ClassifySummary:
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, row, flags), the first few
     problem_rows: int = 0
 
-    def add(self, result: pd.DataFrame, file: str = "") -> None:
-        """Count a classified chunk; rows are numbered as a spreadsheet shows them (header = row 1)."""
+    def add(self, result: pd.DataFrame, file: str = "", first_line: int | None = None) -> None:
+        """Count a classified chunk; rows are numbered as a spreadsheet shows them (header = row 1), from
+        ``first_line`` (the chunk's first line within its file, counted from 0) or after the lines counted."""
         ids, flags = pd.factorize(result["flags"])
         self.add_decided(
             pd.DataFrame({"att_category": result["att_category"].to_numpy(), "flags": flags[ids]}),
             np.arange(len(result)),
             file,
+            first_line,
         )
 
-    def add_decided(self, rows: pd.DataFrame, ids: np.ndarray, file: str = "") -> None:
+    def add_decided(self, rows: pd.DataFrame, ids: np.ndarray, file: str = "", first_line: int | None = None) -> None:
         """Count a chunk given as distinct output ``rows`` (``att_category``, ``flags``) and, per line, the
         row it got — what :func:`decide_declarations` returns, counted without touching every line's text."""
         lines = np.bincount(ids, minlength=len(rows)) if len(ids) else np.zeros(len(rows), dtype=np.int64)
@@ -54,8 +56,9 @@ class ClassifySummary:
         if flagged.any():
             positions = np.flatnonzero(flagged[ids])
             self.problem_rows += len(positions)
+            start = self.rows if first_line is None else first_line
             for position in positions[: max(0, MAX_LISTED - len(self.problems))].tolist():
-                self.problems.append((file, self.rows + position + 2, str(rows["flags"].iat[ids[position]])))
+                self.problems.append((file, start + position + 2, str(rows["flags"].iat[ids[position]])))
         self.rows += len(ids)
         categories = rows["att_category"].replace("", "(none)").to_numpy()
         self.categories.update(pd.Series(lines).groupby(categories).sum().loc[lambda n: n > 0].to_dict())

@@ -110,6 +110,26 @@ def test_one_parquet_file_of_many_pieces_on_dask(tmp_path: Path, client) -> None
 
 
 @needs_dask
+def test_strict_on_dask_lists_rows_as_numbered_in_their_file_and_writes_nothing(tmp_path: Path, client) -> None:
+    from hsmap.engines import classify_dataset_dask
+    from hsmap.errors import InputError
+    from hsmap.pipeline import classify_file
+
+    lines = pd.DataFrame({"hs_code": ["9301.90"] * 300, "description": ["ASSAULT RIFLE"] * 300, "partner": "FRA"})
+    lines["value"] = ["ten" if row in (7, 260) else "100" for row in range(300)]  # file rows 9 and 262
+    _write(lines, tmp_path / "lines.parquet", "parquet")
+    with pytest.raises(InputError) as on_dask:
+        classify_dataset_dask(
+            tmp_path / "lines.parquet", tmp_path / "out.parquet", client, partition_rows=100, strict=True
+        )
+    with pytest.raises(InputError) as at_home:
+        classify_file(tmp_path / "lines.parquet", tmp_path / "home.parquet", strict=True)
+    listed = re.findall(r"row (\d+) \(bad-value\)", str(on_dask.value))
+    assert listed == ["9", "262"] == re.findall(r"row (\d+) \(bad-value\)", str(at_home.value))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.parquet"]
+
+
+@needs_dask
 def test_classify_dask_maps_over_a_dask_dataframe_the_user_already_has(client) -> None:
     import dask.dataframe as dd
 
