@@ -24,6 +24,7 @@ from hsmap.lookup import hs2022_codes
 from hsmap.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
 
 OUTPUT_COLUMNS = ["hs6", "att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
+EXPLANATION_COLUMNS = ["candidates", "att_label", "reason"]  # free text for people, not keys to filter on
 STRONG = 0.8  # a term this strong names an arm on its own, whatever the code
 MAJORITY = 0.5  # share of the evidence a category needs to be chosen from the code alone
 BELOW_THRESHOLD = 0.3  # what a category keeps of its evidence when the text's numbers rule it out

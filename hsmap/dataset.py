@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -230,9 +230,9 @@ class DatasetWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def writer(self, file: DatasetFile) -> TableWriter:
-        """An atomic writer for one input file's result."""
-        return TableWriter(self.path(file))
+    def writer(self, file: DatasetFile, free_text: Collection[str] = ()) -> TableWriter:
+        """An atomic writer for one input file's result (``free_text``: see :class:`hsmap.io.TableWriter`)."""
+        return TableWriter(self.path(file), free_text)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None

@@ -12,7 +12,7 @@ import codecs
 import csv
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -325,9 +325,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class TableWriter:
-    """Write chunks to .csv, .parquet or .xlsx through a temporary file renamed on success."""
+    """Write chunks to .csv, .parquet or .xlsx through a temporary file renamed on success. Parquet keeps
+    min/max statistics for every column but the ``free_text`` ones (sentences no reader filters by range)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, free_text: Collection[str] = ()) -> None:
         suffix = _suffix(path)
         if suffix not in WRITABLE:
             raise InputError(str(path), None, None, f"cannot write {suffix!r} (use {', '.join(WRITABLE)})")
@@ -336,6 +337,7 @@ class TableWriter:
         self.path, self.suffix = path, suffix
         self.temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self._parquet: pq.ParquetWriter | None = None
+        self._free_text = set(free_text)
         self._csv: pacsv.CSVWriter | None = None
         self._csv_schema: pa.Schema | None = None
         self._book = self._sheet = None
@@ -355,7 +357,8 @@ class TableWriter:
         elif self.suffix == ".parquet":
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.temporary, table.schema)
+                statistics = [name for name in table.schema.names if name not in self._free_text]
+                self._parquet = pq.ParquetWriter(self.temporary, table.schema, write_statistics=statistics)
             self._parquet.write_table(table.cast(self._parquet.schema))
         else:
             self._write_xlsx(chunk)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.classify import Classifier, attach_rows, decision_ids, shared_classifier
+from hsmap.classify import EXPLANATION_COLUMNS, Classifier, attach_rows, decision_ids, shared_classifier
 from hsmap.columns import detect_columns
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
 from hsmap.errors import InputError
@@ -139,7 +139,7 @@ def classify_file(
     ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
     classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
-    with TableWriter(target) as writer:
+    with TableWriter(target, EXPLANATION_COLUMNS) as writer:
         _stream(
             iter_table(source, chunk_rows=chunk_rows, sheet=sheet),
             writer.write,
@@ -180,7 +180,7 @@ def classify_dataset(
         for file in files:
             added = added_partitions(file)
             found = ClassifySummary()
-            with dataset.writer(file) as writer:
+            with dataset.writer(file, EXPLANATION_COLUMNS) as writer:
                 _stream(
                     iter_file(file, chunk_rows),
                     lambda frame, w=writer, a=added: w.write(drop_added(frame, a)),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -199,3 +200,12 @@ def test_zip_that_is_not_a_workbook(tmp_path):
         archive.writestr("hello.txt", "not a workbook")
     with pytest.raises(InputError, match=r"archive\.xlsx"):
         read_table(path)
+
+
+def test_parquet_keeps_statistics_for_every_column_but_free_text(tmp_path):
+    target = tmp_path / "out.parquet"
+    with TableWriter(target, free_text=["reason"]) as writer:
+        writer.write(pd.DataFrame({"hs6": ["9301.90", "8710.00"], "reason": ["code 9301.90: …", "text 'T-72' → I"]}))
+    row_group = pq.ParquetFile(target).metadata.row_group(0)
+    assert row_group.column(0).statistics.min == "8710.00"
+    assert row_group.column(1).statistics is None or not row_group.column(1).statistics.has_min_max
