@@ -4,7 +4,8 @@ A token is a run of letters or a run of digits, in lower case and without accent
 ``T 72`` all read ``t``, ``72``. Most customs text is ASCII: its bytes are classified and cut with numpy in
 a few passes over the column's data buffer. Texts with other characters are first brought to that shape with
 Arrow's Unicode functions (decomposed, marks dropped, lower-cased, anything but a letter or digit made a
-space); their remaining non-ASCII bytes belong to letters.
+space, letters and digits of any script cut apart); their remaining non-ASCII bytes then form tokens of their
+own.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def as_text_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | li
 
 def _prepare_unicode(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKD"), r"\p{Mn}+", "")
-    return pc.replace_substring_regex(pc.utf8_lower(texts), r"[^\p{L}\p{N}]+", " ")
+    texts = pc.replace_substring_regex(pc.utf8_lower(texts), r"[^\p{L}\p{N}]+", " ")
+    texts = pc.replace_substring_regex(texts, r"(\p{L})(\p{N})", r"\1 \2")  # "١٢٠مم": digits of any script
+    return pc.replace_substring_regex(texts, r"(\p{N})(\p{L})", r"\1 \2")  # are cut from letters too
 
 
 def tokenize(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | list[str]) -> pa.ListArray:

@@ -10,13 +10,22 @@ from hsmap.tokens import normalize_text, tokenize
 
 
 def reference_tokens(text: str) -> list[str]:
-    """The rule written out character by character: decompose, drop marks, lower-case, then runs of ASCII
-    digits and runs of other letters or digits are tokens; everything else separates them."""
+    """The rule written out character by character: decompose, drop marks, lower-case, then runs of letters,
+    runs of ASCII digits and runs of other digits are tokens; everything else separates them."""
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn").lower()
     tokens: list[str] = []
     previous = None
     for character in text:
-        kind = "digit" if character in "0123456789" else "letter" if character.isalnum() else None
+        category = unicodedata.category(character)
+        kind = (
+            "digit"
+            if character in "0123456789"
+            else "other digit"
+            if category.startswith("N")
+            else "letter"
+            if category.startswith("L")
+            else None
+        )
         if kind is None:
             previous = None
             continue
@@ -34,8 +43,9 @@ def test_designations_read_the_same_however_they_are_written():
 
 
 def test_accents_case_and_punctuation_go_and_blank_texts_give_no_tokens():
-    tokens = tokenize(["Obús 155mm, autopropulsé", "", None, "FUSIL D'ASSAUT 5,56×45"]).to_pylist()
-    assert tokens == [["obus", "155", "mm", "autopropulse"], [], [], ["fusil", "d", "assaut", "5", "56", "45"]]
+    tokens = tokenize(["Obús 155mm, autopropulsé", "", None, "FUSIL D'ASSAUT 5,56×45", "مدفع ١٢٠مم"]).to_pylist()
+    assert tokens[:4] == [["obus", "155", "mm", "autopropulse"], [], [], ["fusil", "d", "assaut", "5", "56", "45"]]
+    assert tokens[4] == ["مدفع", "١٢٠", "مم"]  # digits of any script stand apart from letters
 
 
 def test_a_sliced_or_chunked_column_is_cut_like_the_whole():
