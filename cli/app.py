@@ -30,19 +30,22 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_INPUT)
 
 
+def one_line_errors(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` with hsmap's own errors (bad input, unknown code…) and file errors turned into one line on
+    stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(function)
+    def run(*call_args: Any, **call_kwargs: Any) -> Any:
+        try:
+            return function(*call_args, **call_kwargs)
+        except HsmapError as error:
+            raise fail(str(error)) from None
+        except (OSError, UnicodeError) as error:
+            raise fail(f"{getattr(error, 'filename', None) or ''} {error}".strip()) from None
+
+    return run
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``app.command`` that turns hsmap's own errors (bad input, unknown code…) into one line + exit 2."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def run(*call_args: Any, **call_kwargs: Any) -> Any:
-            try:
-                return function(*call_args, **call_kwargs)
-            except HsmapError as error:
-                raise fail(str(error)) from None
-            except (OSError, UnicodeError) as error:
-                raise fail(f"{getattr(error, 'filename', None) or ''} {error}".strip()) from None
-
-        return app.command(*args, **kwargs)(run)
-
-    return register
+    """``app.command`` with :func:`one_line_errors`."""
+    return lambda function: app.command(*args, **kwargs)(one_line_errors(function))

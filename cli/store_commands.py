@@ -3,7 +3,6 @@ reports and serve a local page, so each user has a searchable store on their own
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,9 +10,8 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from cli.app import EXIT_INPUT, console, err_console, fail
+from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
 from cli.output import Format, emit
-from hsmap.errors import HsmapError
 from hsmap.io import TableWriter
 from hsmap.store import (
     DIMENSIONS,
@@ -82,21 +80,8 @@ Fmt = Annotated[Format, typer.Option("--format", "-f", help="Terminal output: ta
 
 
 def store_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``store_app.command`` that turns hsmap's own errors into one line on stderr and exit code 2."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return function(*args, **kwargs)
-            except HsmapError as error:
-                raise fail(str(error)) from None
-            except (OSError, UnicodeError) as error:
-                raise fail(f"{getattr(error, 'filename', None) or ''} {error}".strip()) from None
-
-        return store_app.command(name)(run)
-
-    return register
+    """``store_app.command`` with :func:`cli.app.one_line_errors`."""
+    return lambda function: store_app.command(name)(one_line_errors(function))
 
 
 def _check_output(output: Path | None) -> None:
