@@ -19,6 +19,11 @@ from hsmap.report import report_schema_markdown, write_report_template
 
 OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
 
+Tolerance = Annotated[float, typer.Option(min=0.0, help="Relative difference still accepted, e.g. 0.1 for 10 %.")]
+ValueTolerance = Annotated[
+    float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
+]
+
 
 @command("reconcile")
 def reconcile_command(
@@ -34,12 +39,8 @@ def reconcile_command(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Result: .xlsx (workbook), .html (page), .csv or .parquet (table).")
     ],
-    tolerance: Annotated[
-        float, typer.Option(min=0.0, help="Relative difference still accepted, e.g. 0.1 for 10 %.")
-    ] = 0.0,
-    value_tolerance: Annotated[
-        float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
-    ] = None,
+    tolerance: Tolerance = 0.0,
+    value_tolerance: ValueTolerance = None,
     currency: Annotated[
         str | None, typer.Option(help="Currency values are compared in (default: the report's most common).")
     ] = None,

@@ -12,6 +12,7 @@ import typer
 
 from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
 from cli.output import Format, emit
+from cli.reconcile_commands import Tolerance, ValueTolerance
 from hsmap.io import TableWriter
 from hsmap.store import (
     DIMENSIONS,
@@ -290,12 +291,8 @@ def mirror_command(
     status: Annotated[
         str | None, typer.Option("--status", help=f"Keep these statuses ({', '.join(MIRROR_STATUSES)}).")
     ] = None,
-    tolerance: Annotated[
-        float, typer.Option(min=0.0, help="Relative difference still accepted, e.g. 0.1 for 10 %.")
-    ] = 0.0,
-    value_tolerance: Annotated[
-        float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
-    ] = None,
+    tolerance: Tolerance = 0.0,
+    value_tolerance: ValueTolerance = None,
     output: Output = None,
     fmt: Fmt = Format.table,
     db: Db = None,
