@@ -264,8 +264,6 @@ class Classifier:
             decision.reasons.append(code_error or f"{hs6} is not an HS subheading")
         elif hs6:
             decision.reasons.append(_describe_code(hs6, links, edition, self.edition))
-        if not links and text is NO_EVIDENCE:  # most codes of a file: nothing to weigh
-            return decision
 
         excluded = self.excluded_by(text)
         for lookalike in text.lookalikes:
