@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from hsmap.errors import InputError
+from hsmap.tokens import string_bytes
 
 CHUNK_ROWS = 250_000
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
@@ -279,12 +280,9 @@ _RISKY_FIRST_BYTE[[ord(c) for c in _FORMULA_CHARACTERS]] = True
 def _starts_risky(chunk: pa.Array) -> np.ndarray:
     """Which cells of a string array begin with a byte a formula may begin with, read straight from its
     offsets and data buffers (one gather per column, where a regex would scan every cell)."""
-    _, offsets, data = chunk.buffers()
-    if data is None or data.size == 0 or len(chunk) == 0:  # no cell has a byte
+    offsets, data = string_bytes(chunk)
+    if data.size == 0:  # no cell has a byte
         return np.zeros(len(chunk), dtype=bool)
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    data = np.frombuffer(data, dtype=np.uint8)
     starts = offsets[:-1]
     risky = _RISKY_FIRST_BYTE[data[np.minimum(starts, len(data) - 1)]] & (offsets[1:] > starts)
     if chunk.null_count:
