@@ -37,15 +37,15 @@ def as_text_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | li
 
 
 def string_bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A ``string`` or ``large_string`` array as numpy, without copying its bytes: the offsets of its cells
-    (from 0, one more than the cells) and the bytes they point into."""
+    """A ``string`` or ``large_string`` array as numpy views, nothing copied: the offsets of its cells (one
+    more than the cells) and the data buffer they point into."""
     _, offset_buffer, data_buffer = array.buffers()
     width = np.int64 if pa.types.is_large_string(array.type) else np.int32
     if offset_buffer is None or len(array) == 0:
         return np.zeros(1, dtype=width), np.zeros(0, dtype=np.uint8)
     offsets = np.frombuffer(offset_buffer, dtype=width)[array.offset : array.offset + len(array) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
-    return offsets - offsets[0], data[offsets[0] : offsets[-1]]
+    return offsets, data
 
 
 def _prepare_unicode(texts: pa.Array) -> pa.Array:
@@ -64,6 +64,7 @@ def tokenize(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | list[st
     if len(texts) == 0:
         return pa.ListArray.from_arrays(pa.array([0], pa.int32()), pa.array([], pa.string()))
     offsets, data = string_bytes(texts)
+    data, offsets = data[offsets[0] : offsets[-1]], offsets - offsets[0]
 
     kind = _KIND[data]
     new_text = np.zeros(len(data) + 1, dtype=bool)
