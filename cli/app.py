@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,34 @@ console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_FLAGGED, EXIT_INPUT = 0, 1, 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(BaseException):
+    """Raised in the main thread by SIGINT or SIGTERM: every ``with`` block on the way out removes its partial
+    output (see :mod:`hsmap.outputs`), and the command exits with 128 + the signal's number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _stop(number: int, frame: object) -> None:
+    for stop_signal in STOP_SIGNALS:  # a second signal must not interrupt the cleanup of the first
+        signal.signal(stop_signal, signal.SIG_IGN)
+    raise Stopped(number)
+
+
+def run() -> None:
+    """The ``hsmap`` executable: the app, with SIGTERM handled as Ctrl+C is (clean up, then exit 143/130)."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _stop)
+    try:
+        app()
+    except Stopped as stopped:
+        name = signal.Signals(stopped.number).name
+        err_console.print(f"hsmap: stopped by {name}; no partial output left", markup=False)
+        raise SystemExit(128 + stopped.number) from None
 
 
 def fail(message: str) -> typer.Exit:

@@ -18,6 +18,7 @@ from hsmap.dataset import is_dataset
 from hsmap.evaluate import evaluate
 from hsmap.io import CHUNK_ROWS, TableWriter, read_table
 from hsmap.knowledge import load_knowledge
+from hsmap.outputs import refuse_overlap
 from hsmap.pipeline import ClassifySummary, classify_dataset, classify_file
 
 CodeColumn = Annotated[str | None, typer.Option("--code-column", help="Column holding the tariff code.")]
@@ -153,6 +154,8 @@ def evaluate_command(
     edition: Edition = 2022,
 ) -> None:
     """Precision, recall and F1 per top-level category and for "is an ATT item", and a confusion table."""
+    if output is not None:
+        refuse_overlap(output, [labelled])
     kb = load_knowledge()
     frame = read_table(labelled)
     names = [str(c) for c in frame.columns]

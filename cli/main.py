@@ -9,11 +9,11 @@ from cli import (  # noqa: F401  (they register their commands)
     reconcile_commands,
     store_commands,
 )
-from cli.app import app
+from cli.app import app, run
 
 app.add_typer(store_commands.store_app, name="store")
 
-__all__ = ["app"]
+__all__ = ["app", "run"]
 
 if __name__ == "__main__":
-    app()
+    run()

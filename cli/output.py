@@ -9,6 +9,7 @@ import pandas as pd
 from rich.table import Table
 
 from cli.app import console
+from hsmap.spreadsheet import neutralise_formulas
 
 
 class Format(StrEnum):
@@ -18,9 +19,9 @@ class Format(StrEnum):
 
 
 def emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
-    """Show ``frame`` on stdout in the chosen format."""
+    """Show ``frame`` on stdout in the chosen format; CSV is formula-safe, as people redirect it to a file."""
     if fmt is Format.csv:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
     elif fmt is Format.json:
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     else:

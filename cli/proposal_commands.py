@@ -12,6 +12,7 @@ from cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from cli.output import Format, emit
 from hsmap.io import read_table
 from hsmap.knowledge import load_knowledge
+from hsmap.outputs import refuse_overlap
 from hsmap.proposals import (
     compute_evidence,
     errors,
@@ -88,6 +89,7 @@ def propose_command(
     for path in output:
         if path.suffix.lower() not in FORMATS:
             raise fail(f"{path}: cannot write {path.suffix or 'a file without suffix'!r} (use .md, .docx or .xlsx)")
+        refuse_overlap(path, [Path(proposal_name), evidence])
     if errors(problems):
         err_console.print(f"{proposal.id}: the proposal has errors; fix them before drafting")
         emit(problems_table(problems), Format.table, title=f"{proposal.id}: problems")

@@ -12,8 +12,10 @@ import typer
 from cli.app import EXIT_FLAGGED, command, console, fail
 from cli.classify_commands import Engine, EngineOption, Scheduler, Workers
 from cli.output import Format, emit
+from hsmap.dataset import FOLDER_SUFFIXES
 from hsmap.io import CHUNK_ROWS, TableWriter
 from hsmap.knowledge import load_knowledge
+from hsmap.outputs import refuse_overlap
 from hsmap.reconcile import ReconcileOptions, Reconciliation, read_rates, reconcile_files
 from hsmap.report import report_schema_markdown, write_report_template
 
@@ -95,6 +97,7 @@ def reconcile_command(
         raise fail(f"{output}: cannot write {suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
     if not output.parent.exists():
         raise fail(f"{output}: folder {output.parent} does not exist")
+    refuse_overlap(output, [customs, report, rates], read_suffixes=FOLDER_SUFFIXES)
     options = ReconcileOptions(
         tolerance=tolerance,
         value_tolerance=value_tolerance,

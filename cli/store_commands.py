@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
+from cli.app import EXIT_INPUT, Stopped, console, err_console, fail, one_line_errors
 from cli.output import Format, emit
 from cli.reconcile_commands import Tolerance, ValueTolerance
 from hsmap.io import TableWriter
+from hsmap.outputs import refuse_overlap
 from hsmap.store import (
     DIMENSIONS,
     MIRROR_STATUSES,
@@ -85,13 +86,14 @@ def store_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     return lambda function: store_app.command(name)(one_line_errors(function))
 
 
-def _check_output(output: Path | None) -> None:
+def _check_output(output: Path | None, db: Path | None) -> None:
     if output is None:
         return
     if output.suffix.lower() not in OUTPUTS:
         raise fail(f"{output}: cannot write {output.suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
     if not output.parent.exists():
         raise fail(f"{output}: folder {output.parent} does not exist")
+    refuse_overlap(output, [_db(db)])
 
 
 def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
@@ -250,7 +252,7 @@ def query_command(
     """Find report (or customs) lines by reporter, partner, category, year, flow and basis; or total them."""
     if data not in ("report", "customs"):
         raise fail(f"--data {data!r}: use report or customs")
-    _check_output(output)
+    _check_output(output, db)
     with Store(_db(db), read_only=True) as store:
         filters = Filters.parse(
             kb=store.kb,
@@ -299,7 +301,7 @@ def mirror_command(
 ) -> None:
     """Pair each exporter's reported export with the importer's reported import, and list agreements and
     discrepancies with their explanation."""
-    _check_output(output)
+    _check_output(output, db)
     with Store(_db(db), read_only=True) as store:
         table = store.mirror(
             exporter=exporter,
@@ -349,7 +351,7 @@ def serve_command(
         webbrowser.open(server.url)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):
         pass
     finally:
         server.server_close()

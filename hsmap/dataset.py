@@ -7,14 +7,14 @@ the folder name still reaches the reconciliation. The order is fixed — files i
 file order — so every engine sees, and writes, the same rows in the same order.
 
 :class:`DatasetWriter` writes one Parquet file per input file under the same relative path into a staging
-folder that replaces the target only when every file succeeded: a failed run never leaves half a dataset.
+folder that is put in place only when every file succeeded: a failed run never leaves half a dataset, and a
+folder is only written into when it is new, empty or an earlier hsmap output (:mod:`hsmap.outputs`).
 Partition columns are left out of the written files (their folders carry them), as Hive-style readers
 (pyarrow, Dask, Spark) refuse a column that is both in the file and in the folder name.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Collection, Iterator
@@ -28,6 +28,15 @@ import pyarrow.parquet as pq
 
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
+from hsmap.outputs import (
+    PARTIAL_SUFFIX,
+    check_folder,
+    check_output_folder,
+    partial_path,
+    refuse_overlap,
+    swap_folder,
+    write_manifest,
+)
 
 FOLDER_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")  # what a folder scan picks up (not .txt: read-me files)
 _GLOB = re.compile(r"[*?\[]")
@@ -61,8 +70,9 @@ def is_dataset(source: Path | str) -> bool:
 
 
 def _hidden(relative: PurePosixPath) -> bool:
-    """Marker and temporary files that dataset writers leave (``_SUCCESS``, ``_metadata``, ``.x.partial``)."""
-    return any(part.startswith((".", "_")) for part in relative.parts)
+    """Marker and temporary files that dataset writers leave (``_SUCCESS``, ``_metadata``, ``.x.partial``,
+    hsmap's ``_hsmap_manifest.json``)."""
+    return any(part.startswith((".", "_")) or part.endswith(PARTIAL_SUFFIX) for part in relative.parts)
 
 
 def _partitions(relative: PurePosixPath) -> tuple[tuple[str, str], ...]:
@@ -188,6 +198,12 @@ def read_piece(piece: Piece) -> pd.DataFrame:
     return with_partitions(frame, piece.file)
 
 
+def refuse_output_overlap(source: Path | str, files: list[DatasetFile], target: Path) -> None:
+    """Refuse a target folder that is an input, holds one, or lies inside the input folder."""
+    roots = [] if _GLOB.search(str(source)) else [Path(source)]
+    refuse_overlap(target, [*roots, *(file.path for file in files)], folder=True)
+
+
 def output_paths(files: list[DatasetFile], target: Path) -> dict[PurePosixPath, Path]:
     """Where each input file's result goes: the same relative path under ``target``, as .parquet."""
     out: dict[PurePosixPath, Path] = {}
@@ -204,23 +220,25 @@ def output_paths(files: list[DatasetFile], target: Path) -> dict[PurePosixPath, 
 
 
 class DatasetWriter:
-    """Write a partitioned Parquet dataset: one file per input file, all swapped into ``target`` at the end.
+    """Write a partitioned Parquet dataset: one file per input file, all put into ``target`` at the end.
 
-    Files are written into ``.<target>.<pid>.partial`` beside the target; on success the old target (if any)
-    is moved aside and removed, and the staging folder takes its name; on failure the staging folder goes.
+    Files are written into ``<target>.hsmap-partial`` beside the target, with the manifest naming them; on
+    success :func:`hsmap.outputs.swap_folder` puts them in place, replacing only files an earlier hsmap run
+    wrote; on failure the staging folder goes and the target is untouched. A target that holds files hsmap
+    did not write is refused before any work.
     """
 
     def __init__(self, target: Path, files: list[DatasetFile]) -> None:
-        if target.suffix.lower() in (".csv", ".xlsx", ".parquet", ".pq") or target.is_file():
+        if target.suffix.lower() in (".csv", ".xlsx", ".parquet", ".pq"):
             raise InputError(str(target), None, None, "a dataset is written as a folder; give a folder as output")
-        if not target.parent.exists():
-            raise InputError(str(target), None, None, f"folder {target.parent} does not exist")
+        check_folder(target)
+        check_output_folder(target)
         self.target = target
-        self.staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        self.staging = partial_path(target)
         self.paths = output_paths(files, self.staging)
 
     def __enter__(self) -> DatasetWriter:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)  # left by a run that was killed outright
         self.staging.mkdir()
         return self
 
@@ -237,14 +255,12 @@ class DatasetWriter:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if kind is not None:
+        try:
+            if kind is None:
+                write_manifest(self.staging, [path.relative_to(self.staging) for path in self.paths.values()])
+                swap_folder(self.staging, self.target)
+        finally:
             shutil.rmtree(self.staging, ignore_errors=True)
-            return
-        old = self.target.with_name(f".{self.target.name}.{os.getpid()}.old")
-        if self.target.exists():
-            os.replace(self.target, old)
-        os.replace(self.staging, self.target)
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def drop_added(frame: pd.DataFrame, added: list[str]) -> pd.DataFrame:

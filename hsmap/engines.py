@@ -39,11 +39,13 @@ from hsmap.dataset import (
     is_dataset,
     pieces,
     read_piece,
+    refuse_output_overlap,
     resolve_dataset,
     with_partitions,
 )
 from hsmap.errors import HsmapError, InputError
 from hsmap.knowledge import load_knowledge
+from hsmap.outputs import AtomicFile, refuse_overlap
 from hsmap.pipeline import ClassifySummary, classify_declarations
 
 if TYPE_CHECKING:
@@ -223,18 +225,18 @@ def _assemble(parts: list[Path], target: Path) -> None:
     if len(parts) == 1:
         os.replace(parts[0], target)
         return
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
     writer: pq.ParquetWriter | None = None
-    try:
-        for part in parts:
-            table = pq.read_table(part)
-            writer = writer or pq.ParquetWriter(temporary, table.schema)
-            writer.write_table(table.cast(writer.schema))
-            part.unlink()
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(temporary, target)
+    with AtomicFile(target) as file:
+        try:
+            for part in parts:
+                table = pq.read_table(part)
+                writer = writer or pq.ParquetWriter(file.partial, table.schema)
+                writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer is not None:
+                writer.close()
+    for part in parts:
+        part.unlink()
 
 
 def classify_dataset_dask(
@@ -260,7 +262,13 @@ def classify_dataset_dask(
     single = not is_dataset(source)
     if single and target.suffix.lower() != ".parquet":
         raise InputError(str(target), None, None, "the dask engine writes Parquet; name the output .parquet")
-    folder = target.with_name(f".{target.name}.{os.getpid()}.pieces") if single else None
+    if single:
+        refuse_overlap(target, [source])
+    else:
+        refuse_output_overlap(source, files, target)
+    folder = target.with_name(f"{target.name}.hsmap-pieces") if single else None
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)  # left by a run that was killed outright
     with DatasetWriter(folder or target, files) as dataset:
         piece_paths = [
             dataset.path(part.file).with_name(f".{dataset.path(part.file).stem}.{number:06d}.piece")

@@ -11,6 +11,11 @@ class InvalidCode(HsmapError, ValueError):
     """An HS code that cannot be read; the message says why."""
 
 
+class OutputError(HsmapError):
+    """An output that could not be written (a full disk, a file too large, no permission); the message names
+    the file and says that the previous one, if any, is unchanged."""
+
+
 class InputError(HsmapError):
     """Bad input data: names the file, the row (as a spreadsheet counts it) and the column."""
 

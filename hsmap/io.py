@@ -2,37 +2,33 @@
 
 Readers yield pandas DataFrames of bounded size (CSV and XLSX cells as text, so codes keep their leading
 zeros and every value passes through untouched; Parquet columns keep their types). Writers take the same
-chunks, neutralise text cells a spreadsheet would run as a formula, and write to a temporary file that is
-renamed only when everything succeeded, so a failed run never leaves a partial output behind.
+chunks, neutralise text cells a spreadsheet would run as a formula, and write through
+:class:`hsmap.outputs.AtomicFile`, so a failed run never leaves a partial output behind nor spoils the old one.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import os
-import re
 from collections.abc import Collection, Iterator
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from hsmap.errors import InputError
-from hsmap.tokens import string_bytes
+from hsmap.outputs import AtomicFile, release_quietly, writing
+from hsmap.spreadsheet import spreadsheet_table, xlsx_rows
 
 CHUNK_ROWS = 250_000
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
 _XLSX_MAX_ROWS = 1_048_575
-_FORMULA_CHARACTERS = "=+-@\t\r"  # what a spreadsheet formula may begin with
-_FORMULA_START = re.compile(f"^[{re.escape(_FORMULA_CHARACTERS)}]")
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
 def _suffix(path: Path) -> str:
@@ -273,120 +269,92 @@ def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
     return pd.concat(list(iter_table(path, sheet=sheet)), ignore_index=True)
 
 
-_RISKY_FIRST_BYTE = np.zeros(256, dtype=bool)
-_RISKY_FIRST_BYTE[[ord(c) for c in _FORMULA_CHARACTERS]] = True
-
-
-def _starts_risky(chunk: pa.Array) -> np.ndarray:
-    """Which cells of a string array begin with a byte a formula may begin with, read straight from its
-    offsets and data buffers (one gather per column, where a regex would scan every cell)."""
-    offsets, data = string_bytes(chunk)
-    if data.size == 0:  # no cell has a byte
-        return np.zeros(len(chunk), dtype=bool)
-    starts = offsets[:-1]
-    risky = _RISKY_FIRST_BYTE[data[np.minimum(starts, len(data) - 1)]] & (offsets[1:] > starts)
-    if chunk.null_count:
-        risky &= chunk.is_valid().to_numpy(zero_copy_only=False)
-    return risky
-
-
-def neutralise_arrow(table: pa.Table) -> pa.Table:
-    """``neutralise_formulas`` on an Arrow table: a first-byte test over every cell, the number test only on
-    the cells that failed it."""
-    for position, column in enumerate(table.schema):
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            continue
-        values = table.column(position)
-        risky = np.concatenate([_starts_risky(chunk) for chunk in values.chunks] or [np.zeros(0, dtype=bool)])
-        if not risky.any():
-            continue
-        suspects = np.flatnonzero(risky)
-        numbers = pc.match_substring_regex(values.take(suspects), _NUMBER.pattern).to_numpy(zero_copy_only=False)
-        risky[suspects[numbers]] = False
-        quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values, pa.scalar("", values.type))
-        table = table.set_column(position, column, pc.if_else(pa.array(risky), quoted, values))
-    return table
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix ``'`` to text cells that a spreadsheet would run as a formula; numbers stay numbers."""
-    result = frame.copy()
-    for column in result.columns:
-        values = result[column]
-        if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
-            continue
-        text = values.astype("str")
-        risky = text.str.contains(_FORMULA_START, na=False) & ~text.str.match(_NUMBER, na=False)
-        if risky.any():
-            result[column] = values.where(~risky, "'" + text)
-    return result
-
-
 class TableWriter:
-    """Write chunks to .csv, .parquet or .xlsx through a temporary file renamed on success. Parquet keeps
-    min/max statistics for every column but the ``free_text`` ones (sentences no reader filters by range)."""
+    """Write chunks to .csv, .parquet or .xlsx through an :class:`~hsmap.outputs.AtomicFile`: the target is
+    replaced only when every write and the close succeeded. CSV and XLSX get :func:`spreadsheet_table`
+    (formula-safe text and headers, values a sheet can hold); Parquet keeps the types and min/max statistics
+    for every column but the ``free_text`` ones (sentences no reader filters by range)."""
 
     def __init__(self, path: Path, free_text: Collection[str] = ()) -> None:
         suffix = _suffix(path)
         if suffix not in WRITABLE:
             raise InputError(str(path), None, None, f"cannot write {suffix!r} (use {', '.join(WRITABLE)})")
-        if not path.parent.exists():
-            raise InputError(str(path), None, None, f"folder {path.parent} does not exist")
         self.path, self.suffix = path, suffix
-        self.temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        self._file = AtomicFile(path)
+        self.temporary = self._file.partial
         self._parquet: pq.ParquetWriter | None = None
         self._free_text = set(free_text)
         self._csv: pacsv.CSVWriter | None = None
         self._csv_schema: pa.Schema | None = None
-        self._book = self._sheet = None
+        self._book: Any = None
+        self._sheet: Any = None
         self._rows = 0
 
     def __enter__(self) -> TableWriter:
+        self._file.__enter__()
         return self
 
     def write(self, chunk: pd.DataFrame) -> None:
         self._rows += len(chunk)
-        if self.suffix == ".csv":
-            table = neutralise_arrow(pa.Table.from_pandas(chunk, preserve_index=False))
-            if self._csv is None:
-                self._csv_schema = table.schema
-                self._csv = pacsv.CSVWriter(self.temporary, table.schema)
-            self._csv.write_table(table.cast(self._csv_schema))
-        elif self.suffix == ".parquet":
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            if self._parquet is None:
-                statistics = [name for name in table.schema.names if name not in self._free_text]
-                self._parquet = pq.ParquetWriter(self.temporary, table.schema, write_statistics=statistics)
-            self._parquet.write_table(table.cast(self._parquet.schema))
-        else:
-            self._write_xlsx(chunk)
-
-    def _write_xlsx(self, chunk: pd.DataFrame) -> None:
-        if self._rows > _XLSX_MAX_ROWS:
+        if self.suffix == ".xlsx" and self._rows > _XLSX_MAX_ROWS:
             raise InputError(str(self.path), None, None, "more rows than an .xlsx sheet holds; write .csv or .parquet")
+        table = pa.Table.from_pandas(chunk, preserve_index=False)
+        with writing(self.path):
+            if self.suffix == ".csv":
+                table = spreadsheet_table(table)
+                if self._csv is None:
+                    self._csv_schema = table.schema
+                    self._csv = pacsv.CSVWriter(self.temporary, table.schema)
+                self._csv.write_table(table.cast(self._csv_schema))
+            elif self.suffix == ".parquet":
+                if self._parquet is None:
+                    statistics = [name for name in table.schema.names if name not in self._free_text]
+                    self._parquet = pq.ParquetWriter(self.temporary, table.schema, write_statistics=statistics)
+                self._parquet.write_table(table.cast(self._parquet.schema))
+            else:
+                self._write_xlsx(spreadsheet_table(table, xlsx=True))
+
+    def _write_xlsx(self, table: pa.Table) -> None:
         if self._book is None:
             from openpyxl import Workbook
 
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet("classified")
             self._sheet.freeze_panes = "A2"
-            self._sheet.append(list(chunk.columns))
-        for row in neutralise_formulas(chunk).itertuples(index=False):
-            self._sheet.append([None if pd.isna(value) else value for value in row])
+            self._sheet.append(table.schema.names)
+        for row in xlsx_rows(table):
+            self._sheet.append(row)
+
+    def _abandon(self) -> None:
+        """After a failure: close what is open without raising again (openpyxl's row stream would otherwise
+        report its own error when it is collected), and remove the partial file."""
+        for writer in (self._parquet, self._csv):
+            if writer is not None:
+                with suppress(Exception):
+                    writer.close()
+        if self._book is not None:
+            self._book = self._sheet = None
+            release_quietly()
+        self._file.discard()
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        """Close the writer and rename the file into place only when everything, the close too, succeeded;
+        otherwise remove the partial file (the target keeps what it held)."""
+        if kind is not None:
+            self._abandon()
+            return
         try:
-            for writer in (self._parquet, self._csv):
-                if writer is not None:
-                    writer.close()
-            if self._rows == 0 and self._csv is None and self._parquet is None and self._book is None and kind is None:
-                self.temporary.touch()
-            if self._book is not None and kind is None:
-                self._book.save(self.temporary)
-        finally:
-            if kind is None:
-                os.replace(self.temporary, self.path)
-            else:
-                self.temporary.unlink(missing_ok=True)
+            with writing(self.path):
+                for writer in (self._parquet, self._csv):
+                    if writer is not None:
+                        writer.close()
+                if self._book is not None:
+                    self._book.save(self.temporary)
+                elif self._csv is None and self._parquet is None:
+                    self.temporary.touch()
+        except BaseException:
+            self._abandon()
+            raise
+        self._file.commit()

@@ -14,10 +14,18 @@ import pyarrow as pa
 
 from hsmap.classify import EXPLANATION_COLUMNS, Classifier, attach_rows, decision_ids, shared_classifier
 from hsmap.columns import detect_columns
-from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
+from hsmap.dataset import (
+    DatasetWriter,
+    added_partitions,
+    drop_added,
+    iter_file,
+    refuse_output_overlap,
+    resolve_dataset,
+)
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
+from hsmap.outputs import refuse_overlap
 from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
 
 MAX_LISTED = 20  # rows an input-problem error lists by number
@@ -137,6 +145,7 @@ def classify_file(
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
     ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
+    refuse_overlap(target, [source])
     classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target, EXPLANATION_COLUMNS) as writer:
@@ -174,6 +183,7 @@ def classify_dataset(
     one classifier serves every file, so a decision made in January is reused in December.
     """
     files = resolve_dataset(source)
+    refuse_output_overlap(source, files, target)
     classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with DatasetWriter(target, files) as dataset:

@@ -26,7 +26,6 @@ import csv
 import datetime as dt
 import io
 import math
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -41,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hsmap.countries import PartnerIndex, normalize_partners
 from hsmap.errors import InputError
+from hsmap.outputs import write_atomically
 
 MAX_PROBLEMS = 10
 FIRST_YEAR, LAST_YEAR = 1992, 2100  # the UN Register's first reporting year; a sanity bound above
@@ -862,7 +862,4 @@ def write_report_template(path: Path | str, categories: Mapping[str, str] | Iter
         validation.add(f"{letter}2:{letter}{last}")
         report.add_data_validation(validation)
 
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
-    workbook.save(partial)
-    os.replace(partial, target)
+    write_atomically(path, workbook.save)

@@ -1,6 +1,7 @@
 """Shared fixtures: the shipped knowledge base, and a writable copy of it for breaking on purpose."""
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,13 @@ def mappings_copy(tmp_path: Path) -> Path:
     target = tmp_path / "mappings"
     shutil.copytree(default_root(), target)
     return target
+
+
+@pytest.fixture(scope="session")
+def hsmap_executable() -> str:
+    """The installed ``hsmap`` command (beside this Python, else on PATH), for tests that need a real process."""
+    beside = Path(sys.executable).with_name("hsmap")
+    found = str(beside) if beside.exists() else shutil.which("hsmap")
+    if found is None:
+        pytest.skip("the hsmap executable is not installed")
+    return found

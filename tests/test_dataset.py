@@ -3,6 +3,7 @@ atomically, the same rows as classifying one table, bounded memory, and reconcil
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
@@ -21,6 +22,7 @@ from hsmap.dataset import pieces, read_piece, resolve_dataset
 from hsmap.errors import InputError
 from hsmap.io import read_table
 from hsmap.knowledge import Knowledge
+from hsmap.outputs import MANIFEST
 from hsmap.pipeline import classify_dataset
 from hsmap.reconcile import aggregate_customs, combine_aggregates, reconcile_files
 
@@ -112,7 +114,7 @@ def test_dataset_is_classified_file_for_file_exactly_as_one_table(dataset: Path,
     assert summary.rows == len(frame)
     assert summary.categories == expected["att_category"].replace("", "(none)").value_counts().to_dict()
     written = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
-    assert written == [f"{folder}/{Path(name).with_suffix('.parquet')}" for folder, name, *_ in LAYOUT]
+    assert written == [MANIFEST, *(f"{folder}/{Path(name).with_suffix('.parquet')}" for folder, name, *_ in LAYOUT)]
     for folder, name, _, start, end in LAYOUT:
         out = pd.read_parquet(target / folder / Path(name).with_suffix(".parquet"))
         assert "year" not in out.columns and "month" not in out.columns  # the folders carry them
@@ -145,13 +147,22 @@ def test_a_failed_run_leaves_the_previous_dataset_untouched(dataset: Path, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classified", "declarations"]  # no staging left
 
 
-def test_a_new_run_replaces_the_whole_dataset(dataset: Path, tmp_path: Path) -> None:
+def test_a_new_run_replaces_only_the_files_an_earlier_run_wrote(dataset: Path, tmp_path: Path) -> None:
     target = tmp_path / "classified"
-    (target / "year=1999").mkdir(parents=True)
-    (target / "year=1999" / "stale.parquet").write_bytes(b"old")
     classify_dataset(dataset, target)
-    assert not (target / "year=1999").exists()
+    stale = target / "year=1999" / "stale.parquet"
+    stale.parent.mkdir()
+    pq.write_table(pa.table({"x": [1]}), stale)
+    manifest = json.loads((target / MANIFEST).read_text())
+    (target / MANIFEST).write_text(json.dumps({**manifest, "files": [*manifest["files"], "year=1999/stale.parquet"]}))
+    (target / "notes.txt").write_text("the analyst's own notes")
+    classify_dataset(dataset, target)
+    assert not (target / "year=1999").exists()  # hsmap wrote it (the manifest says so): it goes
+    assert (target / "notes.txt").read_text() == "the analyst's own notes"  # never written by hsmap: it stays
     assert len(list(target.rglob("*.parquet"))) == len(LAYOUT)
+    assert sorted(json.loads((target / MANIFEST).read_text())["files"]) == sorted(
+        f"{folder}/{Path(name).stem}.parquet" for folder, name, *_ in LAYOUT
+    )
 
 
 def test_two_inputs_that_would_share_an_output_are_refused(tmp_path: Path) -> None:

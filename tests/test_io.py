@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hsmap.errors import InputError
-from hsmap.io import TableWriter, iter_table, neutralise_arrow, neutralise_formulas, read_table
+from hsmap.io import TableWriter, iter_table, read_table
+from hsmap.spreadsheet import neutralise_arrow, neutralise_formulas
 
 HEADER = "hs_code,description,value\n"
 

@@ -2,16 +2,17 @@
 ``proposal_*`` modules) and reconciliation reports (``reconcile_xlsx``, ``reconcile_html``).
 
 :func:`write_draft` picks the format from the file's suffix and writes through a temporary file that is
-renamed only when the document is complete, so a failed run never leaves half a document behind.
+renamed only when the document is complete (:mod:`hsmap.outputs`), so a failed run never leaves half a
+document behind.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from hsmap.errors import InputError
+from hsmap.outputs import write_atomically
 from hsmap.render.draft import Draft, build_draft
 from hsmap.render.proposal_md import render_markdown
 
@@ -40,12 +41,4 @@ def write_draft(draft: Draft, path: Path | str) -> Path:
         raise InputError(
             str(path), None, None, f"cannot write {suffix or 'a file without suffix'!r} (use .md, .docx or .xlsx)"
         )
-    if not path.parent.exists():
-        raise InputError(str(path), None, None, f"folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        _writer(suffix)(draft, temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_atomically(path, lambda partial: _writer(suffix)(draft, partial))

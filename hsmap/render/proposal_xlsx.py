@@ -1,6 +1,6 @@
 """A draft amendment as a workbook: one sheet per table, so a delegation can sort, filter and annotate.
 
-Every text cell passes through :func:`hsmap.io.neutralise_formulas`, since proposal files come from users.
+Every text cell passes through :func:`hsmap.spreadsheet.neutralise_formulas`, since proposal files come from users.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsmap.io import neutralise_formulas
 from hsmap.render.draft import TEXT_COLUMNS, Draft, evidence_lines
+from hsmap.spreadsheet import neutralise_formulas
 
 AMENDMENT_HEADERS = ["Amendment", "Heading", "Current code", "Current text", "Proposed code", "Level", "Proposed text"]
 WIDTHS = {

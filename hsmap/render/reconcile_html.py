@@ -8,12 +8,12 @@ comes from the inputs (names, descriptions, comments, explanations) is escaped w
 from __future__ import annotations
 
 import math
-import os
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
+from hsmap.outputs import write_atomically
 from hsmap.reconcile import STATUSES, Reconciliation
 
 COLOURS = {
@@ -188,11 +188,5 @@ def render_html(result: Reconciliation, sources: dict[str, str] | None = None) -
 
 def write_reconciliation_html(result: Reconciliation, path: Path | str, sources: dict[str, str] | None = None) -> Path:
     """Write the page through a temporary file renamed on success."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        temporary.write_text(render_html(result, sources), encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    page = render_html(result, sources)
+    return write_atomically(path, lambda partial: partial.write_text(page, encoding="utf-8"))

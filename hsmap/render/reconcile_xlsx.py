@@ -1,12 +1,11 @@
 """A reconciliation as a workbook a reporting officer can sort and filter: a summary sheet, the comparison
 table, the unmatched lines of each side, the lines not classified as ATT items, the partner spellings and
 the unreadable cells. Headers are frozen, filters set, widths chosen, statuses coloured; every text cell
-passes through :func:`hsmap.io.neutralise_formulas`, since both inputs come from outside.
+passes through :func:`hsmap.spreadsheet.neutralise_formulas`, since both inputs come from outside.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +14,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsmap.io import neutralise_formulas
+from hsmap.outputs import write_atomically
 from hsmap.reconcile import Reconciliation
+from hsmap.spreadsheet import neutralise_formulas
 
 STATUS_FILLS = {
     "match": "C6EFCE",
@@ -146,10 +146,4 @@ def write_reconciliation_xlsx(result: Reconciliation, path: Path | str, sources:
     _table_sheet(book, "customs not ATT", result.customs_not_att)
     _table_sheet(book, "partners", result.partners)
     _table_sheet(book, "problems", result.problems)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        book.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_atomically(path, book.save)

@@ -32,6 +32,32 @@ def default_db_path() -> Path:
     return user_data_path("hsmap", appauthor=False) / DB_FILENAME
 
 
+_DUCKDB_MAGIC = (8, b"DUCK")  # where every DuckDB database file says what it is
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm", ".json", ".html")
+
+
+def _check_database_file(path: Path) -> None:
+    """The store must be a DuckDB file: DuckDB opens a .csv or .parquet given as a database as an empty
+    in-memory store with a view, so loading "into" it would report success and store nothing. A data file's
+    name is refused even when the file does not exist yet (``--db report.csv`` is a mix-up of arguments)."""
+    if path.suffix.lower() in _DATA_SUFFIXES:
+        raise StoreError(
+            f"{path}: a store is a DuckDB file such as store.duckdb, not a {path.suffix} file; give another --db"
+        )
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreError(f"{path}: is a folder, not a store file; give the path of a store or of a new file")
+    offset, magic = _DUCKDB_MAGIC
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        found = handle.read(len(magic))
+    if found != magic:
+        raise StoreError(
+            f"{path}: not an hsmap store (not a DuckDB database file); give the path of a store or of a new file"
+        )
+
+
 class StoreConnection:
     """The open DuckDB connection (``con``) and the knowledge base (``kb``) that loading, queries and the mirror
     comparison share; :class:`hsmap.store.Store` gathers them on top of it."""
@@ -43,6 +69,7 @@ class StoreConnection:
         self._kb = kb
         target = ":memory:" if self.path is None else str(self.path)
         if self.path is not None:
+            _check_database_file(self.path)
             if read_only and not self.path.exists():
                 raise StoreError(f"{self.path}: no store here yet; load reports with 'hsmap store load'")
             if not read_only:

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from hsmap.errors import HsmapError
-from hsmap.io import neutralise_formulas
 from hsmap.knowledge import Knowledge, load_knowledge
+from hsmap.spreadsheet import neutralise_formulas
 from hsmap.store.database import Store
 from hsmap.store.errors import StoreError
 from hsmap.store.filters import Filters
