@@ -158,6 +158,8 @@ def evaluate_command(
         refuse_overlap(output, [labelled])
     kb = load_knowledge()
     frame = read_table(labelled)
+    if frame.empty:
+        raise fail(f"{labelled}: no labelled lines to evaluate (the file has only a header)")
     names = [str(c) for c in frame.columns]
     code, text = detect_columns(names, str(labelled), code_column, text_column)
     label = find_column(names, label_column, (), "label", str(labelled))

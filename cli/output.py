@@ -28,6 +28,6 @@ def emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
         table = Table(title=title, show_lines=False, header_style="bold")
         for column in frame.columns:
             table.add_column(str(column), overflow="fold")
-        for row in frame.astype("str").itertuples(index=False):
+        for row in frame.astype("object").where(frame.notna(), "").astype("str").itertuples(index=False):
             table.add_row(*row)
         console.print(table)

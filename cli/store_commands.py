@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -22,6 +23,7 @@ from hsmap.store import (
     Store,
     StoreError,
     default_db_path,
+    updating,
     write_table,
 )
 
@@ -112,11 +114,16 @@ def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
             pattern = "{:,.0f}" if whole else "{:,.2f}"
             text = values.map(lambda number, p=pattern: "" if pd.isna(number) else p.format(number))
         else:
-            text = values.astype("object").map(
-                lambda cell: "" if cell is None or cell is pd.NA or cell != cell else str(cell)
-            )
+            text = values.astype("object").map(_cell_text)
         shown[name] = text.astype("object")
     return shown
+
+
+def _cell_text(cell: object) -> str:
+    """One cell as text: blank when missing, lists (DuckDB LIST columns arrive as arrays) as lists."""
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and cell != cell):
+        return ""
+    return str(cell.tolist() if isinstance(cell, np.ndarray) else cell)
 
 
 def _show(frame: pd.DataFrame, fmt: Format, title: str) -> None:
@@ -125,6 +132,15 @@ def _show(frame: pd.DataFrame, fmt: Format, title: str) -> None:
 
 def _db(db: Path | None) -> Path:
     return db if db is not None else default_db_path()
+
+
+def _waiting(target: Path) -> Callable[[], None]:
+    def say() -> None:
+        err_console.print(
+            f"hsmap: waiting for another hsmap store load or remove on {target} to finish …", markup=False
+        )
+
+    return say
 
 
 @store_command("load")
@@ -165,7 +181,7 @@ def load_command(
         "text_column": text_column,
         "partner_column": partner_column,
     }
-    with Store(target) as store, console.status("loading …"):
+    with updating(target, on_wait=_waiting(target)) as side, Store(side) as store, console.status("loading …"):
         results = store.load(
             reports or [], customs or [], report_options=report_options, customs_options=customs_options
         )
@@ -363,7 +379,8 @@ def remove_command(
     db: Db = None,
 ) -> None:
     """Remove loaded files and their lines, e.g. a report that a corrected one replaces."""
-    with Store(_db(db)) as store:
+    target = _db(db)
+    with updating(target, on_wait=_waiting(target)) as side, Store(side) as store:
         for source in sources:
             lines = store.remove(source)
             console.print(f"removed source {source} ({lines:,} lines)")
@@ -376,7 +393,7 @@ def sql_command(
     fmt: Fmt = Format.table,
 ) -> None:
     """Run a read-only SQL query on the store: tables sources, report_lines and customs_lines ('DESCRIBE
-    report_lines' lists the columns)."""
-    with Store(_db(db), read_only=True) as store:
+    report_lines' lists the columns). It reads the store only: no files, network or extensions."""
+    with Store(_db(db), read_only=True, sandboxed=True) as store:
         frame = store.sql(statement)
     _show(frame, fmt, title="")

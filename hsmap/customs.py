@@ -355,11 +355,13 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Accepts ``1250``, ``1250.5``, ``1,250,000.50``, ``1 250 000``, ``1.250.000,50``, ``12,5`` and a sign
     (customs corrections can be negative). ``1,250`` is read as one thousand two hundred and fifty, as the
-    ATT report reader does. Blank cells give NaN and are not flagged; any other unreadable cell is.
+    ATT report reader does. Blank cells give NaN and are not flagged; any other unreadable cell is, and so is
+    a number no quantity can be: infinite or not a number (``1e309``, ``inf``, ``nan``), which gives NaN.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        return numbers, pd.Series(False, index=values.index)
+        infinite = pd.Series(np.isinf(numbers.to_numpy()), index=values.index)
+        return numbers.mask(infinite), infinite
     text = cell_text(values)
     compact = text.str.replace(r"[\s'\u00a0\u202f]", "", regex=True)
     plain = compact.str.match(_PLAIN)
@@ -377,6 +379,7 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         default="",
     )
     numbers = pd.to_numeric(pd.Series(cleaned, index=values.index, dtype="str"), errors="coerce").astype("float64")
+    numbers = numbers.where(np.isfinite(numbers.to_numpy()))
     bad = (text != "") & numbers.isna()
     return numbers, bad
 
@@ -391,17 +394,37 @@ def parse_years(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates → (year or 0, month or 0). The year is read from any common layout; the month only where the
-    layout is unambiguous (``2024-01-09``, ``20240109``, ``09.01.2024``), never from ``01/09/2024``."""
-    text = cell_text(values)
-    iso = text.str.extract(r"^((?:19|20)\d{2})-(\d{1,2})(?:-\d{1,2})?(?:[ T].*)?$")
-    compact = text.str.extract(r"^((?:19|20)\d{2})(\d{2})\d{2}$")
-    dotted = text.str.extract(r"^\d{1,2}\.(\d{1,2})\.((?:19|20)\d{2})(?:\s.*)?$")
-    slashed = text.str.extract(r"^\d{1,2}[/-]\d{1,2}[/-]((?:19|20)\d{2})(?:\s.*)?$")
-    year = iso[0].fillna(compact[0]).fillna(dotted[1]).fillna(slashed[0])
-    month = iso[1].fillna(compact[1]).fillna(dotted[0])
-    years = pd.to_numeric(year, errors="coerce").fillna(0).astype("int64")
-    months = pd.to_numeric(month, errors="coerce").fillna(0).astype("int64")
-    return years, months.where(months.between(1, 12), 0)
+    layout is unambiguous (``2024-01-09``, ``20240109``, ``09.01.2024``), never from ``01/09/2024``. A date
+    that does not exist (``2024-02-30``, ``2024-13-45``, ``31/31/2024``) is unreadable: year 0. Each distinct
+    cell is parsed once (a column of dates repeats them)."""
+    ids, distinct = pd.factorize(cell_text(values), use_na_sentinel=False)
+    text = pd.Series(distinct, dtype="str")
+    iso = text.str.extract(r"^((?:19|20)\d{2})-(\d{1,2})(?:-(\d{1,2}))?(?:[ T].*)?$")
+    compact = text.str.extract(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
+    dotted = text.str.extract(r"^(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})(?:\s.*)?$")
+    slashed = text.str.extract(r"^(\d{1,2})[/-](\d{1,2})[/-]((?:19|20)\d{2})(?:\s.*)?$")
+    year = _number(iso[0].fillna(compact[0]).fillna(dotted[2]).fillna(slashed[2]))
+    month = _number(iso[1].fillna(compact[1]).fillna(dotted[1]))
+    day = _number(iso[2].fillna(compact[2]).fillna(dotted[0]))
+    exists = month.eq(0) | _exists(year, month, day)
+    exists &= slashed[0].isna() | _exists(year, _number(slashed[1]), _number(slashed[0]))
+    exists |= slashed[0].notna() & _exists(year, _number(slashed[0]), _number(slashed[1]))  # month first
+    years = year.where(exists, 0)
+    months = month.where(exists & month.between(1, 12), 0)
+    return (
+        pd.Series(years.to_numpy()[ids], index=values.index),
+        pd.Series(months.to_numpy()[ids], index=values.index),
+    )
+
+
+def _number(parts: pd.Series) -> pd.Series:
+    return pd.to_numeric(parts, errors="coerce").fillna(0).astype("int64")
+
+
+def _exists(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
+    """Whether (year, month, day) is a calendar date; a day of 0 (not given) asks only for a valid month."""
+    whole = pd.DataFrame({"year": year, "month": month.where(month.between(1, 12)), "day": day.where(day > 0, 1)})
+    return pd.to_datetime(whole, errors="coerce").notna()
 
 
 def parse_flows(values: pd.Series) -> pd.Series:

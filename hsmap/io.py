@@ -8,10 +8,11 @@ chunks, neutralise text cells a spreadsheet would run as a formula, and write th
 
 from __future__ import annotations
 
-import codecs
 import csv
+import re
+import zipfile
 from collections.abc import Collection, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,44 +25,31 @@ import pyarrow.parquet as pq
 from hsmap.errors import InputError
 from hsmap.outputs import AtomicFile, release_quietly, writing
 from hsmap.spreadsheet import spreadsheet_table, xlsx_rows
+from hsmap.text_encoding import WIDE, detect_encoding
 
 CHUNK_ROWS = 250_000
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
 _XLSX_MAX_ROWS = 1_048_575
+_BLOCK_SIZE = 1 << 22  # bytes the CSV reader parses at a time (grown for a row larger than this)
+_C_LONG_MAX = 2**31 - 1  # the largest field size limit every platform's csv module accepts
 
 
 def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when every byte decodes as such, else Windows-1252, else Latin-1."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        head = handle.read(4)
-        handle.seek(0)
-        try:
-            while block := handle.read(1 << 16):  # small blocks stay in the CPU cache: 3× faster
-                if not (block.isascii() and decoder.getstate()[0] == b""):  # ASCII needs no decoding
-                    decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            try:
-                path.read_bytes().decode("cp1252")
-            except UnicodeDecodeError:  # bytes cp1252 leaves undefined: Latin-1 reads every byte
-                return "latin-1"
-            return "cp1252"
-    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-
-
-def _check_text_file(path: Path) -> None:
+def _check_text_file(path: Path, encoding: str) -> None:
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
     if not head.strip():
         raise InputError(str(path), None, None, "the file is empty")
-    if b"\x00" in head:
-        raise InputError(str(path), None, None, "binary data (NUL bytes), not a text CSV file")
+    if b"\x00" in head and encoding not in WIDE:
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            message = "UTF-16 text without a byte-order mark; save it as UTF-8 (or UTF-16 with a BOM)"
+        else:
+            message = "binary data (NUL bytes), not a text CSV file"
+        raise InputError(str(path), None, None, message)
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -94,14 +82,45 @@ def check_columns(names: list[str], path: Path) -> None:
 
 
 def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    _check_text_file(path)
     encoding = detect_encoding(path)
+    _check_text_file(path, encoding)
     names, delimiter = _header(path, encoding)
+    block_size, done = _BLOCK_SIZE, 0
+    while True:  # once, unless a row is larger than a block: then again with larger blocks, from that row on
+        try:
+            for table in _regrouped(
+                _after(_csv_batches(path, encoding, delimiter, names, block_size), done), chunk_rows
+            ):
+                done += table.num_rows
+                yield _to_pandas(table, names)
+            break
+        except _RowTooLarge:
+            if block_size > path.stat().st_size:
+                raise InputError(str(path), None, None, "a row could not be read whole (broken quoting?)") from None
+            block_size *= 4
+    if not done:
+        yield _to_pandas(None, names)
+
+
+class _RowTooLarge(Exception):
+    """A row (a cell of several megabytes) does not fit in one block of the CSV reader."""
+
+
+def _csv_batches(
+    path: Path, encoding: str, delimiter: str, names: list[str], block_size: int
+) -> Iterator[pa.RecordBatch]:
+    """The file's record batches, every cell as text; one clear InputError for a malformed file."""
+
+    def failure(error: pa.ArrowInvalid) -> Exception:
+        if "straddl" in str(error):  # Arrow's words for a row longer than its block
+            return _RowTooLarge()
+        return _parse_error(path, encoding, delimiter, names, error)
+
     try:
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=1 << 22
+                encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=block_size
             ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -111,23 +130,24 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             ),
         )
     except pa.ArrowInvalid as error:
-        raise _parse_error(path, encoding, delimiter, names, error) from None
+        raise failure(error) from None
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as error:
+            raise failure(error) from None
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        while True:
-            try:
-                yield reader.read_next_batch()
-            except StopIteration:
-                return
-            except pa.ArrowInvalid as error:
-                raise _parse_error(path, encoding, delimiter, names, error) from None
 
-    yielded = False
-    for table in _regrouped(batches(), chunk_rows):
-        yielded = True
-        yield _to_pandas(table, names)
-    if not yielded:
-        yield _to_pandas(None, names)
+def _after(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """The batches without their first ``rows`` rows (those a first attempt already gave)."""
+    for batch in batches:
+        if rows >= batch.num_rows:
+            rows -= batch.num_rows
+            continue
+        yield batch.slice(rows)
+        rows = 0
 
 
 def chunk_sizes(chunk_rows: int) -> Iterator[int]:
@@ -156,11 +176,23 @@ def _regrouped(batches: Iterator[pa.RecordBatch], chunk_rows: int) -> Iterator[p
 
 def _parse_error(path: Path, encoding: str, delimiter: str, names: list[str], error: Exception) -> InputError:
     """Turn Arrow's parse error into one line with the row a person would look at (header = row 1)."""
-    with path.open(encoding=encoding, newline="", errors="replace") as handle:
+    with path.open(encoding=encoding, newline="", errors="replace") as handle, csv_fields_up_to(path.stat().st_size):
         for number, row in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
             if row and len(row) != len(names):
                 return InputError(str(path), number, None, f"{len(row)} fields where the header has {len(names)}")
     return InputError(str(path), None, None, _arrow_message(error))
+
+
+@contextmanager
+def csv_fields_up_to(size: int) -> Iterator[None]:
+    """Let Python's csv module read fields of up to ``size`` characters (it refuses any over 128 KiB, and a
+    customs text cell can be larger)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, min(size + 1, _C_LONG_MAX)))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _arrow_message(error: Exception) -> str:
@@ -175,17 +207,18 @@ def _to_pandas(table: pa.Table | None, names: list[str]) -> pd.DataFrame:
 
 def arrow_to_pandas(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
     """Arrow data as pandas without copying cell by cell: text as pandas' ``str`` dtype, which stores
-    ``large_string`` (a ``string`` column would be converted value by value), and dates kept as Arrow dates
-    rather than one Python object per cell — they also go back to a file as the dates they were."""
+    ``large_string`` (a ``string`` column would be converted value by value), and dates and nested values
+    (lists, structs, maps) kept as Arrow data rather than one Python object per cell — they also go back to
+    a file as they were (as objects, a struct's whole numbers with a gap would come back as floats)."""
     schema = pa.schema(
         [field.with_type(pa.large_string()) if pa.types.is_string(field.type) else field for field in data.schema],
         metadata=data.schema.metadata,
     )
-    return data.cast(schema).to_pandas(types_mapper=_keep_dates)
+    return data.cast(schema).to_pandas(types_mapper=_keep_arrow)
 
 
-def _keep_dates(kind: pa.DataType) -> pd.ArrowDtype | None:
-    return pd.ArrowDtype(kind) if pa.types.is_date(kind) else None
+def _keep_arrow(kind: pa.DataType) -> pd.ArrowDtype | None:
+    return pd.ArrowDtype(kind) if pa.types.is_date(kind) or pa.types.is_nested(kind) else None
 
 
 def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -202,20 +235,71 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield arrow_to_pandas(parquet.schema_arrow.empty_table())
 
 
-def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.DataFrame]:
+@contextmanager
+def sheet_rows(path: Path, sheet: str | None = None, shown: str | None = None) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """The rows of a sheet of an .xlsx file (the first sheet unless ``sheet`` is named) as cell values, for
+    a ``with`` block that closes the file.
+
+    A formula cell the file holds no computed value for (a workbook written by a program that does not
+    calculate, and never opened in a spreadsheet since) gives its formula text, such as ``=SUM(B2:B9)``:
+    read as a blank, its line would pass unnoticed; as text, a quantity, value, date or partner check flags
+    it. ``shown`` is the file's name in messages (default: the path).
+    """
     from openpyxl import load_workbook
 
+    name = shown or str(path)
     if _is_encrypted(path):
-        raise InputError(str(path), None, None, "the workbook is encrypted or password-protected; save it unprotected")
+        raise InputError(name, None, None, "the workbook is encrypted or password-protected; save it unprotected")
+    books = []
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises zipfile, KeyError, ValueError… on damaged files
-        raise InputError(str(path), None, None, f"not a readable .xlsx ({type(error).__name__})") from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            names = ", ".join(book.sheetnames)
-            raise InputError(str(path), None, None, f"no sheet named {sheet!r} (sheets: {names})")
-        rows = book[sheet].iter_rows(values_only=True) if sheet else book.active.iter_rows(values_only=True)
+        try:
+            books.append(load_workbook(path, read_only=True, data_only=True))
+            if _has_formulas(path):
+                books.append(load_workbook(path, read_only=True, data_only=False))
+        except Exception as error:  # openpyxl raises zipfile, KeyError, ValueError… on damaged files
+            raise InputError(name, None, None, f"not a readable .xlsx ({type(error).__name__})") from None
+        if sheet is not None and sheet not in books[0].sheetnames:
+            names = ", ".join(books[0].sheetnames)
+            raise InputError(name, None, None, f"no sheet named {sheet!r} (sheets: {names})")
+        sheets = [book[sheet] if sheet else book.worksheets[0] for book in books]
+        rows = sheets[0].iter_rows(values_only=True)
+        yield rows if len(sheets) == 1 else _with_formulas(rows, sheets[1].iter_rows(values_only=True))
+    finally:
+        for book in books:
+            book.close()
+
+
+_FORMULA_TAG = re.compile(rb"<f[ >/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (read from its XML, a block at a time)."""
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not member.startswith("xl/worksheets/") or not member.endswith(".xml"):
+                continue
+            with archive.open(member) as xml:
+                tail = b""
+                while block := xml.read(1 << 20):
+                    if _FORMULA_TAG.search(tail + block):
+                        return True
+                    tail = block[-3:]
+    return False
+
+
+def _with_formulas(values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Value rows with each blank that is an uncomputed formula replaced by the formula's text."""
+    for value_row, formula_row in zip(values, formulas, strict=False):
+        if None in value_row:
+            value_row = tuple(
+                formula if value is None and isinstance(formula, str) and formula.startswith("=") else value
+                for value, formula in zip(value_row, formula_row, strict=False)
+            )
+        yield value_row
+
+
+def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.DataFrame]:
+    with sheet_rows(path, sheet) as rows:
         header = next(rows, None)
         if header is None:
             raise InputError(str(path), None, None, "the sheet is empty")
@@ -235,8 +319,6 @@ def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.Da
                 yield pd.DataFrame(buffer, columns=names, dtype="str")
                 buffer, size = [], next(sizes)
         yield pd.DataFrame(buffer, columns=names, dtype="str")
-    finally:
-        book.close()
 
 
 def _cell_text(cell: object) -> str:

@@ -40,7 +40,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hsmap.countries import PartnerIndex, normalize_partners
 from hsmap.errors import InputError
+from hsmap.io import csv_fields_up_to, sheet_rows
 from hsmap.outputs import write_atomically
+from hsmap.text_encoding import read_text
 
 MAX_PROBLEMS = 10
 FIRST_YEAR, LAST_YEAR = 1992, 2100  # the UN Register's first reporting year; a sanity bound above
@@ -306,36 +308,25 @@ def _cell_text(value: object) -> str:
 
 
 def _read_csv(path: Path, shown: str) -> list[list[str]]:
+    """Every row of a CSV report as text: UTF-8, UTF-16 with a byte-order mark, Windows-1252, or a mix of
+    UTF-8 and Windows-1252 lines (:mod:`hsmap.text_encoding`)."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as error:
-        raise InputError(shown, None, None, f"not UTF-8 text ({error.reason}); save it as 'CSV UTF-8'") from error
+        text = read_text(path)
+    except UnicodeDecodeError as error:  # UTF-16 cut in the middle of a character
+        raise InputError(shown, None, None, f"not readable text ({error.reason}); save it as 'CSV UTF-8'") from error
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        return [[_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        with csv_fields_up_to(len(text)):
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return [[_cell_text(cell) for cell in row] for row in rows]
     except csv.Error as error:  # NUL bytes, broken quoting
         raise InputError(shown, None, None, f"not a readable CSV file ({error})") from None
 
 
 def _read_xlsx(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises zipfile, KeyError, ValueError… on damaged or encrypted files
-        raise InputError(shown, None, None, f"cannot open as .xlsx ({type(error).__name__})") from None
-    try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        else:
-            raise InputError(shown, None, None, f"no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
-        return [[_cell_text(cell) for cell in row] for row in worksheet.iter_rows(min_row=1, values_only=True)]
-    finally:
-        workbook.close()
+    with sheet_rows(path, sheet, shown) as rows:
+        return [[_cell_text(cell) for cell in row] for row in rows]
 
 
 def _read_cells(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
@@ -407,6 +398,8 @@ def _number(text: str) -> float:
         number = float(body.replace(",", "."))
     else:
         raise ValueError(f"{text!r} is not a number")
+    if not math.isfinite(number):  # 1e309 overflows to infinity
+        raise ValueError(f"{text!r} is too large to be a number of items or a value")
     if negative and number != 0:
         raise ValueError(f"negative number {text!r}; must be 0 or more")
     return number

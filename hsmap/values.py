@@ -50,7 +50,8 @@ def _amount_problems(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     to float settles them all at once (or, when some cell is not, a plain-number regex settles the rest);
     only what neither settles goes through the full parser."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return np.zeros(len(values), dtype=bool), values.lt(0).fillna(False).to_numpy(dtype=bool)
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        return np.isinf(numbers), values.lt(0).fillna(False).to_numpy(dtype=bool) & ~np.isinf(numbers)
     text = pc.fill_null(pa.array(values.astype("str")), "")
     blank = pc.equal(text, "")
     numbers = np.zeros(len(values))

@@ -31,3 +31,17 @@ def hsmap_executable() -> str:
     if found is None:
         pytest.skip("the hsmap executable is not installed")
     return found
+
+
+def _assert_one_line_error(result, words: str) -> None:
+    """A CliRunner result that failed as hsmap promises: exit 2, one line on stderr saying ``words``."""
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert words in lines[0], lines[0]
+
+
+@pytest.fixture
+def one_line_error():
+    """:func:`_assert_one_line_error`, for the fault tests."""
+    return _assert_one_line_error

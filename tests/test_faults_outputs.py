@@ -44,13 +44,6 @@ def partials(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if PARTIAL_SUFFIX in path.name or path.name.endswith(".partial")]
 
 
-def assert_one_line_error(result, words: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert words in lines[0], lines[0]
-
-
 @pytest.fixture
 def lines_csv(tmp_path: Path) -> Path:
     """About 2,000 declaration lines (the labelled set three times): every output of them exceeds LIMIT."""
@@ -71,14 +64,16 @@ def input_folder(tmp_path: Path) -> Path:
     return tmp_path / "in"
 
 
-def test_a_folder_of_someone_elses_files_is_refused_and_left_as_it_was(input_folder: Path, tmp_path: Path) -> None:
+def test_a_folder_of_someone_elses_files_is_refused_and_left_as_it_was(
+    input_folder: Path, tmp_path: Path, one_line_error
+) -> None:
     target = tmp_path / "out"
     (target / "sub").mkdir(parents=True)
     (target / "thesis.docx").write_bytes(b"four years of work")
     (target / "sub" / "notes.txt").write_text("notes")
     before = snapshot(tmp_path)
     result = invoke("classify", input_folder, "-o", target)
-    assert_one_line_error(result, "not written by hsmap")
+    one_line_error(result, "not written by hsmap")
     assert snapshot(tmp_path) == before
     assert not partials(tmp_path)
 
@@ -88,18 +83,18 @@ def test_a_folder_of_someone_elses_files_is_refused_and_left_as_it_was(input_fol
     [("in", "is the input"), ("in/classified", "inside the input folder"), ("in/year=2024", "is the input")],
 )
 def test_an_output_folder_that_is_or_lies_inside_the_input_is_refused(
-    input_folder: Path, tmp_path: Path, output: str, words: str
+    input_folder: Path, tmp_path: Path, output: str, words: str, one_line_error
 ) -> None:
     before = snapshot(tmp_path)
     result = invoke(
         "classify", input_folder if output != "in/year=2024" else input_folder / "year=2024", "-o", tmp_path / output
     )
-    assert_one_line_error(result, words)
+    one_line_error(result, words)
     assert snapshot(tmp_path) == before
 
 
 def test_an_output_folder_holding_the_input_is_refused_even_when_hsmap_wrote_it(
-    input_folder: Path, tmp_path: Path
+    input_folder: Path, tmp_path: Path, one_line_error
 ) -> None:
     target = tmp_path / "out"
     assert invoke("classify", input_folder, "-o", target).exit_code == 0
@@ -107,7 +102,7 @@ def test_an_output_folder_holding_the_input_is_refused_even_when_hsmap_wrote_it(
     (target / "new" / "lines.csv").write_bytes((EXAMPLES / "declarations.csv").read_bytes())
     before = snapshot(tmp_path)
     result = invoke("classify", target / "new", "-o", target)
-    assert_one_line_error(result, "holds the input")
+    one_line_error(result, "holds the input")
     assert snapshot(tmp_path) == before
 
 
@@ -160,11 +155,11 @@ def _same_file_cases(tmp_path: Path) -> dict[str, tuple[list[str | Path], Path]]
         "propose evidence",
     ],
 )
-def test_an_output_that_is_an_input_is_refused(tmp_path: Path, case: str) -> None:
+def test_an_output_that_is_an_input_is_refused(tmp_path: Path, case: str, one_line_error) -> None:
     args, kept = _same_file_cases(tmp_path)[case]
     before = snapshot(tmp_path)
     result = invoke(*args)
-    assert_one_line_error(result, "input")
+    one_line_error(result, "input")
     assert snapshot(tmp_path) == before, f"{kept} changed"
 
 
@@ -221,14 +216,16 @@ def _commands(tmp_path: Path, lines: Path) -> dict[str, list[str | Path]]:
         "report template",
     ],
 )
-def test_a_full_disk_leaves_the_previous_output_intact(tmp_path: Path, lines_csv: Path, case: str) -> None:
+def test_a_full_disk_leaves_the_previous_output_intact(
+    tmp_path: Path, lines_csv: Path, case: str, one_line_error
+) -> None:
     args = _commands(tmp_path, lines_csv)[case]
     first = invoke(*args)
     assert first.exit_code in (0, 1), first.output  # a good previous output to protect
     before = snapshot(tmp_path)
     with full_disk():
         result = invoke(*args)
-    assert_one_line_error(result, "could not be written (File too large)")
+    one_line_error(result, "could not be written (File too large)")
     assert snapshot(tmp_path) == before
     assert not partials(tmp_path)
 
@@ -242,32 +239,32 @@ def _failing(error_number: int) -> Callable[..., None]:
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_a_failing_flush_before_the_rename_leaves_the_previous_output(
-    tmp_path: Path, lines_csv: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+    tmp_path: Path, lines_csv: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, one_line_error
 ) -> None:
     target = tmp_path / f"prev{suffix}"
     assert invoke("classify", lines_csv, "-o", target).exit_code == 0
     before = snapshot(tmp_path)
     monkeypatch.setattr(os, "fsync", _failing(errno.ENOSPC))
     result = invoke("classify", lines_csv, "-o", target)
-    assert_one_line_error(result, "No space left on device")
+    one_line_error(result, "No space left on device")
     assert snapshot(tmp_path) == before and not partials(tmp_path)
 
 
 def test_a_parquet_footer_that_cannot_be_written_leaves_the_previous_output(
-    tmp_path: Path, lines_csv: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lines_csv: Path, monkeypatch: pytest.MonkeyPatch, one_line_error
 ) -> None:
     target = tmp_path / "prev.parquet"
     assert invoke("classify", lines_csv, "-o", target).exit_code == 0
     before = snapshot(tmp_path)
     monkeypatch.setattr(pq.ParquetWriter, "close", _failing(errno.ENOSPC))
     result = invoke("classify", lines_csv, "-o", target)
-    assert_one_line_error(result, "No space left on device")
+    one_line_error(result, "No space left on device")
     assert snapshot(tmp_path) == before and not partials(tmp_path)
     assert len(pq.read_table(target)) == 3 * 689  # still the good file
 
 
 def test_an_xlsx_save_that_fails_halfway_leaves_the_previous_output(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_line_error
 ) -> None:
     from openpyxl.workbook.workbook import Workbook
 
@@ -281,7 +278,7 @@ def test_an_xlsx_save_that_fails_halfway_leaves_the_previous_output(
 
     monkeypatch.setattr(Workbook, "save", half_saved)
     result = invoke("classify", EXAMPLES / "declarations.csv", "-o", target)
-    assert_one_line_error(result, "No space left on device")
+    one_line_error(result, "No space left on device")
     assert snapshot(tmp_path) == before and not partials(tmp_path)
 
 

@@ -293,15 +293,20 @@ def test_unquoted_comma_is_caught(tmp_path: Path) -> None:
     assert "quotes" in error.message
 
 
-def test_unsupported_and_non_utf8_files(tmp_path: Path) -> None:
+def test_unsupported_files_are_refused_and_other_encodings_read(tmp_path: Path) -> None:
     old_excel = tmp_path / "report.xls"
     old_excel.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(InputError, match="unsupported file type"):
         read_report(old_excel, known_categories=KNOWN)
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes((TEMPLATE_HEADER + "Côte d'Ivoire,2024,export,actual,I,Mali,1,,,,,,,\n").encode("latin-1"))
-    with pytest.raises(InputError, match="UTF-8"):
-        read_report(latin, known_categories=KNOWN)
+    line = "Côte d'Ivoire,2024,export,actual,I,Mali,1,,,,,,,\n"
+    for name, content in {
+        "latin.csv": (TEMPLATE_HEADER + line).encode("latin-1"),
+        "utf16.csv": (TEMPLATE_HEADER + line).encode("utf-16"),  # with its byte-order mark
+        "mixed.csv": (TEMPLATE_HEADER + line).encode("utf-8") + line.replace("Mali", "Niger").encode("cp1252"),
+    }.items():
+        (tmp_path / name).write_bytes(content)
+        report = read_report(tmp_path / name, known_categories=KNOWN)
+        assert set(report["reporting_state"]) == {"Côte d'Ivoire"}, name
 
 
 # --- categories and numbers -----------------------------------------------------------------------------------

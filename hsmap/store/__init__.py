@@ -25,7 +25,7 @@ The tables, and how to query them in plain SQL: :mod:`~hsmap.store.schema`. Read
 """
 
 from hsmap.reconcile.statuses import compare_measure
-from hsmap.store.connection import default_db_path
+from hsmap.store.connection import default_db_path, updating
 from hsmap.store.database import Store
 from hsmap.store.errors import StoreError
 from hsmap.store.filters import Filters, parse_years
@@ -49,6 +49,7 @@ __all__ = [
     "country_name",
     "default_db_path",
     "parse_years",
+    "updating",
     "write_table",
     "write_xlsx",
 ]

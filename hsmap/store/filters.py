@@ -54,8 +54,13 @@ def parse_years(value: str | int | Iterable[str | int] | tuple[int, int] | None)
 
 def state_key(text: str) -> str:
     """A State as the store keys it: ISO alpha-3 when hsmap can identify it, else ``?name``/``*name``."""
-    raw = pd.Series([text], dtype="str")
-    return str(partner_keys(raw, normalize_partners(raw)).iloc[0])
+    return state_keys([text])[0]
+
+
+def state_keys(texts: list[str]) -> list[str]:
+    """:func:`state_key` of many States at once (one pass over the names, not one per State)."""
+    raw = pd.Series(texts, dtype="str")
+    return [str(key) for key in partner_keys(raw, normalize_partners(raw))]
 
 
 def reporter_key(text: str) -> str:
@@ -122,7 +127,7 @@ class Filters:
         years as ``2019-2024``."""
         return cls(
             reporter=tuple(dict.fromkeys(reporter_key(value) for value in split_values(reporter))),
-            partner=tuple(dict.fromkeys(state_key(value) for value in split_values(partner))),
+            partner=tuple(dict.fromkeys(state_keys(split_values(partner)))),
             category=category_ids(category, kb or load_knowledge()) if category else (),
             year=parse_years(year),
             flow=_words(flow, _FLOW_WORDS, "flow"),

@@ -14,9 +14,11 @@ year/category/partner, ``metric`` = lines/items/value) and ``/api/download`` (``
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import secrets
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.spreadsheet import neutralise_formulas
 from hsmap.store.database import Store
 from hsmap.store.errors import StoreError
-from hsmap.store.filters import Filters
+from hsmap.store.filters import Filters, split_values
 from hsmap.store.names import country_name
 from hsmap.store.output import write_xlsx
 from hsmap.store.query import QUERY_COLUMNS
@@ -42,6 +44,11 @@ from hsmap.store.schema import DATA, Data
 
 PAGE_SIZES = (25, 50, 100, 250)
 MAX_PAGE = 1000
+MAX_OFFSET = 2**53  # past any store's lines, and a number every layer (JSON, DuckDB's BIGINT) holds exactly
+MAX_FILTER_VALUES = 300  # values one filter may list (there are fewer than 300 States)
+MAX_XLSX_ROWS = 200_000  # an .xlsx download is built in memory: larger selections download as CSV
+MAX_CONNECTIONS = 32  # requests served at once; more are refused with 503 rather than given a thread each
+IDLE_SECONDS = 30  # a connection that sends or takes nothing for this long is closed
 CHART_TOP = 15
 CHART_DIMENSIONS = ("year", "category", "partner")
 CHART_METRICS = ("lines", "items", "value")
@@ -91,7 +98,7 @@ class StoreApp:
         self.kb = kb or load_knowledge()
 
     def open(self) -> Store:
-        return Store(self.db, read_only=True, kb=self.kb)
+        return Store(self.db, read_only=True, sandboxed=True, kb=self.kb)
 
     # routing -------------------------------------------------------------------------------------------
     def respond(self, target: str) -> Response:
@@ -126,6 +133,9 @@ class StoreApp:
         return data  # type: ignore[return-value]
 
     def _filters(self, query: dict[str, str]) -> Filters:
+        for name in _FILTER_NAMES:
+            if len(split_values(query.get(name))) > MAX_FILTER_VALUES:
+                raise StoreError(f"{name}: more than {MAX_FILTER_VALUES} values in one filter")
         return Filters.parse(kb=self.kb, **{name: query.get(name) for name in _FILTER_NAMES})
 
     # endpoints -----------------------------------------------------------------------------------------
@@ -164,7 +174,9 @@ class StoreApp:
         data = self._data(query)
         filters = self._filters(query)
         limit = min(max(_int(query.get("limit"), 50), 1), MAX_PAGE)
-        offset = max(_int(query.get("offset"), 0), 0)
+        offset = _int(query.get("offset"), 0)
+        if not 0 <= offset <= MAX_OFFSET:
+            raise StoreError(f"offset {offset} is not between 0 and {MAX_OFFSET}")
         sort = query.get("sort") or None
         descending = query.get("desc", "") in ("1", "true", "yes")
         with self.open() as store:
@@ -206,6 +218,12 @@ class StoreApp:
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
         if kind == "xlsx":
             with self.open() as store:
+                rows = store.count(filters, data=data)
+                if rows > MAX_XLSX_ROWS:  # counted first: the table is never built
+                    raise StoreError(
+                        f"{rows:,} lines are more than an .xlsx download holds ({MAX_XLSX_ROWS:,}); "
+                        "download CSV, or narrow the filters"
+                    )
                 frame = store.query(filters, data=data, order_by=sort, descending=descending)
             buffer = io.BytesIO()
             write_xlsx(frame, buffer, sheet=f"{data} lines")
@@ -308,16 +326,29 @@ def _escape(text: str) -> str:
 # --- HTTP ---------------------------------------------------------------------------------------------------
 
 
+_GONE = (ConnectionError, TimeoutError)  # the client left or stalled: nothing to answer, nothing to report
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "hsmap-store"
     sys_version = ""
+
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        """Set on the socket: an idle or stalled client is dropped, not waited for forever."""
+        return self.server.idle_seconds  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:
         server: StoreServer = self.server  # type: ignore[assignment]
         if not self._host_allowed(server):
             self._send(_json({"error": "unexpected Host header"}, HTTPStatus.FORBIDDEN))
             return
-        self._send(server.app.respond(self.path))
+        try:
+            response = server.app.respond(self.path)
+        except Exception as error:  # a bug must not drop the connection without an answer
+            self.log_error("%s: %s", type(error).__name__, str(error).splitlines()[0] if str(error) else "")
+            response = _json({"error": f"internal error ({type(error).__name__})"}, HTTPStatus.INTERNAL_SERVER_ERROR)
+        self._send(response)
 
     def do_POST(self) -> None:
         self._send(_json({"error": "only GET is served"}, HTTPStatus.METHOD_NOT_ALLOWED))
@@ -333,6 +364,16 @@ class _Handler(BaseHTTPRequestHandler):
         return name in _LOOPBACK
 
     def _send(self, response: Response) -> None:
+        try:
+            self._write(response)
+        except _GONE:
+            self.close_connection = True
+        finally:
+            close = getattr(response.body, "close", None)
+            if close is not None:
+                close()
+
+    def _write(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -347,16 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_header("Connection", "close")
         self.end_headers()
-        try:
-            for chunk in response.body:
-                self.wfile.write(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        finally:
-            close = getattr(response.body, "close", None)
-            if close is not None:
-                close()
         self.close_connection = True
+        for chunk in response.body:
+            self.wfile.write(chunk)
 
     def log_message(self, format: str, *args: Any) -> None:
         server: StoreServer = self.server  # type: ignore[assignment]
@@ -365,13 +399,49 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class StoreServer(ThreadingHTTPServer):
-    """The HTTP server of one :class:`StoreApp`; ``url`` is where the page is."""
+    """The HTTP server of one :class:`StoreApp`; ``url`` is where the page is. At most ``max_connections``
+    requests are served at once (a thread each), one more is answered 503 at once, and a connection idle
+    for ``idle_seconds`` is closed."""
 
     daemon_threads = True
 
-    def __init__(self, app: StoreApp, host: str = "127.0.0.1", port: int = 0, log: Callable[[str], None] | None = None):
-        self.app, self.bound_host, self.log = app, host, log
+    def __init__(
+        self,
+        app: StoreApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log: Callable[[str], None] | None = None,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        idle_seconds: float = IDLE_SECONDS,
+    ):
+        self.app, self.bound_host, self.log, self.idle_seconds = app, host, log, idle_seconds
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__((host.strip("[]"), port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that disconnects early is no error; anything else is one line in the log, no traceback."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, _GONE) and self.log is not None:
+            self.log(f"{client_address[0]} {type(error).__name__}: {error}")
 
     @property
     def url(self) -> str:
@@ -393,11 +463,19 @@ def make_server(
     *,
     kb: Knowledge | None = None,
     log: Callable[[str], None] | None = None,
+    max_connections: int = MAX_CONNECTIONS,
+    idle_seconds: float = IDLE_SECONDS,
 ) -> StoreServer:
     """A server for the store at ``db`` (which must exist); port 0 picks a free one."""
     db = Path(db)
     Store(db, read_only=True, kb=kb).close()  # fail now, with a clear message, if it is not a store
-    return StoreServer(StoreApp(db, kb), host, port, log)
+    return StoreServer(StoreApp(db, kb), host, port, log, max_connections=max_connections, idle_seconds=idle_seconds)
+
+
+_BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+    b'{"error": "too many requests at once; try again"}'
+)
 
 
 # --- the page -----------------------------------------------------------------------------------------------
