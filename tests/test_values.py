@@ -32,7 +32,7 @@ def test_each_kind_of_bad_cell_flags_its_row():
     assert flags.iloc[3] == ["blank-partner"]
     assert flags.iloc[4] == [""]  # blank cells are missing, not wrong
     assert set(flags.iloc[5]) == {"negative-value", "unknown-unit", "unknown-currency", "bad-date"}
-    assert flags.iloc[6] == [""]  # the year of 2024-13-45 is readable; the month is not used
+    assert flags.iloc[6] == ["bad-date"]  # 2024-13-45 is no date, though its year is readable
 
 
 def test_a_file_without_those_columns_has_nothing_to_flag():
@@ -55,10 +55,10 @@ def test_typed_columns_from_parquet_are_checked_by_value_not_by_text():
         {
             "hs_code": ["9301.90"] * 3,
             "quantity": pd.array([5, -1, None], dtype="Int64"),
-            "value": ["1e400", "nan", "12"],
+            "value": ["1e400", "nan", "12"],  # 1e400 overflows to infinity: no value either
             "date": pd.array([datetime.date(2024, 1, 9), None, datetime.date(2024, 5, 1)], pd.ArrowDtype(pa.date32())),
             "partner": ["FRA", None, "DEU"],
         }
     )
     flags = value_flags(frame).tolist()
-    assert flags == ["", "negative-quantity;bad-value;blank-partner", ""]
+    assert flags == ["bad-value", "negative-quantity;bad-value;blank-partner", ""]
