@@ -71,14 +71,15 @@ def test_reference_codes_are_new_in_hs_2022_and_six_digits(reference):
         ("8710.00", "ART4", "8710.90"),
         ("8802.12", "V.a", "8802.13"),
         ("8802.30", "IV.a", "8802.31"),
-        ("8806.99", "IV.b", "8806.39"),
-        ("8806.24", "V.b", "8806.31"),
+        ("8806.99", "IV.b", "8806.31"),
+        ("8806.24", "V.b", "8806.32"),
         ("8906.10", "VI", "8906.11"),
         ("9301.10", "III", "9301.12"),
         ("9301.10", "VIII.LW.6", "9301.13"),
         ("9301.20", "VII.b", "9301.21"),
-        ("9301.20", "VIII.LW.5", "9301.22"),
-        ("9301.20", "III", "9301.23"),
+        ("9301.20", "III", "9301.22"),
+        ("9301.20", "VII.a", "9301.23"),
+        ("9301.20", "VIII.LW.5", "9301.24"),
         ("9306.90", "VII.a", "9306.91"),
     ],
 )
@@ -92,7 +93,7 @@ def test_reference_splits_the_codes_the_issue_names(reference, current, category
 
 def test_reference_notes_the_splits_a_declaration_cannot_decide(reference):
     undecidable = [line for line in reference.subheadings if line.decidable != "yes"]
-    assert {"8802.13", "8806.39", "8906.11", "9306.91"} <= {line.code for line in undecidable}
+    assert {"8802.13", "8806.31", "8806.32", "8906.11", "9301.12", "9306.91"} <= {line.code for line in undecidable}
     assert all(line.note for line in undecidable)
 
 
@@ -249,20 +250,27 @@ def _row(evidence, current, proposed):
         ("8710.00", "8710.10", 1, 10, 1000),
         ("8710.00", "8710.20", 2, 7, 700),
         ("8710.00", "8710.80", 1, 1, 5),
-        ("8710.00", "8710.90", 0, 0, 0),
-        ("8710.00", AMBIGUOUS, 1, 0, 70),  # kilograms are not items
+        ("8710.00", "8710.90", 0, None, None),
+        ("8710.00", AMBIGUOUS, 1, None, 70),  # kilograms are not items
         ("9301.10", "9301.13", 1, 4, 40),
         ("9301.10", "9301.18", 1, 3, 30),
         ("9301.90", AMBIGUOUS, 1, 7, 70),
         ("8802.11, 8802.12", "8802.13", 1, 2, 2_000_000),
         ("8802.20", "8802.29", 1, 1, 100),
         ("8802.30", AMBIGUOUS, 1, 1, 300),
-        ("8802.30", "8802.31", 0, 0, 0),
+        ("8802.30", "8802.31", 0, None, None),
     ],
 )
 def test_evidence_counts_lines_items_and_value_per_new_code(evidence, current, proposed, lines, items, value):
     row = _row(evidence, current, proposed)
-    assert (row["lines"], row["items"], row["value"]) == (lines, items, value)
+    found = [None if pd.isna(row[name]) else row[name] for name in ("items", "value")]
+    assert (row["lines"], *found) == (lines, items, value)
+
+
+def test_evidence_counts_kilograms_apart_from_items(evidence):
+    row = _row(evidence, "8710.00", AMBIGUOUS)
+    assert row["kg"] == 300
+    assert pd.isna(row["items"])
 
 
 def test_evidence_totals(evidence):
@@ -303,7 +311,7 @@ def test_markdown_sets_current_beside_proposed_text(draft):
     assert "| 8710.00 | Tanks and other armoured fighting vehicles" in text
     assert "| 8710.10 | - Battle tanks |" in text
     assert "|  |  | 9301.13 | -- Mortars of a calibre of less than 75 mm |" in text
-    assert "## Evidence from declarations" in text
+    assert "## Annex A. Evidence from declarations" in text
 
 
 def test_docx_reads_back(tmp_path, draft, reference):
@@ -318,7 +326,7 @@ def test_docx_reads_back(tmp_path, draft, reference):
     assert [row[2] for row in first[1:]] == ["8710.10", "8710.20", "8710.80", "8710.90"]
     evidence_table = next(t for t in document.tables if t.rows[0].cells[-1].text == "Value")
     rows = [[cell.text for cell in row.cells] for row in evidence_table.rows]
-    assert ["1", "8710.00", "8710.10", "Battle tanks", "I", "1", "10", "1,000"] in rows
+    assert ["1", "8710.00", "8710.10", "Battle tanks", "I", "1", "10", "", "1,000"] in rows
 
 
 def test_xlsx_reads_back(tmp_path, draft, reference):
@@ -333,7 +341,7 @@ def test_xlsx_reads_back(tmp_path, draft, reference):
     correlation = list(book["Correlation"].iter_rows(values_only=True))
     assert len(correlation) - 1 == len(correlation_table(reference))
     evidence = list(book["Evidence"].iter_rows(values_only=True))
-    assert tuple(evidence[2][i] for i in (0, 1, 2, 5, 6, 7)) == (1, "8710.00", "8710.20", 2, 7, 700)
+    assert tuple(evidence[2][i] for i in (0, 1, 2, 5, 6, 8)) == (1, "8710.00", "8710.20", 2, 7, 700)
     book.close()
 
 
@@ -384,7 +392,7 @@ def test_propose_writes_every_format_with_evidence(tmp_path):
     result = runner.invoke(app, arguments)
     assert result.exit_code == 0, result.output
     assert all(path.stat().st_size > 0 for path in outputs)
-    assert "| 8802.11, 8802.12 | 8802.13 | Attack helicopters | V.a | 1 | 2 | 2,000,000 |" in outputs[0].read_text()
+    assert "| 8802.11, 8802.12 | 8802.13 | Attack helicopters | V.a | 1 | 2 |  | 2,000,000 |" in outputs[0].read_text()
 
 
 def test_propose_refuses_to_draft_a_broken_proposal(tmp_path):
