@@ -16,7 +16,7 @@ import pandas as pd
 from hsmap.knowledge import Knowledge
 from hsmap.proposals import Amendment, Proposal
 
-LINE_COLUMNS = ["code", "text"]
+LINE_COLUMNS = ["code", "level", "text"]
 
 
 def dashes(level: int) -> str:
@@ -24,10 +24,16 @@ def dashes(level: int) -> str:
     return "-" * level + " " if level else ""
 
 
+def with_dashes(lines: pd.DataFrame) -> pd.DataFrame:
+    """Substituted lines as the HS prints them: code, then the text behind its dashes."""
+    texts = [dashes(int(level)) + text for level, text in zip(lines["level"], lines["text"], strict=True)]
+    return pd.DataFrame({"code": lines["code"], "text": texts})
+
+
 @dataclass(frozen=True)
 class Change:
     """One instruction: the provision amended (``Subheadings 8802.1 to 8802.12.``), what to do, and the
-    lines to substitute (code, text with its dashes)."""
+    lines to substitute (code, number of dashes, text)."""
 
     target: str
     instruction: str
@@ -72,8 +78,7 @@ def target(codes: list[str], edition: int, kb: Knowledge) -> str:
 
 def _change(amendment: Amendment, edition: int, kb: Knowledge) -> Change:
     lines = pd.DataFrame(
-        [(line.code or "", dashes(line.level) + " ".join(line.text.split())) for line in amendment.lines],
-        columns=LINE_COLUMNS,
+        [(line.code or "", line.level, " ".join(line.text.split())) for line in amendment.lines], columns=LINE_COLUMNS
     )
     return Change(target(amendment.current_codes, edition, kb), "Delete and substitute:", lines)
 

@@ -22,7 +22,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from hsmap.render.draft import TABLE_ONE_TEXT, TABLE_TWO_TEXT, AmendmentView, Draft, evidence_lines, shown
-from hsmap.render.legal_text import ChapterText, dashes
+from hsmap.render.legal_text import ChapterText, dashes, with_dashes
 from hsmap.render.proposal_md import CATEGORY_HEADERS, EVIDENCE_HEADERS
 
 A4 = (Mm(210), Mm(297))
@@ -117,7 +117,7 @@ def _chapter(document: Document, chapter: ChapterText) -> None:
     for change in chapter.changes:
         document.add_paragraph(change.target).runs[0].bold = True
         document.add_paragraph(change.instruction)
-        table = _table(document, change.lines, ["Code", "Description"])
+        table = _table(document, with_dashes(change.lines), ["Code", "Description"])
         table.columns[0].width = Cm(2.5)
     if chapter.notes:
         document.add_paragraph("Subheading Notes.").runs[0].bold = True

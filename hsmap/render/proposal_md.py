@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hsmap.render.draft import TABLE_ONE_TEXT, TABLE_TWO_TEXT, AmendmentView, Draft, evidence_lines, shown
-from hsmap.render.legal_text import ChapterText, dashes
+from hsmap.render.legal_text import ChapterText, dashes, with_dashes
 
 EVIDENCE_HEADERS = ["Amendment", "Current", "Proposed", "Text", "Isolates", "Lines", "Items", "kg", "Value"]
 CATEGORY_HEADERS = ["Code", "Text", "Isolates", "Also holds", "Definition relied on", "Decidable", "Note"]
@@ -32,7 +32,7 @@ def _chapter(chapter: ChapterText) -> list[str]:
     out = [f"### {chapter.chapter}", ""]
     for change in chapter.changes:
         out += [f"**{change.target}**", "", change.instruction, ""]
-        out += _table(change.lines, ["Code", "Description"])
+        out += _table(with_dashes(change.lines), ["Code", "Description"])
     if chapter.notes:
         out += ["**Subheading Notes.**", "", chapter.notes_instruction, ""]
         out += [f"> {note}\n" for note in chapter.notes]

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from hsmap.io import neutralise_formulas
 from hsmap.render.draft import TEXT_COLUMNS, Draft, evidence_lines
 
-LEGAL_HEADERS = ["chapter", "provision", "instruction", "code", "description"]
+LEGAL_HEADERS = ["chapter", "provision", "instruction", "code", "level", "description"]
 AMENDMENT_HEADERS = ["Amendment", "Heading", "Current code", "Current text", "Proposed code", "Level", "Proposed text"]
 WIDTHS = {
     "text": 60,
@@ -115,14 +115,21 @@ def _cover(book: Workbook, draft: Draft) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
+def _indent(sheet: Worksheet, level: int) -> None:
+    """Indent the text after a level column by its number of dashes, as the HS sets its lines."""
+    for row in sheet.iter_rows(min_row=2):
+        dashes = row[level].value
+        row[level + 1].alignment = Alignment(indent=int(dashes) if dashes else 0, wrap_text=True, vertical="top")
+
+
 def _legal_text(draft: Draft) -> pd.DataFrame:
     """Part I as rows: each substituted line under its provision, then each new Subheading Note."""
     rows = []
     for chapter in draft.legal_text:
         for change in chapter.changes:
             rows += [(chapter.chapter, change.target, change.instruction, *line) for line in change.lines.to_numpy()]
-        rows += [(chapter.chapter, "Subheading Notes.", chapter.notes_instruction, "", note) for note in chapter.notes]
-        rows += [(chapter.chapter, "Consequential amendment", "", "", text) for text in chapter.consequential]
+        rows += [(chapter.chapter, "Subheading Notes.", chapter.notes_instruction, "", None, n) for n in chapter.notes]
+        rows += [(chapter.chapter, "Consequential amendment", "", "", None, text) for text in chapter.consequential]
     return pd.DataFrame(rows, columns=LEGAL_HEADERS)
 
 
@@ -131,13 +138,10 @@ def write_xlsx(draft: Draft, path: Path) -> None:
     Correlation, Justification, Definitions, and Evidence and Problems when there are any."""
     book = Workbook()
     _cover(book, draft)
-    _sheet(book, "Legal text", _legal_text(draft))
+    _indent(_sheet(book, "Legal text", _legal_text(draft)), LEGAL_HEADERS.index("level"))
     _sheet(book, "Table I", draft.table_one)
     _sheet(book, "Table II", draft.table_two)
-    amendments = _sheet(book, "Amendments", _amendments(draft))
-    for row in amendments.iter_rows(min_row=2):
-        level = row[5].value
-        row[6].alignment = Alignment(indent=int(level) if level else 0)
+    _indent(_sheet(book, "Amendments", _amendments(draft)), AMENDMENT_HEADERS.index("Level"))
     categories = pd.concat(
         [
             view.categories.assign(amendment=view.number, definition_check=view.definition_check)
