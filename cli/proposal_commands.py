@@ -13,7 +13,6 @@ from cli.output import Format, emit
 from hsmap.io import read_table
 from hsmap.knowledge import load_knowledge
 from hsmap.proposals import (
-    DefinitionCheck,
     compute_evidence,
     definition_checks,
     errors,
@@ -81,7 +80,7 @@ def propose_command(
             emit(problems_table(problems), Format.table, title=f"{proposal.id}: problems")
         if errors(problems):
             raise typer.Exit(EXIT_FLAGGED)
-        checks = [c for c in definition_checks(proposal, kb) if isinstance(c, DefinitionCheck)]
+        checks = list(definition_checks(proposal, kb).values())
         console.print(
             f"{proposal.id} amends HS {proposal.base_edition}: {len(proposal.amendments)} amendments, "
             f"{len(proposal.subheadings)} new subheadings, no errors ({len(problems)} warnings)"

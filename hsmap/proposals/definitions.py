@@ -41,9 +41,10 @@ from hsmap.proposals.model import Amendment, NewLine, Problem, Proposal
 
 @dataclass
 class Node:
-    """A line with the two-dash lines it heads."""
+    """A line (and its position in the amendment) with the two-dash lines it heads."""
 
     line: NewLine
+    position: int
     children: list[Node] = field(default_factory=list)
 
 
@@ -51,7 +52,7 @@ def nest_lines(amendment: Amendment) -> tuple[list[Node], list[Problem]]:
     """The lines as the HS nests them: one-dash lines on top, two-dash ones under the text line above."""
     top: list[Node] = []
     problems: list[Problem] = []
-    for line in amendment.lines:
+    for position, line in enumerate(amendment.lines):
         if line.level not in (1, 2):
             problems.append(Problem(line.label, "level", f"level {line.level}: HS six digits allow 1 or 2 dashes"))
             continue
@@ -59,9 +60,9 @@ def nest_lines(amendment: Amendment) -> tuple[list[Node], list[Problem]]:
             problems.append(Problem(line.label, "level", "a two-dash line needs a code (six digits hold two levels)"))
             continue
         if line.level == 1:
-            top.append(Node(line))
+            top.append(Node(line, position))
         elif top and not top[-1].line.code:
-            top[-1].children.append(Node(line))
+            top[-1].children.append(Node(line, position))
         else:
             problems.append(
                 Problem(line.label, "level", "a two-dash subheading must follow a one-dash text line without code")
@@ -71,12 +72,17 @@ def nest_lines(amendment: Amendment) -> tuple[list[Node], list[Problem]]:
 
 @dataclass(frozen=True)
 class DefinitionCheck:
-    """What the check of one amendment covered, for the draft's statement, and what it found."""
+    """What the check of one amendment covered, for the draft's statement, and what it found; no items
+    when it could not run (criteria that cannot be read, lines left undescribed)."""
 
     amendment: int
     items: int
     attributes: tuple[str, ...]
     problems: tuple[Problem, ...]
+
+    @property
+    def passed(self) -> bool:
+        return self.items > 0 and not self.problems
 
 
 def _parse_lines(
@@ -101,35 +107,33 @@ def _parse_lines(
     return goods, criteria, problems
 
 
+def _compatible(entry: Condition, chain: list[Condition]) -> bool:
+    """Whether the goods entry allows every value choice a category's conditions require."""
+    for condition in chain:
+        for name, values in condition.choices:
+            allowed = entry.allowed(name)
+            if allowed is not None and not allowed & values:
+                return False
+    return True
+
+
 def _relevant_categories(goods: list[Condition], kb: Knowledge) -> list[str]:
     """The described categories an item of the goods could belong to (their choices do not exclude it)."""
-    relevant = []
-    for category in category_conditions(kb):
-        chain = category_chain(category, kb)
-        for entry in goods:
-            if all(
-                entry.allowed(name) is None or (entry.allowed(name) or set()) & values
-                for condition in chain
-                for name, values in condition.choices
-            ):
-                relevant.append(category)
-                break
-    return relevant
+    return [c for c in category_conditions(kb) if any(_compatible(entry, category_chain(c, kb)) for entry in goods)]
 
 
 class _Placer:
     """Places a grid of items among the lines of one amendment, as the HS would, and records the trouble."""
 
-    def __init__(self, items: pd.DataFrame, criteria: dict[int, Condition], positions: dict[int, int]) -> None:
+    def __init__(self, items: pd.DataFrame, criteria: dict[int, Condition]) -> None:
         self.items = items
-        self.criteria = criteria
-        self.positions = positions  # id(line) → position in the amendment
+        self.criteria = criteria  # position of the line in the amendment → its condition
         self.code = np.full(len(items), "", dtype=object)
         self.gaps: list[tuple[str, np.ndarray]] = []
         self.overlaps: list[tuple[str, str, np.ndarray]] = []
 
     def condition(self, node: Node) -> Condition:
-        return self.criteria.get(self.positions[id(node.line)], EVERYTHING)
+        return self.criteria.get(node.position, EVERYTHING)
 
     def place(self, siblings: list[Node], parent: str, within: np.ndarray) -> None:
         taken: list[np.ndarray] = []
@@ -192,28 +196,24 @@ def _category_problems(
     return problems
 
 
-def check_amendment(
-    amendment: Amendment, nodes: list[Node], number: int, kb: Knowledge
-) -> DefinitionCheck | list[Problem]:
-    """The definition check of one amendment whose lines were nested into ``nodes``: what it covered, or
-    the problems that stop it from running (criteria that cannot be read or lines left undescribed)."""
+def check_amendment(amendment: Amendment, nodes: list[Node], number: int, kb: Knowledge) -> DefinitionCheck:
+    """The definition check of one amendment whose lines were nested into ``nodes``."""
     vocabulary = load_attributes(kb)
     goods, criteria, problems = _parse_lines(amendment, vocabulary)
-    positions = {id(line): position for position, line in enumerate(amendment.lines)}
     for siblings in [nodes, *(node.children for node in nodes)]:
         for node in siblings:
-            described = positions[id(node.line)] in criteria or node.line.residual
+            described = node.position in criteria or node.line.residual
             if len(siblings) > 1 and not described:
                 message = "describe it by the attributes its text uses (criteria), or mark it residual"
                 problems.append(Problem(node.line.label, "criteria-missing", message))
     if problems:
-        return problems
+        return DefinitionCheck(number, 0, (), tuple(problems))
     categories = [c for category in _relevant_categories(goods, kb) for c in category_chain(category, kb)]
     try:
         items = item_grid(goods, [*criteria.values(), *categories], vocabulary)
     except ValueError as error:
-        return [Problem(", ".join(amendment.current_codes), "criteria", str(error))]
-    placer = _Placer(items, criteria, positions)
+        return DefinitionCheck(number, 0, (), (Problem(", ".join(amendment.current_codes), "criteria", str(error)),))
+    placer = _Placer(items, criteria)
     placer.place(nodes, ", ".join(amendment.current_codes), np.ones(len(items), dtype=bool))
     found: list[Problem] = []
     for parent, mask in placer.gaps:
@@ -235,16 +235,16 @@ def place_items(amendment: Amendment, items: pd.DataFrame, kb: Knowledge) -> pd.
     _, criteria, problems = _parse_lines(amendment, load_attributes(kb))
     if structure or problems:
         raise ValueError((structure + problems)[0].message)
-    placer = _Placer(items, criteria, {id(line): position for position, line in enumerate(amendment.lines)})
+    placer = _Placer(items, criteria)
     placer.place(nodes, ", ".join(amendment.current_codes), np.ones(len(items), dtype=bool))
     return pd.Series(placer.code, index=items.index, dtype="str")
 
 
-def definition_checks(proposal: Proposal, kb: Knowledge) -> list[DefinitionCheck | list[Problem]]:
-    """The definition check of every amendment that describes its goods, in the order of the file."""
-    found: list[DefinitionCheck | list[Problem]] = []
+def definition_checks(proposal: Proposal, kb: Knowledge) -> dict[int, DefinitionCheck]:
+    """The definition check of every amendment that describes its goods and nests soundly, by number."""
+    found = {}
     for number, amendment in enumerate(proposal.amendments, start=1):
-        if amendment.goods:
-            nodes, structure = nest_lines(amendment)
-            found.append(structure or check_amendment(amendment, nodes, number, kb))
+        nodes, structure = nest_lines(amendment)
+        if amendment.goods and not structure:
+            found[number] = check_amendment(amendment, nodes, number, kb)
     return found

@@ -18,7 +18,7 @@ import pandas as pd
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.lookup import categories_for_code, known_in_edition
 from hsmap.proposals.criteria import related
-from hsmap.proposals.definitions import DefinitionCheck, Node, check_amendment, nest_lines
+from hsmap.proposals.definitions import Node, check_amendment, nest_lines
 from hsmap.proposals.model import Amendment, NewLine, Problem, Proposal
 
 _HS6 = re.compile(r"^\d{4}\.\d{2}$")
@@ -102,8 +102,7 @@ def validate_proposal(proposal: Proposal, kb: Knowledge | None = None) -> list[P
                 message = "describe the goods and each new line by item attributes, so the definitions can be checked"
                 problems.append(Problem(", ".join(amendment.current_codes), "no-definitions", message, "warning"))
         elif not structure:
-            checked = check_amendment(amendment, nodes, number, kb)
-            problems += checked.problems if isinstance(checked, DefinitionCheck) else checked
+            problems += check_amendment(amendment, nodes, number, kb).problems
     _check_claims(proposal, kb, problems)
     return problems
 
@@ -276,27 +275,18 @@ def _check_overlap(amendment: Amendment, kb: Knowledge, problems: list[Problem])
     known = [line for line in amendment.subheadings if all(c in kb.categories for c in [*line.isolates, *line.holds])]
     for position, line in enumerate(known):
         for other in known[:position]:
-            for mine in line.isolates:
-                for theirs in other.isolates:
-                    if related(mine, theirs, kb):
-                        problems.append(
-                            Problem(
-                                line.code or "",
-                                "overlap",
-                                f"{line.code} isolates {mine}, {other.code} isolates {theirs}",
-                            )
-                        )
-            for isolating, holding in ((line, other), (other, line)):
-                for mine in isolating.isolates:
-                    for held in holding.holds:
-                        if related(mine, held, kb):
-                            problems.append(
-                                Problem(
-                                    line.code or "",
-                                    "overlap",
-                                    f"{isolating.code} isolates {mine} but {holding.code} holds {held}",
-                                )
-                            )
+            both = [
+                (f"{line.code} isolates {a}, {other.code} isolates {b}", a, b)
+                for a in line.isolates
+                for b in other.isolates
+            ]
+            held = [
+                (f"{isolating.code} isolates {a} but {holding.code} holds {b}", a, b)
+                for isolating, holding in ((line, other), (other, line))
+                for a in isolating.isolates
+                for b in holding.holds
+            ]
+            problems += [Problem(line.code or "", "overlap", text) for text, a, b in both + held if related(a, b, kb)]
 
 
 def _check_correlation(amendment: Amendment, problems: list[Problem]) -> None:

@@ -99,13 +99,12 @@ def _heading_label(heading: str) -> str:
     return f"{heading[:2]}.{heading[2:]}"
 
 
-def _check_sentence(check: DefinitionCheck | list[Problem] | None, kb: Knowledge) -> str:
+def _check_sentence(check: DefinitionCheck | None, kb: Knowledge) -> str:
     """The definition check of an amendment in one sentence, as the memorandum states it."""
     if check is None:
         return "Not checked: the goods and the new lines are not described by item attributes."
-    if isinstance(check, list) or check.problems:
-        found = check if isinstance(check, list) else check.problems
-        return f"Definition check: {len(found)} problem(s), listed under the open problems."
+    if not check.passed:
+        return f"Definition check: {len(check.problems)} problem(s), listed under the open problems."
     labels = load_attributes(kb)
     names = ", ".join(dict.fromkeys(labels[name].label for name in check.attributes))
     return (
@@ -132,7 +131,7 @@ def _view(
     proposal: Proposal,
     kb: Knowledge,
     table: pd.DataFrame,
-    check: DefinitionCheck | list[Problem] | None,
+    check: DefinitionCheck | None,
 ) -> AmendmentView:
     edition = proposal.base_edition
     current = pd.DataFrame(
@@ -213,8 +212,7 @@ def build_draft(
         f"Base edition: HS {proposal.base_edition}. The draft amends the HS {proposal.base_edition} Nomenclature; "
         f"current codes and texts are those of that edition. Target: {' '.join(proposal.target.split())}"
     )
-    described = [n for n, amendment in enumerate(proposal.amendments, start=1) if amendment.goods]
-    checks = dict(zip(described, definition_checks(proposal, kb), strict=True))
+    checks = definition_checks(proposal, kb)
     return Draft(
         proposal=proposal,
         banner=banner,
