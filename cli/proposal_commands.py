@@ -14,6 +14,7 @@ from hsmap.io import read_table
 from hsmap.knowledge import load_knowledge
 from hsmap.proposals import (
     compute_evidence,
+    definition_checks,
     errors,
     load_proposal,
     problems_table,
@@ -21,6 +22,7 @@ from hsmap.proposals import (
     validate_proposal,
 )
 from hsmap.render import FORMATS, build_draft, write_draft
+from hsmap.render.draft import shown as shown_cell
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 
@@ -78,10 +80,16 @@ def propose_command(
             emit(problems_table(problems), Format.table, title=f"{proposal.id}: problems")
         if errors(problems):
             raise typer.Exit(EXIT_FLAGGED)
+        checks = list(definition_checks(proposal, kb).values())
         console.print(
-            f"{proposal.id}: {len(proposal.amendments)} amendments, {len(proposal.subheadings)} new subheadings, "
-            f"no errors ({len(problems)} warnings)"
+            f"{proposal.id} amends HS {proposal.base_edition}: {len(proposal.amendments)} amendments, "
+            f"{len(proposal.subheadings)} new subheadings, no errors ({len(problems)} warnings)"
         )
+        if checks:
+            console.print(
+                f"definition check: {sum(c.items for c in checks):,} generated items in {len(checks)} amendments, "
+                "each in exactly one new subheading of its Register category"
+            )
         return
     if not output:
         raise fail("give -o OUT (.md, .docx or .xlsx) to draft, or --check to validate only")
@@ -104,10 +112,11 @@ def propose_command(
             value_column=value_column,
             source=evidence.name,
         )
-        shown = found.table.loc[
-            found.table["lines"] > 0, ["current", "proposed", "isolates", "lines", "items", "value"]
+        counts = found.table.loc[
+            found.table["lines"] > 0, ["current", "proposed", "isolates", "lines", "items", "kg", "value"]
         ]
-        emit(shown, Format.table, title=f"Evidence: {found.in_scope:,} of {found.lines:,} lines under amended codes")
+        title = f"Evidence: {found.in_scope:,} of {found.lines:,} lines under amended codes"
+        emit(counts.map(shown_cell), Format.table, title=title)
     draft = build_draft(proposal, kb, evidence=found, problems=problems)
     for path in output:
         console.print(f"wrote {write_draft(draft, path)}")

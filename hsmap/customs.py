@@ -279,6 +279,12 @@ def _first(names: list[str], wanted: tuple[str, ...]) -> str | None:
     return next((by_key[key] for key in wanted if key in by_key), None)
 
 
+def first_column(names: list[str], wanted: tuple[str, ...]) -> str | None:
+    """The first column named like one of ``wanted`` (one of the header lists above), ignoring case, accents
+    and separators: for readers of declaration files that need one field without a partner column."""
+    return _first(names, wanted)
+
+
 def detect_customs_columns(
     names: list[str],
     file: str,

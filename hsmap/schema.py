@@ -32,6 +32,11 @@ class Thresholds(_Row):
     weight_t_min: float | None = None
 
 
+# A condition on item attributes (``attributes.yaml``): attribute → value(s) or bound(s), ``any_of`` → alternatives.
+ConditionValue = str | list[str]
+ItemCondition = dict[str, ConditionValue | list[dict[str, ConditionValue]]]
+
+
 class Category(_Row):
     """An ATT category (Art. 2(1) (a)–(h), Art. 3 or Art. 4) or one of its sub-categories."""
 
@@ -41,6 +46,7 @@ class Category(_Row):
     name: NonEmpty
     definition: NonEmpty
     thresholds: Thresholds | None = None
+    items: ItemCondition | None = None  # the definition on item attributes, for proposals' definition check
     ml: list[Annotated[str, StringConstraints(pattern=r"^ML\d{1,2}$")]] = []
     source: NonEmpty
     confidence: Confidence = "high"
