@@ -47,6 +47,17 @@ def test_every_edition_and_the_correlations_between_them_are_loaded(kb):
     assert [day.isoformat() for day in kb.in_force["in_force_from"]] == ["2012-01-01", "2017-01-01", "2022-01-01"]
 
 
+def test_a_code_of_an_older_file_that_hs_2022_still_has_is_in_the_hs_2022_file(kb):
+    """Otherwise a 2024 line declaring it would be told its code is not of its edition."""
+    from hsmap.lookup import hs2022_codes
+
+    still = {f"{digits[:4]}.{digits[4:]}" for digits in hs2022_codes() if len(digits) == 6}
+    for edition in (2012, 2017):
+        older = set(kb.hs[edition].loc[kb.hs[edition]["level"] == 6, "code"])
+        assert older & still <= set(kb.hs[2022]["code"])
+    assert "8803.30" in set(kb.hs[2017]["code"]) and "8803.30" not in still  # moved to 8807.30 in HS 2022
+
+
 def _break_csv(path: Path, row: int, column: str, value: str) -> None:
     import csv
 
