@@ -29,7 +29,7 @@ from hsmap.codes import normalize_codes
 from hsmap.columns import detect_columns, find_column
 from hsmap.errors import InputError
 from hsmap.knowledge import Knowledge, load_knowledge
-from hsmap.lookup import categories_for_code, describe_code, known_in_edition
+from hsmap.lookup import COMTRADE_EDITION, categories_for_code, describe_code, known_in_edition
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Severity = Literal["error", "warning"]
@@ -242,7 +242,7 @@ def _edition_codes(proposal: Proposal, kb: Knowledge) -> set[str] | None:
 def _in_edition(code: str, edition: int, codes: set[str] | None, kb: Knowledge) -> bool:
     if codes is not None and code in codes:
         return True
-    return edition == 2022 and known_in_edition(code, 2022, kb)
+    return known_in_edition(code, edition, kb)  # our file, or the full list where we have one
 
 
 def validate_proposal(proposal: Proposal, kb: Knowledge | None = None) -> list[Problem]:
@@ -815,6 +815,6 @@ def compute_evidence(
 
 def current_text(code: str, given: str, edition: int, kb: Knowledge) -> str:
     """The text shown for a current code: the proposal's own, else our description of it."""
-    if given or (edition not in kb.hs and edition != 2022):
+    if given or (edition not in kb.hs and edition != COMTRADE_EDITION):
         return given
     return describe_code(code, edition, kb)
