@@ -12,18 +12,31 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from cli.output import Format, emit
-from hsmap.classify import classify
 from hsmap.columns import detect_columns, find_column
 from hsmap.dataset import is_dataset
+from hsmap.editions import EditionChoice, EditionReader, choose_edition
 from hsmap.evaluate import evaluate
 from hsmap.io import CHUNK_ROWS, TableWriter, read_table
 from hsmap.knowledge import load_knowledge
-from hsmap.pipeline import ClassifySummary, classify_dataset, classify_file
+from hsmap.pipeline import ClassifySummary, classify_dataset, classify_declarations, classify_file
 
 CodeColumn = Annotated[str | None, typer.Option("--code-column", help="Column holding the tariff code.")]
 TextColumn_ = Annotated[str | None, typer.Option("--text-column", help="Column holding the goods text.")]
-Edition = Annotated[int, typer.Option("--edition", "-e", help="HS edition of the codes.")]
+EditionOption = Annotated[
+    str,
+    typer.Option(
+        "--edition",
+        "-e",
+        help="HS edition of the codes: auto (each line the edition in force in its year, read from a year, period "
+        "or date column; the newest when there is none) or an edition year such as 2017 (see 'hsmap editions').",
+    ),
+]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx input (default: the first).")]
+
+
+def edition_choice(value: str) -> EditionChoice:
+    """The ``--edition`` value checked against the knowledge base's editions."""
+    return choose_edition(value, load_knowledge())
 
 
 def _show_summary(summary: ClassifySummary) -> None:
@@ -80,7 +93,7 @@ def classify_command(
     ],
     code_column: CodeColumn = None,
     text_column: TextColumn_ = None,
-    edition: Edition = 2022,
+    edition: EditionOption = "auto",
     sheet: Sheet = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
     fail_on_flags: Annotated[bool, typer.Option(help="Exit 1 when any line is flagged.")] = False,
@@ -96,13 +109,14 @@ def classify_command(
     workers: Workers = None,
 ) -> None:
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
+    chosen = edition_choice(edition)
     if scheduler is not None and engine is not Engine.dask:
         raise fail("--scheduler needs --engine dask")
     if engine is Engine.dask:
         from hsmap.engines import classify_dataset_dask, dask_client
 
         with console.status("classifying on Dask …"), dask_client(scheduler, workers) as client:
-            summary = classify_dataset_dask(source, output, client, code_column, text_column, edition, strict=strict)
+            summary = classify_dataset_dask(source, output, client, code_column, text_column, chosen, strict=strict)
     else:
         with Progress(
             SpinnerColumn(),
@@ -121,7 +135,7 @@ def classify_command(
 
             if is_dataset(source):
                 summary = classify_dataset(
-                    source, output, code_column, text_column, edition, chunk_size, on_chunk=advance, strict=strict
+                    source, output, code_column, text_column, chosen, chunk_size, on_chunk=advance, strict=strict
                 )
             else:
                 summary = classify_file(
@@ -129,7 +143,7 @@ def classify_command(
                     output,
                     code_column,
                     text_column,
-                    edition,
+                    chosen,
                     sheet,
                     chunk_size,
                     on_chunk=advance,
@@ -150,7 +164,7 @@ def evaluate_command(
     label_column: Annotated[str, typer.Option(help="Column with the true category.")] = "label",
     code_column: CodeColumn = None,
     text_column: TextColumn_ = None,
-    edition: Edition = 2022,
+    edition: EditionOption = "auto",
 ) -> None:
     """Precision, recall and F1 per top-level category and for "is an ATT item", and a confusion table."""
     kb = load_knowledge()
@@ -158,7 +172,7 @@ def evaluate_command(
     names = [str(c) for c in frame.columns]
     code, text = detect_columns(names, str(labelled), code_column, text_column)
     label = find_column(names, label_column, (), "label", str(labelled))
-    result = classify(frame, code, text, edition=edition, kb=kb)
+    result = classify_declarations(frame, code, text, EditionReader(kb, edition_choice(edition)), str(labelled))
     report = evaluate(result[label], result["att_category"], kb)
     emit(report.per_category.round(3), Format.table, title=f"{len(frame)} labelled lines, top level")
     emit(report.overall.round(3), Format.table, title="Overall")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.app import EXIT_FLAGGED, command, console, fail
-from cli.classify_commands import Engine, EngineOption, Scheduler, Workers
+from cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
 from cli.output import Format, emit
 from hsmap.io import CHUNK_ROWS, TableWriter
 from hsmap.knowledge import load_knowledge
@@ -55,7 +55,7 @@ def reconcile_command(
     code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
     text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
     partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner country.")] = None,
-    edition: Annotated[int, typer.Option("--edition", "-e", help="HS edition of the customs codes.")] = 2022,
+    edition: EditionOption = "auto",
     customs_currency: Annotated[
         str | None, typer.Option(help="Currency of customs values when the file has no currency column.")
     ] = None,
@@ -121,7 +121,7 @@ def reconcile_command(
             code_column=code_column,
             text_column=text_column,
             partner_column=partner_column,
-            edition=edition,
+            edition=edition_choice(edition),
             customs_currency=customs_currency,
             customs_flow=customs_flow,
             customs_year=customs_year,

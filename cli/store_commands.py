@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 
 from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
+from cli.classify_commands import EditionOption, edition_choice
 from cli.output import Format, emit
 from cli.reconcile_commands import Tolerance, ValueTolerance
 from hsmap.io import TableWriter
@@ -143,7 +144,7 @@ def load_command(
     customs_year: Annotated[int | None, typer.Option(help="Year of every customs line, if no year or date.")] = None,
     customs_flow: Annotated[str | None, typer.Option(help="Flow of every customs line, if no flow column.")] = None,
     customs_currency: Annotated[str | None, typer.Option(help="Currency of customs values, if no column.")] = None,
-    edition: Annotated[int, typer.Option("--edition", "-e", help="HS edition of the customs codes.")] = 2022,
+    edition: EditionOption = "auto",
     code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
     text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
     partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner.")] = None,
@@ -158,7 +159,7 @@ def load_command(
         "year": customs_year,
         "flow": customs_flow,
         "currency": customs_currency,
-        "edition": edition,
+        "edition": edition_choice(edition),
         "code_column": code_column,
         "text_column": text_column,
         "partner_column": partner_column,

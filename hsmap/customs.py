@@ -22,21 +22,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 
-from hsmap.classify import classify
 from hsmap.codes import normalize_codes
 from hsmap.columns import CODE_NAMES, TEXT_NAMES, find_column
 from hsmap.countries import PartnerIndex, name_key, normalize_partners
+from hsmap.editions import AUTO, EditionChoice, EditionReader
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, iter_table
-from hsmap.knowledge import Knowledge
+from hsmap.knowledge import Knowledge, load_knowledge
 
 CANONICAL_COLUMNS = (
     "source_row",  # the line's row in the file as a spreadsheet counts it (header = 1)
@@ -410,6 +412,43 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return years, months.where(months.between(1, 12), 0)
 
 
+def declaration_years(frame: pd.DataFrame) -> pd.Series | None:
+    """The year of each declaration line, from its year, period or date column (found by name as the
+    reconciliation finds it), 0 where unreadable; None when the file has no such column. A cell is read once
+    per process (a file of millions of lines repeats a few hundred dates), and a chunk of one year, the
+    common case, costs one pass that finds its distinct cells."""
+    names = [str(column) for column in frame.columns]
+    year_column, date_column = _first(names, YEAR_NAMES), _first(names, DATE_NAMES)
+    column, parse = (year_column, parse_years) if year_column is not None else (date_column, parse_dates)
+    if column is None:
+        return None
+    values = frame.iloc[:, names.index(column)]
+    try:
+        distinct = pc.unique(pa.array(values)).to_pylist()
+    except (pa.ArrowException, TypeError, ValueError):  # mixed cell types: pandas sorts them out
+        distinct = None
+    years = set(_years_of(distinct, parse)) if distinct is not None else set()
+    if len(years) == 1:
+        return pd.Series(years.pop(), index=frame.index, dtype="int64")
+    codes, cells = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(np.array(_years_of(cells.tolist(), parse), dtype=np.int64)[codes], index=frame.index)
+
+
+def _years_of(cells: list[object], parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]]) -> list[int]:
+    """The years of distinct cells, each parsed once per process."""
+    keys = [(parse.__name__, None if pd.isna(cell) else cell) for cell in cells]
+    known = _YEARS if len(_YEARS) < _YEARS_LIMIT else {}
+    fresh = [key for key in dict.fromkeys(keys) if key not in known]
+    if fresh:
+        years = parse(pd.Series([cell for _, cell in fresh], dtype=object))[0]
+        known.update(zip(fresh, years.tolist(), strict=True))
+    return [known[key] for key in keys]
+
+
+_YEARS: dict[tuple[str, object], int] = {}  # (parser, cell) → year, shared by every chunk
+_YEARS_LIMIT = 1 << 16
+
+
 def parse_flows(values: pd.Series) -> pd.Series:
     """Flow cells → export, import, re-export, re-import, or "" when the word or code is not known."""
     return _keys(values).map(_FLOW_OF).fillna("").astype("str")
@@ -448,7 +487,7 @@ def prepare_customs(
     *,
     first_row: int = 2,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
@@ -456,8 +495,9 @@ def prepare_customs(
 ) -> pd.DataFrame:
     """One chunk of a customs file → :data:`CANONICAL_COLUMNS`, one row per input row, in order.
 
-    Lines without an ``att_category`` column are classified here (:func:`hsmap.classify.classify`).
-    ``first_row`` is the file row of the chunk's first line. The defaults fill a field the file lacks.
+    Lines without an ``att_category`` column are classified here, each under the HS edition in force in its
+    year unless ``edition`` names one (:class:`hsmap.editions.EditionReader`). ``first_row`` is the file row
+    of the chunk's first line. The defaults fill a field the file lacks.
     """
     index = chunk.index
     out = pd.DataFrame(index=index)
@@ -495,7 +535,7 @@ def prepare_customs(
     out["partner_status"] = resolved["partner_status"].astype("str").to_numpy()
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
-    category, flags, hs6 = _categories(chunk, columns, kb, edition)
+    category, flags, hs6 = _categories(chunk, columns, kb, edition, out["year"].to_numpy())
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
@@ -556,9 +596,10 @@ def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -
 
 
 def _categories(
-    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: int
+    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: EditionChoice, years: np.ndarray
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier."""
+    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier of each
+    line's edition."""
     index = chunk.index
     if columns.category is not None:
         category = cell_text(chunk[columns.category])
@@ -571,12 +612,12 @@ def _categories(
         else:
             hs6 = pd.Series("", index=index, dtype="str")
         return category, flags, hs6
-    result = classify(chunk, columns.code, columns.text, edition=edition, kb=kb)
-    return (
-        result["att_category"].astype("str").fillna(""),
-        result["flags"].astype("str").fillna(""),
-        result["hs6"].astype("str").fillna(""),
+    rows, ids = EditionReader(kb or load_knowledge(), edition).decide(chunk, columns.code, columns.text, years)
+    decided = rows.select(["att_category", "flags", "hs6"]).take(ids)
+    category, flags, hs6 = (
+        pd.Series(column.to_numpy(zero_copy_only=False), index=index, dtype="str") for column in decided.columns
     )
+    return category, flags, hs6
 
 
 def _exclusions(
@@ -611,7 +652,7 @@ def iter_customs(
     text: str | None = None,
     partner: str | None = None,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
@@ -645,7 +686,7 @@ def customs_chunks(
     text: str | None = None,
     partner: str | None = None,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
@@ -700,7 +741,7 @@ def customs_frame(
     frame: pd.DataFrame,
     *,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,

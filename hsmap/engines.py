@@ -8,8 +8,8 @@ Parquet file per input file — the same rows in the same order as the pandas en
 :func:`classify_batches` is the ``Iterator[pd.DataFrame] -> Iterator[pd.DataFrame]`` function that
 ``DataFrame.mapInPandas`` takes, and :func:`spark_schema` the schema it returns.
 
-Each worker process loads the knowledge base and builds one :class:`~hsmap.classify.Classifier` per edition
-(:func:`worker_classifier`), so its caches serve every partition it gets and nothing heavy is shipped with the
+Each worker process loads the knowledge base and keeps one :class:`~hsmap.classify.Classifier` per HS edition
+(:func:`worker_reader`), so its caches serve every partition it gets and nothing heavy is shipped with the
 tasks. Dask and distributed are the optional ``dask`` extra; PySpark is the administration's own install.
 """
 
@@ -27,7 +27,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hsmap.classify import OUTPUT_COLUMNS, Classifier, shared_classifier
 from hsmap.columns import detect_columns
 from hsmap.dataset import (
     DatasetFile,
@@ -42,6 +41,7 @@ from hsmap.dataset import (
     resolve_dataset,
     with_partitions,
 )
+from hsmap.editions import AUTO, EDITION_COLUMN, RESULT_COLUMNS, EditionChoice, EditionReader
 from hsmap.errors import HsmapError, InputError
 from hsmap.knowledge import load_knowledge
 from hsmap.pipeline import ClassifySummary, classify_declarations
@@ -71,20 +71,21 @@ def _dask() -> Any:
 # --- the pure function, per worker ------------------------------------------------------------------------------
 
 
-def worker_classifier(edition: int = 2022, kb_root: str | None = None) -> Classifier:
-    """One classifier per process and edition: its caches serve every partition or batch the process gets."""
-    return shared_classifier(load_knowledge(kb_root), edition)
+def worker_reader(edition: EditionChoice = AUTO, kb_root: str | None = None) -> EditionReader:
+    """This process's knowledge base read under ``edition``: its classifiers, one per edition and shared by the
+    process (:func:`hsmap.classify.shared_classifier`), serve every partition or batch it gets."""
+    return EditionReader(load_knowledge(kb_root), edition)
 
 
 def classify_partition(
     frame: pd.DataFrame,
     code_column: str | None,
     text_column: str | None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> pd.DataFrame:
     """:func:`hsmap.pipeline.classify_declarations` with this process's classifier — what every engine maps."""
-    return classify_declarations(frame, code_column, text_column, worker_classifier(edition, kb_root))
+    return classify_declarations(frame, code_column, text_column, worker_reader(edition, kb_root))
 
 
 # --- Spark ------------------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def classify_batches(
     batches: Iterable[pd.DataFrame],
     code_column: str | None = "hs_code",
     text_column: str | None = "description",
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Classify each batch and yield it: the function ``DataFrame.mapInPandas`` takes (bind the columns with
@@ -104,24 +105,26 @@ def classify_batches(
 
 
 def output_columns(input_columns: Iterable[str]) -> list[str]:
-    """The columns :func:`classify` returns for a frame with these columns, in order: the input columns (one
-    named like a result column comes back as ``input_<name>``), then :data:`~hsmap.classify.OUTPUT_COLUMNS`."""
-    return [f"input_{name}" if name in OUTPUT_COLUMNS else name for name in input_columns] + OUTPUT_COLUMNS
+    """The columns :func:`classify_batches` returns for a frame with these columns, in order: the input columns
+    (one named like a result column comes back as ``input_<name>``), then
+    :data:`~hsmap.editions.RESULT_COLUMNS`."""
+    return [f"input_{name}" if name in RESULT_COLUMNS else name for name in input_columns] + RESULT_COLUMNS
 
 
 def spark_schema(input_schema: Any) -> Any:
     """The ``StructType`` :func:`classify_batches` returns for a Spark DataFrame of ``input_schema``: the input
-    fields (renamed as :func:`output_columns` says), then the result fields (``confidence`` a double, the rest
-    strings)."""
-    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+    fields (renamed as :func:`output_columns` says), then the result fields (``confidence`` a double,
+    ``hs_edition`` an integer, the rest strings)."""
+    from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
     kept = [
         StructField(
-            f"input_{field.name}" if field.name in OUTPUT_COLUMNS else field.name, field.dataType, field.nullable
+            f"input_{field.name}" if field.name in RESULT_COLUMNS else field.name, field.dataType, field.nullable
         )
         for field in input_schema.fields
     ]
-    added = [StructField(name, DoubleType() if name == "confidence" else StringType(), True) for name in OUTPUT_COLUMNS]
+    kinds = {"confidence": DoubleType(), EDITION_COLUMN: IntegerType()}
+    added = [StructField(name, kinds.get(name, StringType()), True) for name in RESULT_COLUMNS]
     return StructType(kept + added)
 
 
@@ -180,7 +183,7 @@ def classify_dask(
     source: dd.DataFrame | Path | str,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> dd.DataFrame:
     """A lazy Dask DataFrame of classified lines: ``map_partitions(classify)`` over ``source`` (a Dask DataFrame,
@@ -193,7 +196,7 @@ def classify_dask(
     else:
         code_column, text_column = detect_columns([str(c) for c in source.columns], "dataset", code_column, text_column)
     empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in source.dtypes.items()})
-    meta = classify_declarations(empty, code_column, text_column, worker_classifier(edition, kb_root))
+    meta = classify_declarations(empty, code_column, text_column, worker_reader(edition, kb_root))
     with dask.config.set({"dataframe.convert-string": False}):
         return source.map_partitions(classify_partition, code_column, text_column, edition, kb_root, meta=meta)
 
@@ -243,7 +246,7 @@ def classify_dataset_dask(
     client: Client,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     partition_rows: int = PARTITION_ROWS,
     kb_root: str | None = None,
     strict: bool = False,
@@ -305,7 +308,7 @@ def aggregate_customs_dask(
     code: str | None = None,
     text: str | None = None,
     partner: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,

@@ -6,6 +6,7 @@ row 1) and the field, so a reviewer can fix the data without reading code.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from hsmap.errors import InputError
-from hsmap.schema import AttLink, Category, Correlation, HsCode, Negative, Term
+from hsmap.schema import AttLink, Category, Correlation, EditionInForce, HsCode, Negative, Term
 
 Model = TypeVar("Model", bound=BaseModel)
 _CORRELATION_FILE = re.compile(r"^correlation_(\d{4})_(\d{4})\.csv$")
@@ -40,6 +41,7 @@ class Knowledge:
     root: Path
     categories: dict[str, Category]
     hs: dict[int, pd.DataFrame]  # edition → code, level, parent, description, source
+    in_force: pd.DataFrame  # edition, in_force_from, source, note; oldest first
     correlations: pd.DataFrame  # from_edition, to_edition, from_code, to_code, relation, …
     links: pd.DataFrame  # edition, code, category, relation, weight, confidence, note, source
     terms: pd.DataFrame  # term, category, lang, kind, weight, note
@@ -48,7 +50,12 @@ class Knowledge:
 
     @property
     def editions(self) -> list[int]:
+        """The HS editions the knowledge base has files for, oldest first."""
         return sorted(self.hs)
+
+    @property
+    def newest(self) -> int:
+        return self.editions[-1]
 
     def children(self, category: str) -> list[str]:
         return self._children.get(category, [])
@@ -162,12 +169,15 @@ def _check_category_ids(
 
 
 def _load_correlations(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """Every ``hs/correlation_<old>_<new>.csv``; each pair of successive editions needs one."""
     frames = []
+    pairs = []
     for path in sorted((root / "hs").glob("correlation_*.csv")):
         match = _CORRELATION_FILE.match(path.name)
         if not match:
             raise InputError(_shown(path, root), None, None, "name it correlation_<from>_<to>.csv")
         old, new = int(match.group(1)), int(match.group(2))
+        pairs.append((old, new))
         for edition in (old, new):
             if edition not in hs:
                 raise InputError(_shown(path, root), None, None, f"no hs/{edition}.csv to correlate")
@@ -179,8 +189,33 @@ def _load_correlations(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
             if unlinked:
                 raise InputError(_shown(path, root), None, column, f"hs/{edition}.csv {unlinked[0]} has no link")
         frames.append(frame.assign(from_edition=old, to_edition=new))
+    missing = sorted(set(itertools.pairwise(sorted(hs))) - set(pairs))
+    if missing:  # correlate chains editions one step at a time
+        old, new = missing[0]
+        raise InputError(_shown(root / "hs", root), None, None, f"no correlation_{old}_{new}.csv for HS {old} → {new}")
     columns = ["from_edition", "to_edition", *Correlation.model_fields]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def _load_in_force(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """``hs/editions.csv``: one row per edition file, in order of entry into force."""
+    path = root / "hs" / "editions.csv"
+    if not path.is_file():
+        raise InputError(_shown(path, root), None, None, "file missing: when each HS edition entered into force")
+    frame = _table(_read_rows(path, EditionInForce, root), list(EditionInForce.model_fields))
+    previous = None
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.edition not in hs:
+            raise InputError(_shown(path, root), number, "edition", f"no hs/{row.edition}.csv")
+        if previous is not None and row.edition <= previous.edition:
+            raise InputError(_shown(path, root), number, "edition", "editions are listed oldest first, once each")
+        if previous is not None and row.in_force_from <= previous.in_force_from:
+            raise InputError(_shown(path, root), number, "in_force_from", "not after the previous edition's date")
+        previous = row
+    missing = sorted(set(hs) - set(frame["edition"]))
+    if missing:
+        raise InputError(_shown(path, root), None, "edition", f"hs/{missing[0]}.csv has no row: when is it in force?")
+    return frame
 
 
 def _load_lexicon(root: Path, categories: dict[str, Category]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -216,6 +251,7 @@ def _load(root: Path) -> Knowledge:
             _check_hs(frame, path, root)
             hs[int(match.group(1))] = frame
     correlations = _load_correlations(root, hs)
+    in_force = _load_in_force(root, hs)
 
     links_path = root / "att_hs.csv"
     links = _table(_read_rows(links_path, AttLink, root), list(AttLink.model_fields))
@@ -235,6 +271,7 @@ def _load(root: Path) -> Knowledge:
         root=root,
         categories=categories,
         hs=hs,
+        in_force=in_force,
         correlations=correlations,
         links=links,
         terms=terms,

@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.classify import EXPLANATION_COLUMNS, Classifier, attach_rows, decision_ids, shared_classifier
+from hsmap.classify import EXPLANATION_COLUMNS
 from hsmap.columns import detect_columns
+from hsmap.customs import declaration_years
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
+from hsmap.editions import AUTO, EditionChoice, EditionReader, attach_results
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
@@ -93,18 +95,20 @@ def decide_declarations(
     frame: pd.DataFrame,
     code_column: str | None,
     text_column: str | None,
-    classifier: Classifier,
+    reader: EditionReader,
     file: str = "",
     checks: Future[np.ndarray] | None = None,
 ) -> tuple[pa.Table, np.ndarray]:
-    """The decisions of :func:`hsmap.classify.classify` with the problems of each line's other cells
-    (quantity, value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and
-    per line the row it gets. ``checks`` is :func:`hsmap.values.value_problems` already under way in another
-    thread. Flags are merged once per distinct (decision, problems) pair."""
-    decided = decision_ids(frame, code_column, text_column, classifier)
+    """The decisions of the classifier of each line's HS edition (:class:`hsmap.editions.EditionReader`, the
+    year read from the line's year or date column) with the problems of each line's other cells (quantity,
+    value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and per line
+    the row it gets. ``checks`` is :func:`hsmap.values.value_problems` already under way in another thread.
+    Flags are merged once per distinct (decision, problems) pair."""
+    years = declaration_years(frame) if reader.by_date else None
+    decisions, decided = reader.decide(frame, code_column, text_column, years)
     problems = checks.result() if checks is not None else value_problems(frame, file)
-    pair_ids, pairs = pd.factorize(decided.astype(np.int64) << 16 | problems)
-    rows = classifier.table().take(pairs >> 16)
+    pair_ids, pairs = pd.factorize(decided << 16 | problems)
+    rows = decisions.take(pairs >> 16)
     with_problems = np.flatnonzero(pairs & 0xFFFF)
     if len(with_problems):
         masks, which = np.unique(pairs[with_problems] & 0xFFFF, return_inverse=True)
@@ -116,11 +120,11 @@ def decide_declarations(
 
 
 def classify_declarations(
-    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier, file: str = ""
+    frame: pd.DataFrame, code_column: str | None, text_column: str | None, reader: EditionReader, file: str = ""
 ) -> pd.DataFrame:
-    """:func:`hsmap.classify.classify` with the problems of the lines' other cells in ``flags`` — what every
-    file engine runs."""
-    return attach_rows(frame, *decide_declarations(frame, code_column, text_column, classifier, file))
+    """Every line with the classification of its HS edition (``hs_edition`` says which) and the problems of
+    its other cells in ``flags`` — what every file engine runs."""
+    return attach_results(frame, *decide_declarations(frame, code_column, text_column, reader, file))
 
 
 def classify_file(
@@ -128,7 +132,7 @@ def classify_file(
     target: Path,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     sheet: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     kb: Knowledge | None = None,
@@ -137,7 +141,7 @@ def classify_file(
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
     ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
-    classifier = shared_classifier(kb or load_knowledge(), edition)
+    reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target, EXPLANATION_COLUMNS) as writer:
         _stream(
@@ -145,7 +149,7 @@ def classify_file(
             writer.write,
             str(source),
             summary,
-            classifier,
+            reader,
             code_column,
             text_column,
             on_chunk,
@@ -160,7 +164,7 @@ def classify_dataset(
     target: Path,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     chunk_rows: int = CHUNK_ROWS,
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
@@ -171,10 +175,10 @@ def classify_dataset(
     and each streamed chunk by chunk, so memory follows ``chunk_rows``, not the size of the dataset.
 
     Columns are found in each file on its own columns (a partition folder never becomes the code column);
-    one classifier serves every file, so a decision made in January is reused in December.
+    one classifier per edition serves every file, so a decision made in January is reused in December.
     """
     files = resolve_dataset(source)
-    classifier = shared_classifier(kb or load_knowledge(), edition)
+    reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with DatasetWriter(target, files) as dataset:
         for file in files:
@@ -186,7 +190,7 @@ def classify_dataset(
                     lambda frame, w=writer, a=added: w.write(drop_added(frame, a)),
                     str(file.path),
                     found,
-                    classifier,
+                    reader,
                     code_column,
                     text_column,
                     on_chunk,
@@ -203,7 +207,7 @@ def _stream(
     write: Callable[[pd.DataFrame], None],
     name: str,
     summary: ClassifySummary,
-    classifier: Classifier,
+    reader: EditionReader,
     code_column: str | None,
     text_column: str | None,
     on_chunk: Callable[[int], None] | None,
@@ -218,8 +222,8 @@ def _stream(
     """
 
     def decide(chunk: pd.DataFrame, checks: Future[np.ndarray]) -> tuple[pd.DataFrame, pa.Table, np.ndarray]:
-        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, classifier, name, checks)
-        return attach_rows(chunk, rows, ids), rows, ids
+        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, reader, name, checks)
+        return attach_results(chunk, rows, ids), rows, ids
 
     def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]]) -> int:
         result, rows, ids = decided.result()

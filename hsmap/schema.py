@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -72,6 +73,22 @@ class HsCode(_Row):
     def _hs_level(cls, value: int) -> int:
         if value not in (2, 4, 6):
             raise ValueError("level is 2 (chapter), 4 (heading) or 6 (subheading)")
+        return value
+
+
+class EditionInForce(_Row):
+    """When an HS edition entered into force; it reads declarations until the next edition does."""
+
+    edition: int
+    in_force_from: date
+    source: NonEmpty
+    note: str = ""
+
+    @field_validator("in_force_from")
+    @classmethod
+    def _first_of_january(cls, value: date) -> date:
+        if (value.month, value.day) != (1, 1):
+            raise ValueError("a line's edition is chosen by its year: HS editions enter into force on 1 January")
         return value
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from hsmap.knowledge import Knowledge, load_knowledge
-from hsmap.lookup import categories_for_code, known_in_edition
+from hsmap.lookup import COMTRADE_EDITION, categories_for_code, known_in_edition
 from hsmap.proposals.criteria import related
 from hsmap.proposals.definitions import Node, check_amendment, nest_lines
 from hsmap.proposals.model import Amendment, NewLine, Problem, Proposal
@@ -45,13 +45,13 @@ def _edition_codes(proposal: Proposal, kb: Knowledge) -> set[str] | None:
 def _in_edition(code: str, edition: int, codes: set[str] | None, kb: Knowledge) -> bool:
     if codes is not None and code in codes:
         return True
-    return edition == 2022 and known_in_edition(code, 2022, kb)
+    return known_in_edition(code, edition, kb)  # our file, or the full list where we have one
 
 
 def _knows_heading(code: str, edition: int, codes: set[str] | None) -> bool:
     """Whether the knowledge base can tell that a code is free in an edition: our files list every
     subheading of a heading they hold, and HS 2022 is also known in full (UN Comtrade list)."""
-    return edition == 2022 or (codes is not None and code[:4] in codes)
+    return edition == COMTRADE_EDITION or (codes is not None and code[:4] in codes)
 
 
 def _check_edition(proposal: Proposal, kb: Knowledge, problems: list[Problem]) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from hsmap.customs import customs_chunks, iter_customs
 from hsmap.dataset import is_dataset, iter_file, resolve_dataset
+from hsmap.editions import AUTO, EditionChoice
 from hsmap.io import CHUNK_ROWS
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.reconcile.aggregate import CustomsAggregate, aggregate_customs, combine_aggregates
@@ -117,7 +118,7 @@ def reconcile_files(
     code_column: str | None = None,
     text_column: str | None = None,
     partner_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     customs_currency: str | None = None,
     customs_flow: str | None = None,
     customs_year: int | None = None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from hsmap.knowledge import Knowledge, load_knowledge
-from hsmap.lookup import categories_for_code, describe_code
+from hsmap.lookup import COMTRADE_EDITION, categories_for_code, describe_code
 from hsmap.proposals import (
     Amendment,
     DefinitionCheck,
@@ -160,7 +160,7 @@ def _view(
         columns=CATEGORY_COLUMNS,
     )
     heading_text = amendment.heading_text
-    if not heading_text and (edition in kb.hs or edition == 2022):
+    if not heading_text and (edition in kb.hs or edition == COMTRADE_EDITION):
         heading_text = describe_code(amendment.heading, edition, kb)
     return AmendmentView(
         number=number,

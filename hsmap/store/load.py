@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from hsmap.customs import iter_customs
+from hsmap.editions import AUTO, EditionChoice
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS
 from hsmap.report import read_report
@@ -189,7 +190,7 @@ class Loading(StoreConnection):
         *,
         reporter: str | None = None,
         sheet: str | None = None,
-        edition: int = 2022,
+        edition: EditionChoice = AUTO,
         currency: str | None = None,
         flow: str | None = None,
         year: int | None = None,
