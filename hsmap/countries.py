@@ -578,14 +578,10 @@ def build_name_table(aliases: pd.DataFrame, *, file: str = "mappings/partners.cs
 
 
 def _forms(name: str) -> Iterator[list[str]]:
-    """Everyday forms of a library name: before a comma or bracket ("Korea, Republic of" → "Korea"), and
-    without the words that say what kind of State it is ("جزر البهاما" keeps "جزر", islands, for "بهاما")."""
+    """Everyday forms of a library name: the part before a comma or bracket ("Korea, Republic of" → "Korea",
+    which Korea's other half makes ambiguous; "Myanmar (Burma)" → "Myanmar")."""
     if "," in name or "(" in name or "（" in name:
         yield from map(_key_words, _heads(name))
-    words = _key_words(name)
-    core = _core_words(words, keep_islands=True)
-    if core:
-        yield core
 
 
 def _alias_entry(iso3: str, note: str) -> _Entry:
