@@ -523,8 +523,8 @@ def _library_names() -> Iterator[tuple[str, str, int, str]]:
 
 
 def _historic_names() -> Iterator[tuple[str, str, str]]:
-    """(name, alpha-3, note) of the former States of ISO 3166-3, in English and the other UN languages."""
-    catalogues = [_catalogue("iso3166-3", language) for _, _, language in UN_LANGUAGES]
+    """(name, alpha-3, note) of the former States of ISO 3166-3, in English and in :data:`LANGUAGES`."""
+    catalogues = [_catalogue("iso3166-3", language) for _, _, language in LANGUAGES]
     for former in pycountry.historic_countries:
         note = historic_note(former.alpha_3) or ""
         for name in _english_names(former):

@@ -478,3 +478,87 @@ def test_country_names_for_current_former_and_user_assigned_codes() -> None:
     assert country_name("DEU") == "Germany"
     assert country_name("SUN") == "USSR, Union of Soviet Socialist Republics"
     assert country_name("XKX") == country_name("?atlantis") == country_name("") == ""
+
+
+# --- the same resolver in a reconciliation and in the store ------------------------------------------------------
+
+REPORT_HEADER = "Reporting State,Year,Flow,Basis,Category,Final importing State,Number of items,Value,Currency\n"
+# A German export report names its partners in German; the customs lines of the same deliveries name them the
+# way each declaration was typed: endonyms, UN-language names, a former State's Comtrade number.
+DELIVERIES = [
+    ("Ukraine", "Украина", "UKR"),
+    ("Litauen", "Lietuva", "LTU"),
+    ("Polen", "Polska", "POL"),
+    ("Tschechien", "Česko", "CZE"),
+    ("Frankreich", "France (la)", "FRA"),
+    ("Jordanien", "الأردن", "JOR"),
+    ("Vereinigte Staaten", "美利坚合众国", "USA"),
+    ("Republik Korea", "Республика Корея", "KOR"),
+    ("UdSSR", "810", "SUN"),
+]
+
+
+def test_a_german_report_meets_customs_lines_written_in_other_languages(tmp_path: Path, kb) -> None:
+    from hsmap.customs import customs_frame
+    from hsmap.reconcile import ReconcileOptions, reconcile_frames
+    from hsmap.report import read_report
+
+    report = tmp_path / "deu_2024.csv"
+    rows = [
+        f"Deutschland,2024,export,actual,VIII.SA.2,{name},{10 + n},{1000 * (n + 1)},EUR"
+        for n, (name, _, _) in enumerate(DELIVERIES)
+    ]
+    report.write_text(REPORT_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    customs = pd.DataFrame(
+        [
+            [
+                "2024-05-01",
+                "export",
+                "93019000",
+                "rifles",
+                str(10 + n),
+                "u",
+                str(1000 * (n + 1)),
+                "EUR",
+                partner,
+                "VIII.SA.2",
+            ]
+            for n, (_, partner, _) in enumerate(DELIVERIES)
+        ],
+        columns=[
+            "date",
+            "flow",
+            "hs_code",
+            "description",
+            "quantity",
+            "unit",
+            "value",
+            "currency",
+            "partner",
+            "att_category",
+        ],
+    )
+    result = reconcile_frames(
+        customs_frame(customs), read_report(report, known_categories=kb.categories), kb, ReconcileOptions()
+    )
+    table = result.comparison
+    assert sorted(table["partner"]) == sorted(iso3 for _, _, iso3 in DELIVERIES)
+    assert set(table["status"]) == {"match"}, table[["status", "partner", "explanation"]].to_string()
+    assert set(result.partners["partner_status"]) == {"ok"}
+
+
+def test_the_store_loads_a_report_whose_state_is_written_czech_rep(tmp_path: Path, kb) -> None:
+    from hsmap.store import Store
+
+    report = tmp_path / "cze_2024.csv"
+    report.write_text(
+        REPORT_HEADER
+        + "Czech Rep.,2024,export,actual,I,Україна,10,9500000,EUR\n"
+        + "Czech Rep.,2024,export,actual,II,Lietuva,24,5280000,EUR\n",
+        encoding="utf-8",
+    )
+    with Store(":memory:", kb=kb) as store:
+        assert [result.status for result in store.load([report])] == ["loaded"]
+        assert store.count(reporter="Česko") == store.count(reporter="CZE") == 2  # filters read any spelling
+        assert store.count(partner="Украина") == store.count(partner="UA") == 1
+        assert store.count(reporter="Чешская Республика", partner="Litauen") == 1
