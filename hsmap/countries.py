@@ -291,8 +291,10 @@ _SEPARATORS = _Separators()
 
 def _words(text: str) -> list[str]:
     """Case-folded words without optional accents, in any script; brackets and apostrophes separate."""
-    folded = _RUSSIAN_ISLANDS.sub(r"остров\1", _ANNOTATIONS.sub(" ", text).casefold()).translate(_LETTERS)
-    plain = _MARKS.sub("", unicodedata.normalize("NFKD", folded))
+    folded = (_ANNOTATIONS.sub(" ", text) if "[" in text else text).casefold()
+    if "о-в" in folded:
+        folded = _RUSSIAN_ISLANDS.sub(r"остров\1", folded)
+    plain = _MARKS.sub("", unicodedata.normalize("NFKD", folded.translate(_LETTERS)))
     return plain.translate(_SEPARATORS).split()
 
 
@@ -434,38 +436,34 @@ def default_alias_path() -> Path:
     return Path(__file__).resolve().parent.parent / "mappings" / "partners.csv"
 
 
-_Candidates = dict[str, dict[int, dict[str | None, _Entry]]]
-
-
 class _Builder:
     """Collects candidate keys with their precedence, then settles conflicts."""
 
     def __init__(self) -> None:
-        self.tables: tuple[_Candidates, _Candidates] = ({}, {})
-        self.words: dict[str, list[str]] = {}  # the same name comes from many languages: read it once
+        self.tables: tuple[dict[str, list[_Entry]], dict[str, list[_Entry]]] = ({}, {})
+        self.seen: set[tuple[str, str | None, int]] = set()  # a name comes from many languages: read it once
 
     def add_name(self, text: str, entry: _Entry) -> None:
-        words = self.words.get(text)
-        if words is None:
-            words = self.words[text] = _key_words(text)
-        self.add_words(words, entry)
+        if (text, entry.iso3, entry.level) not in self.seen:
+            self.seen.add((text, entry.iso3, entry.level))
+            self.add_words(_key_words(text), entry)
 
     def add_words(self, words: list[str], entry: _Entry) -> None:
         for table, key in zip(self.tables, ("".join(words), _bag(words)), strict=True):
             if key:
-                table.setdefault(key, {}).setdefault(entry.level, {}).setdefault(entry.iso3, entry)
+                table.setdefault(key, []).append(entry)
 
     def build(self) -> NameTable:
         exact, bag = self.tables
         return NameTable(self._settle(exact), self._settle(bag))
 
     @staticmethod
-    def _settle(candidates: _Candidates) -> dict[str, _Entry]:
-        """One answer a key: the lowest level's, ambiguous if that level has several."""
+    def _settle(candidates: dict[str, list[_Entry]]) -> dict[str, _Entry]:
+        """One answer a key: the lowest level's first, ambiguous if that level gives several States."""
         table: dict[str, _Entry] = {}
-        for key, levels in candidates.items():
-            level = min(levels)
-            answers = levels[level]
+        for key, entries in candidates.items():
+            level = min(entry.level for entry in entries)
+            answers = {entry.iso3: entry for entry in reversed(entries) if entry.level == level}
             if len(answers) == 1:
                 table[key] = next(iter(answers.values()))
             else:
@@ -549,8 +547,12 @@ def build_name_table(aliases: pd.DataFrame, *, file: str = "mappings/partners.cs
     """
     builder = _Builder()
     derived: list[tuple[list[str], _Entry]] = []
+    entries: dict[tuple[str, int, str], _Entry] = {}
     for name, iso3, level, note in _library_names():
-        builder.add_name(name, _Entry(iso3, "ok", note, level))
+        entry = entries.get((iso3, level, note))
+        if entry is None:
+            entry = entries[iso3, level, note] = _Entry(iso3, "ok", note, level)
+        builder.add_name(name, entry)
         short = _Entry(iso3, "ok", f"short form of {name!r}", _DERIVED)
         derived.extend((words, short) for words in _forms(name))
     for name, iso3, note in _historic_names():
