@@ -20,16 +20,20 @@ name ambiguous, and it stays unresolved with a note that says which States it co
    from CLDR (Babel) and pycountry's ISO translations (short and official names).
 5. The national languages of customs data in :data:`LANGUAGES` (German, Portuguese, Italian, Dutch, Polish,
    Ukrainian, Turkish … and the other EU languages), from the same two libraries.
-6. Forms derived from 3–5: ``Korea, Republic of`` → ``Republic of Korea`` and ``Korea`` (ambiguous),
-   ``Myanmar (Burma)`` → ``Myanmar``, and the UN Arabic ``X (Y - Z)`` → ``Y X Z``.
+6. The head of an inverted name from 3–5: ``Korea, Republic of`` → ``Korea`` (which ``Korea, Democratic
+   People's Republic of`` makes ambiguous), ``Myanmar (Burma)`` → ``Myanmar``.
 7. Former States of ISO 3166-3 (pycountry): ``USSR`` → ``SUN``, ``Yugoslavia`` → ``YUG``, ``Czechoslovakia``
    → ``CSK``, ``German Democratic Republic`` → ``DDR``, ``Netherlands Antilles`` → ``ANT``, ``Serbia and
    Montenegro`` → ``SCG``: their own codes with a note, never a successor (a rename such as Burma → MMR is an
    alias in partners.csv). Their withdrawn numeric codes (810, 890 …) read the same way.
 
-Codes and numbers are resolved from a small table built at once; the name table (levels 3–7, ~20 languages
-from two libraries) is built by a pure function, :func:`build_name_table`, the first time a name needs
-resolving, and kept for the process.
+A name is looked up by its words in order, then in any order (``Sudan, South``, UN Arabic ``X (Y - Z)``),
+then — for a formal name — without the words that say what kind of State it is (``Republic of``,
+``el Reino de``, ``Республика``, ``جمهورية``, ``共和国``), which counts only if what is left is exactly a name.
+
+Codes and numbers are resolved from a small table built at once; the name table (levels 3–7, 47 languages
+from two libraries, about 16,000 keys) is built by a pure function, :func:`build_name_table`, the first time
+a name needs resolving, and kept for the process.
 
 >>> normalize_partner("Swaziland")
 PartnerResult(iso3='SWZ', status='ok', note='former name; ISO short name Eswatini since 2018')
