@@ -509,34 +509,19 @@ def test_a_german_report_meets_customs_lines_written_in_other_languages(tmp_path
         for n, (name, _, _) in enumerate(DELIVERIES)
     ]
     report.write_text(REPORT_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    n = len(DELIVERIES)
     customs = pd.DataFrame(
-        [
-            [
-                "2024-05-01",
-                "export",
-                "93019000",
-                "rifles",
-                str(10 + n),
-                "u",
-                str(1000 * (n + 1)),
-                "EUR",
-                partner,
-                "VIII.SA.2",
-            ]
-            for n, (_, partner, _) in enumerate(DELIVERIES)
-        ],
-        columns=[
-            "date",
-            "flow",
-            "hs_code",
-            "description",
-            "quantity",
-            "unit",
-            "value",
-            "currency",
-            "partner",
-            "att_category",
-        ],
+        {
+            "date": ["2024-05-01"] * n,
+            "flow": ["export"] * n,
+            "hs_code": ["93019000"] * n,
+            "quantity": [str(10 + k) for k in range(n)],
+            "unit": ["u"] * n,
+            "value": [str(1000 * (k + 1)) for k in range(n)],
+            "currency": ["EUR"] * n,
+            "partner": [partner for _, partner, _ in DELIVERIES],
+            "att_category": ["VIII.SA.2"] * n,
+        }
     )
     result = reconcile_frames(
         customs_frame(customs), read_report(report, known_categories=kb.categories), kb, ReconcileOptions()
