@@ -36,7 +36,7 @@ from hsmap.columns import CODE_NAMES, TEXT_NAMES, find_column
 from hsmap.countries import PartnerIndex, name_key, normalize_partners
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, iter_table
-from hsmap.knowledge import Knowledge
+from hsmap.knowledge import Knowledge, load_knowledge
 
 CANONICAL_COLUMNS = (
     "source_row",  # the line's row in the file as a spreadsheet counts it (header = 1)
@@ -52,6 +52,7 @@ CANONICAL_COLUMNS = (
     "hs6",
     "description",  # the goods description as written ("" when the file has none)
     "category",  # ATT category ID, "" when the line is not an ATT item
+    "undecided",  # the top-level categories the code cannot tell apart ("I+II"), "" when decided (see undecided_levels)
     "flags",  # the classifier's flags, semicolon-separated
     "unit",  # items, kg, none, other:<unit>
     "items",  # number of items (unit items), else NaN
@@ -489,8 +490,9 @@ def prepare_customs(
     out["partner_status"] = resolved["partner_status"].astype("str").to_numpy()
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
-    category, flags, hs6 = _categories(chunk, columns, kb, edition)
+    category, flags, hs6, undecided = _categories(chunk, columns, kb or load_knowledge(), edition)
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
+    out["undecided"] = undecided.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
 
@@ -549,10 +551,36 @@ def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -
     return problem
 
 
+COMBINED = "+"  # joins the top-level categories of a combined level: "I+II"
+
+
+def undecided_levels(candidates: pd.Series, basis: pd.Series, kb: Knowledge) -> pd.Series:
+    """The Art. 2(1) top-level categories a line's code cannot tell apart, joined as ``I+II`` in the knowledge
+    base's order, else ``""``.
+
+    A line is undecided when its code alone decided it (``basis`` ``code``: no description told the
+    candidates apart) and its candidates — the categories ``att_hs.csv`` links to that code — belong to more
+    than one top-level Art. 2(1) category: 8710.00 without a telling description may be a battle tank (I) or
+    an armoured combat vehicle (II). Art. 3/4 candidates (8710.00 also holds parts) are not listed: the
+    annual report does not cover them. Each distinct candidates text is read once.
+    """
+    by_code = basis.astype("str").eq("code")
+    texts = candidates.astype("str")
+    order = {cid: position for position, cid in enumerate(kb.categories)}
+    labels = {}
+    for text in texts[by_code].unique():
+        named = (part.split(":")[0].strip() for part in text.split(";"))
+        tops = {kb.top_level(cid) for cid in named if cid in kb.categories and kb.in_article_2(cid)}
+        labels[text] = COMBINED.join(sorted(tops, key=order.__getitem__)) if len(tops) > 1 else ""
+    return texts.map(labels).where(by_code, "").fillna("").astype("str")
+
+
 def _categories(
-    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: int
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier."""
+    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge, edition: int
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(att_category, flags, hs6, undecided): as given by an already-classified file (its ``candidates`` and
+    ``basis`` columns, when :func:`hsmap.classify.classify` wrote them, say whether the code alone decided),
+    else from the classifier."""
     index = chunk.index
     if columns.category is not None:
         category = cell_text(chunk[columns.category])
@@ -564,12 +592,17 @@ def _categories(
             hs6 = cell_text(chunk["hs6"])
         else:
             hs6 = pd.Series("", index=index, dtype="str")
-        return category, flags, hs6
+        if "candidates" in chunk.columns and "basis" in chunk.columns:
+            undecided = undecided_levels(cell_text(chunk["candidates"]), cell_text(chunk["basis"]), kb)
+        else:
+            undecided = pd.Series("", index=index, dtype="str")
+        return category, flags, hs6, undecided
     result = classify(chunk, columns.code, columns.text, edition=edition, kb=kb)
     return (
         result["att_category"].astype("str").fillna(""),
         result["flags"].astype("str").fillna(""),
         result["hs6"].astype("str").fillna(""),
+        undecided_levels(result["candidates"].fillna(""), result["basis"].fillna(""), kb),
     )
 
 

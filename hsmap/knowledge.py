@@ -73,6 +73,11 @@ class Knowledge:
     def label(self, category: str) -> str:
         return self.categories[category].name
 
+    def in_article_2(self, category: str) -> bool:
+        """Whether the category is (below) one of the ATT Art. 2(1) categories that the annual report covers
+        (``article`` in ``categories.yaml``), not Art. 3 ammunition or Art. 4 parts."""
+        return self.categories[self.top_level(category)].article.startswith("2(1)")
+
 
 def _read_rows(path: Path, model: type[Model], root: Path) -> list[Model]:
     """Validate a CSV file row by row; the first bad field stops loading with its row and column."""

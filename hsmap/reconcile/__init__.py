@@ -5,7 +5,9 @@ partial sums (:class:`CustomsAggregate`), so memory follows the number of distin
 report side is the tidy table of :func:`hsmap.report.read_report`. Both sides are brought to the category
 level they both support — per category tree, never below the finest level the report uses, and within a
 partner at the coarsest category either side gives (a report row ``VIII`` absorbs customs lines classified
-``VIII.SA.4``) — and joined with an outer merge.
+``VIII.SA.4``), at the common parent where the two sides disagree below it (customs ``VIII.SA.4`` against
+a report row ``VIII.SA.2``), and at a combined level such as ``I+II`` where a customs code cannot tell two
+categories apart (8710.00 without a telling description) — and joined with an outer merge.
 
 Each comparison row gets a status: ``match``, ``within-tolerance``, ``mismatch`` (with absolute and relative
 differences, customs minus report, relative to the report), ``only-customs``, ``only-report`` or

@@ -54,13 +54,20 @@ def reconcile(
     cells_in = usable[usable["category"] != ""].copy()
     compare_rows = rep[rep["role"] == "compare"].copy()
 
-    cells_in["capped"] = capped_categories(cells_in, rep, tree)
-    mapping = comparison_levels(cells_in, compare_rows, tree)
     on = ["year", "flow", "partner_key"]
-    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped"], right_on=[*on, "member"])
-    cells_in["cmp"] = cells_in["cmp"].fillna(cells_in["capped"]).astype("str")
-    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category"], right_on=[*on, "member"])
-    compare_rows["cmp"] = compare_rows["cmp"].fillna(compare_rows["category"]).astype("str")
+    cells_in["capped"] = capped_categories(cells_in, rep, tree)
+    compare_rows["undecided"] = ""
+    members = pd.concat(
+        [
+            cells_in[[*on, "capped", "undecided"]].rename(columns={"capped": "category"}).assign(side="customs"),
+            compare_rows[[*on, "category", "undecided"]].assign(side="report"),
+        ],
+        ignore_index=True,
+    )
+    mapping = comparison_levels(members, on, tree).rename(columns={"category": "member"})
+    level_keys = [*on, "member", "undecided"]
+    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped", "undecided"], right_on=level_keys)
+    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category", "undecided"], right_on=level_keys)
 
     cells_in = convert_customs(cells_in, target, rates)
     customs_cells = sum_customs_cells(cells_in, kb)
@@ -69,9 +76,9 @@ def reconcile(
     merged["kind"] = "cell"
     special = special_report_rows(rep[rep["role"] != "compare"], target, rates)
     table = fill_defaults(pd.concat([merged, special], ignore_index=True))
-    table["top_category"] = table["cmp"].map(tree.top).fillna("").astype("str")
+    table["top_category"] = table["cmp"].map(tree.top_of).fillna("").astype("str")
     table["cell_id"] = np.arange(len(table))
-    table = assign_statuses(table, rep, options)
+    table = assign_statuses(table, rep, options, tree)
     context = Explainer(tree, table, rep, not_att, excluded, target)
     explained = [context.explain(row) for row in table.itertuples(index=False)]
     table["explanation"] = [text for text, _ in explained]
@@ -85,6 +92,7 @@ def reconcile(
         partners=partners_table(customs.partners, rep),
         problems=customs.problems.copy(),
         accounting=accounting_table(customs, excluded, not_att, cells_in, rep),
+        top_order=tuple(sorted(set(table["top_category"]) - {""}, key=tree.position)),
         settings={
             "tolerance (items)": f"{options.tolerance:g}",
             "tolerance (value)": f"{options.value_tol:g}",
