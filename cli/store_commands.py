@@ -152,7 +152,14 @@ def load_command(
     if not reports and not customs:
         raise fail("give report files to load, or --customs FILE")
     target = _db(db)
-    report_options = {"reporting_state": state, "year": year, "flow": flow, "basis": basis, "sheet": sheet}
+    report_options = {
+        "reporting_state": state,
+        "year": year,
+        "flow": flow,
+        "basis": basis,
+        "sheet": sheet,
+        "stated_by": {"reporting_state": "--state", "year": "--year", "flow": "--flow", "basis": "--basis"},
+    }
     customs_options = {
         "reporter": customs_reporter,
         "year": customs_year,

@@ -26,7 +26,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from hsmap.errors import InputError
 from hsmap.report import ReportError
 from hsmap.store import (
     MIRROR_COLUMNS,
@@ -156,15 +155,26 @@ def test_a_file_with_problems_is_rejected_whole_with_its_reasons(store: Store, f
         store.load_report(files["bad_report.csv"])
 
 
-def test_a_report_whose_reporting_state_is_unknown_is_rejected(store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "atlantis.csv"
-    path.write_text(
-        "Reporting State,Year,Flow,Basis,Category,Partner,Number of items\nAtlantis,2024,export,actual,I,France,1\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(InputError, match="Atlantis"):
+def test_a_report_whose_reporting_state_is_unknown_is_rejected_in_one_line(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "ruritania.csv"
+    rows = "".join(f"Ruritania,2024,export,actual,VIII.SA.{n % 6 + 1},France,{n}\n" for n in range(16))
+    path.write_text("Reporting State,Year,Flow,Basis,Category,Partner,Number of items\n" + rows, encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
         store.load_report(path)
-    assert store.count(year=2024, category="I", partner="France") == 0
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (2, "reporting_state")
+    assert "'Ruritania' on 16 rows (2, 3, 4, 5, 6 …) is not a State hsmap can identify" in problem.message
+    assert "mappings/partners.csv" in problem.message
+    assert store.count(year=2024, partner="France") == 0
+
+
+def test_cli_load_names_the_options_for_fields_a_report_states_once(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "title_page.csv"
+    path.write_text("Category,Final importing State,Number of items\nI,France,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["store", "load", str(path), "--flow", "export", "--db", str(db)])
+    assert result.exit_code == 2
+    for option in ("--state", "--year", "--basis"):
+        assert f"give it once for the file with {option}" in result.output
 
 
 def test_a_customs_file_failing_in_a_later_chunk_leaves_nothing_behind(store: Store, files: dict[str, Path]) -> None:

@@ -31,13 +31,14 @@ from hsmap.reconcile.aggregate import CustomsAggregate, aggregate_customs, combi
 from hsmap.reconcile.money import normalise_rates, read_rates
 from hsmap.reconcile.options import ReconcileOptions
 from hsmap.reconcile.result import Reconciliation
-from hsmap.reconcile.run import reconcile, reconcile_files, reconcile_frames
+from hsmap.reconcile.run import Aggregation, reconcile, reconcile_files, reconcile_frames, streaming_aggregation
 from hsmap.reconcile.statuses import STATUSES, compare_measure
 from hsmap.reconcile.tables import COMPARISON_COLUMNS
 
 __all__ = [
     "COMPARISON_COLUMNS",
     "STATUSES",
+    "Aggregation",
     "CustomsAggregate",
     "ReconcileOptions",
     "Reconciliation",
@@ -49,4 +50,5 @@ __all__ = [
     "reconcile",
     "reconcile_files",
     "reconcile_frames",
+    "streaming_aggregation",
 ]
