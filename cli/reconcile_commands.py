@@ -30,6 +30,10 @@ Tolerance = Annotated[float, typer.Option(min=0.0, help="Relative difference sti
 ValueTolerance = Annotated[
     float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
 ]
+Currency = Annotated[str | None, typer.Option(help="Currency values are compared in (default: the most common one).")]
+Rates = Annotated[
+    Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
+]
 
 
 @command("reconcile")
@@ -48,12 +52,8 @@ def reconcile_command(
     ],
     tolerance: Tolerance = 0.0,
     value_tolerance: ValueTolerance = None,
-    currency: Annotated[
-        str | None, typer.Option(help="Currency values are compared in (default: the report's most common).")
-    ] = None,
-    rates: Annotated[
-        Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
-    ] = None,
+    currency: Currency = None,
+    rates: Rates = None,
     re_exports: Annotated[
         bool, typer.Option("--re-exports/--no-re-exports", help="Compare customs re-exports with report exports.")
     ] = True,
