@@ -661,6 +661,25 @@ def test_cli_mirror_and_sql(db: Path, tmp_path: Path) -> None:
     assert refused.exit_code == 2
 
 
+def test_cli_mirror_and_totals_take_a_rate_table(db: Path, tmp_path: Path) -> None:
+    rates = tmp_path / "rates.csv"
+    rates.write_text("year,from,to,rate\n2024,EUR,USD,1.08\n", encoding="utf-8")
+    args = ["--rates", str(rates), "--currency", "USD", "--format", "json", "--db", str(db)]
+    mirror = runner.invoke(app, ["store", "mirror", "--category", "III", *args])
+    assert mirror.exit_code == 0, mirror.output
+    [row] = json.loads(mirror.output)
+    assert (row["value_status"], row["export_currency"]) == ("mismatch", "USD")
+    totals = runner.invoke(app, ["store", "query", "--reporter", "POL", "--by", "year", *args])
+    assert totals.exit_code == 0, totals.output
+    assert [(r["currency"], r["value"]) for r in json.loads(totals.output)] == [("USD", pytest.approx(367_200))]
+    lines = runner.invoke(app, ["store", "query", "--reporter", "POL", "--rates", str(rates), "--db", str(db)])
+    assert lines.exit_code == 2 and "add --by" in lines.output
+    bad = tmp_path / "bad_rates.csv"
+    bad.write_text("from,to,rate\nEUR,USD,0\n", encoding="utf-8")
+    refused = runner.invoke(app, ["store", "mirror", "--rates", str(bad), "--db", str(db)])
+    assert refused.exit_code == 2 and "bad_rates.csv" in refused.output and "above 0" in refused.output
+
+
 def test_cli_needs_an_existing_store_to_query(tmp_path: Path) -> None:
     result = runner.invoke(app, ["store", "sources", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "no store here yet" in result.output
