@@ -555,23 +555,29 @@ COMBINED = "+"  # joins the top-level categories of a combined level: "I+II"
 
 
 def undecided_levels(candidates: pd.Series, basis: pd.Series, kb: Knowledge) -> pd.Series:
-    """The Art. 2(1) top-level categories a line's code cannot tell apart, joined as ``I+II`` in the knowledge
-    base's order, else ``""``.
+    """The categories of several Art. 2(1) trees a line's code cannot tell apart, joined in the knowledge
+    base's order (``I+II``, ``III+VIII.LW``), else ``""``.
 
     A line is undecided when its code alone decided it (``basis`` ``code``: no description told the
-    candidates apart) and its candidates — the categories ``att_hs.csv`` links to that code — belong to more
-    than one top-level Art. 2(1) category: 8710.00 without a telling description may be a battle tank (I) or
-    an armoured combat vehicle (II). Art. 3/4 candidates (8710.00 also holds parts) are not listed: the
-    annual report does not cover them. Each distinct candidates text is read once.
+    candidates apart) and its candidates — the categories ``att_hs.csv`` links to that code — lie in more than
+    one top-level Art. 2(1) category: 8710.00 without a telling description may be a battle tank (I) or an
+    armoured combat vehicle (II); 9301.10 a large-calibre gun (III) or a light weapon (VIII.LW.3, .4, .6). Each
+    tree is named by the deepest category holding its candidates (VIII.LW). Art. 3/4 candidates (8710.00 also
+    holds parts) are not named: the annual report does not cover them. Each distinct candidates text is read
+    once.
     """
     by_code = basis.astype("str").eq("code")
     texts = candidates.astype("str")
     order = {cid: position for position, cid in enumerate(kb.categories)}
     labels = {}
     for text in texts[by_code].unique():
-        named = (part.split(":")[0].strip() for part in text.split(";"))
-        tops = {kb.top_level(cid) for cid in named if cid in kb.categories and kb.in_article_2(cid)}
-        labels[text] = COMBINED.join(sorted(tops, key=order.__getitem__)) if len(tops) > 1 else ""
+        named = [part.split(":")[0].strip() for part in text.split(";")]
+        trees: dict[str, list[str]] = {}
+        for cid in named:
+            if cid in kb.categories and kb.in_article_2(cid):
+                trees.setdefault(kb.top_level(cid), []).append(cid)
+        members = sorted((kb.common_ancestor(cids) for cids in trees.values()), key=order.__getitem__)
+        labels[text] = COMBINED.join(members) if len(members) > 1 else ""
     return texts.map(labels).where(by_code, "").fillna("").astype("str")
 
 

@@ -7,6 +7,7 @@ row 1) and the field, so a reviewer can fix the data without reading code.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -69,6 +70,12 @@ class Knowledge:
 
     def top_level(self, category: str) -> str:
         return self.ancestors(category)[-1]
+
+    def common_ancestor(self, categories: Iterable[str]) -> str:
+        """The deepest category that is (an ancestor of) each of ``categories``, all of one tree."""
+        chains = [self.ancestors(category) for category in categories]
+        shared = set(chains[0]).intersection(*chains[1:])
+        return next(ancestor for ancestor in chains[0] if ancestor in shared)
 
     def label(self, category: str) -> str:
         return self.categories[category].name

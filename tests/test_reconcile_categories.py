@@ -144,6 +144,12 @@ def test_levels_of_two_sides(kb: Knowledge) -> None:
             ("d", "customs", "II", ""),
             ("d", "report", "I", ""),
             ("d", "report", "III", ""),
+            ("e", "customs", "III", "III+VIII.LW"),  # 9301.10 without a description
+            ("e", "customs", "VIII.SA.4", ""),
+            ("e", "report", "VIII.LW.6", ""),
+            ("f", "customs", "III", "III+VIII.LW"),
+            ("f", "customs", "VIII.SA.4", ""),
+            ("f", "report", "VIII", ""),
         ],
         columns=["pair", "side", "category", "undecided"],
     )
@@ -161,6 +167,12 @@ def test_levels_of_two_sides(kb: Knowledge) -> None:
         ("d", "II", ""): "I+II",  # every I and II of the partner joins the combined level
         ("d", "I", ""): "I+II",
         ("d", "III", ""): "III",
+        ("e", "III", "III+VIII.LW"): "III+VIII.LW",
+        ("e", "VIII.LW.6", ""): "III+VIII.LW",  # the light weapons join the combined level …
+        ("e", "VIII.SA.4", ""): "VIII.SA.4",  # … the small arms do not
+        ("f", "III", "III+VIII.LW"): "III+VIII",  # a report row VIII cannot be split: the level rises to it
+        ("f", "VIII.SA.4", ""): "III+VIII",
+        ("f", "VIII", ""): "III+VIII",
     }
 
 
@@ -225,15 +237,16 @@ def test_a_telling_description_decides_and_no_combined_level_is_made(tmp_path: P
 def test_undecided_only_when_the_code_alone_spans_article_2_categories(kb: Knowledge) -> None:
     lines = pd.DataFrame(
         {
-            "hs_code": ["871000", "871000", "930190", "930200", "880240"],
-            "description": ["", "BMP-2 INFANTRY FIGHTING VEHICLES", "", "", ""],
+            "hs_code": ["871000", "871000", "930110", "930110", "930190", "930200", "880240"],
+            "description": ["", "BMP-2 INFANTRY FIGHTING VEHICLES", "", "MORTARS 120MM, TOWED", "", "", ""],
         }
     )
     classified = classify(lines, code_column="hs_code", text_column="description", kb=kb)
     undecided = undecided_levels(classified["candidates"], classified["basis"], kb)
-    # 8710.00 alone: I or II (its ART4 parts are not an annual-report category); a BMP-2 is II; 9301.90 and
-    # 9302.00 stay within VIII, whose sub-categories the classifier already rolls up; 8802.40 alone is no item
-    assert undecided.tolist() == ["I+II", "", "", "", ""]
+    # 8710.00 alone: I or II (its ART4 parts are not an annual-report category); a BMP-2 is II. 9301.10 alone:
+    # artillery or the light weapons among its candidates (mortars under 75 mm, anti-tank guns, recoilless
+    # rifles); a 120 mm mortar is III. 9301.90 and 9302.00 stay within VIII; 8802.40 alone is no item.
+    assert undecided.tolist() == ["I+II", "", "III+VIII.LW", "", "", "", ""]
 
 
 def test_a_file_classified_by_hsmap_keeps_its_undecided_lines(tmp_path: Path, kb: Knowledge) -> None:
@@ -248,3 +261,25 @@ def test_a_file_classified_by_hsmap_keeps_its_undecided_lines(tmp_path: Path, kb
     assert customs["undecided"].tolist() == ["I+II", ""]
     rows = _comparison(reconcile_frames(customs, _report(tmp_path, kb, TANKS_AND_ACVS), kb))
     assert rows[("UKR", "I+II")]["status"] == "match" and rows[("UKR", "I+II")]["customs_items"] == 34
+
+
+def test_the_combined_level_is_general_and_takes_only_the_trees_the_code_leaves_open(
+    tmp_path: Path, kb: Knowledge
+) -> None:
+    lines = (
+        "2024,203,CZE,X,804,0,930110,C00,0,5,6,54000,21200000\n"  # 9301.10: artillery or light weapons
+        "2024,203,CZE,X,804,0,930190,C00,0,5,500,1800,1150000\n"  # 9301.90: small arms
+    )
+    report = (
+        "Czechia,2024,export,actual,III,Ukraine,6,,,DANA M2 howitzers,\n"
+        "Czechia,2024,export,actual,VIII.SA.4,Ukraine,500,,,CZ BREN 2,\n"
+    )
+    rows = _comparison(_comtrade(tmp_path, kb, lines, report))
+    assert set(rows) == {("UKR", "III+VIII.LW"), ("UKR", "VIII.SA")}
+    guns = rows[("UKR", "III+VIII.LW")]
+    assert guns["status"] == "match" and guns["category_name"] == "Large-calibre artillery systems or light weapons"
+    assert (
+        "Customs lines under 9301.10 could be large-calibre artillery systems (III) or light weapons"
+        in (guns["explanation"])
+    )
+    assert rows[("UKR", "VIII.SA")]["status"] == "match"  # the small arms stay out of the combined level

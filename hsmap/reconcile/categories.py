@@ -1,6 +1,6 @@
 """The category hierarchy as the comparison needs it: depths, ancestors, top levels, names, the treaty's scope
-(all from ``categories.yaml``), and the combined levels (``I+II``) that customs codes which cannot tell
-top-level categories apart are compared at."""
+(all from ``categories.yaml``), and the combined levels (``I+II``, ``III+VIII.LW``) that customs codes which
+cannot tell categories of several trees apart are compared at."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class CategoryTree:
         self.article_2_tops = tuple(cid for cid in tops if kb.in_article_2(cid))
         self.out_of_scope_tops = tuple(cid for cid in tops if not kb.in_article_2(cid))
         self.order = {cid: position for position, cid in enumerate(self.ids)}
+        self.common_ancestor = kb.common_ancestor
 
     def at_depth(self, category: str, depth: int) -> str:
         chain = self.ancestors[category]
@@ -39,21 +40,19 @@ class CategoryTree:
         ]
         return pd.DataFrame(rows, columns=["category", "ancestor", "ancestor_depth"])
 
-    def common_ancestor(self, categories: Iterable[str]) -> str:
-        """The deepest category that is (an ancestor of) each of ``categories``, all of one tree."""
-        chains = [self.ancestors[category] for category in categories]
-        shared = set(chains[0]).intersection(*chains[1:])
-        return next(ancestor for ancestor in chains[0] if ancestor in shared)
-
     # combined levels ---------------------------------------------------------------------------------------
-    def combine(self, tops: Iterable[str]) -> str:
-        """The combined level of several top-level categories, in the knowledge base's order: ``I+II``."""
-        return COMBINED.join(sorted(set(tops), key=lambda top: self.order.get(top, len(self.order))))
+    def combine(self, members: Iterable[str]) -> str:
+        """The combined level of categories of several trees, in the knowledge base's order: ``III+VIII.LW``."""
+        return COMBINED.join(sorted(set(members), key=lambda member: self.order.get(member, len(self.order))))
 
     @staticmethod
     def members(level: str) -> list[str]:
-        """The top-level categories of a combined level (``I+II`` → I, II); a category is its own member."""
+        """The categories of a combined level (``III+VIII.LW`` → III, VIII.LW); a category is its own member."""
         return level.split(COMBINED)
+
+    def tops(self, level: str) -> list[str]:
+        """The top-level categories a level lies in (two or more for a combined level)."""
+        return [self.top.get(member, member) for member in self.members(level)]
 
     @staticmethod
     def is_combined(level: str) -> bool:
@@ -65,7 +64,7 @@ class CategoryTree:
 
     def in_scope(self, level: str) -> bool:
         """Within the Art. 2(1) categories the annual report covers (a combined level when all its members are)."""
-        return all(self.top.get(member) in self.article_2_tops for member in self.members(level))
+        return all(top in self.article_2_tops for top in self.tops(level))
 
     def name(self, level: str) -> str:
         """The category's name; a combined level names its members: ``Battle tanks or armoured combat vehicles``."""

@@ -268,7 +268,7 @@ class Explainer:
         candidates = [
             cell
             for (year, flow, top), cells in self.only_customs_by_top.items()
-            if (year, flow) == (row.year, row.flow) and tops.intersection(self.tree.members(top))
+            if (year, flow) == (row.year, row.flow) and tops.intersection(self.tree.tops(top))
             for cell in cells
         ]
         if candidates:
@@ -412,7 +412,7 @@ class Explainer:
             hints.append(f"{_number(row.c_re_export_lines)} of the customs lines are re-exports{origin}.")
         if row.c_shared_codes and problem:
             gaps.append("shared-civil")
-            shared = _SHARED_WITH.get(self.tree.members(row.top_category)[0], "civil goods and arms")
+            shared = _SHARED_WITH.get(self.tree.tops(row.top_category)[0], "civil goods and arms")
             hints.append(
                 f"{row.c_shared_codes} lines {to} {partner}: {shared} share this code — check the descriptions."
             )
@@ -454,7 +454,7 @@ class Explainer:
                 "licences)."
             )
         if status == "only-customs":
-            tops = ("", *self.tree.members(row.top_category))
+            tops = ("", *self.tree.tops(row.top_category))
             withheld = [w for w in self.withheld.get((row.year, row.flow), []) if w.top in tops]
             if withheld:
                 gaps.append("withheld")

@@ -39,12 +39,13 @@ def comparison_levels(members: pd.DataFrame, keys: list[str], tree: CategoryTree
     the level ``cmp`` it is compared at.
 
     ``members`` has the ``keys``, ``side`` (two values, one per side), ``category`` and ``undecided``: the
-    combined level (``I+II``) of a customs line whose code cannot tell those top-level categories apart,
-    else ``""``. Within a group:
+    combined level of a customs line whose code cannot tell categories of several trees apart (``I+II``,
+    ``III+VIII.LW``: :func:`hsmap.customs.undecided_levels`), else ``""``. Within a group:
 
     * a category is compared at its coarsest ancestor (or itself) that either side uses, so ``VIII.SA.4`` and
       ``VIII.SA.1`` on one side meet ``VIII.SA`` on the other at ``VIII.SA``;
-    * an undecided line puts every category of its top-level categories at the combined level, on both sides;
+    * an undecided line puts every category within its combined level's members at that level, on both sides
+      (with ``I+II``, every I and II of the partner; with ``III+VIII.LW``, III and the light weapons);
     * where, within one category tree, each side has categories the other lacks (an exporter's ``VII.b``
       against an importer's ``VII.a``), they are compared at the lowest category holding them all (``VII``),
       with everything below it; categories only one side has stay apart.
@@ -71,19 +72,14 @@ def _empty(distinct: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _group_levels(entries: list[tuple[str, str, str]], tree: CategoryTree) -> dict[tuple[str, str], str]:
     """(category, undecided) → level for one group's (side, category, undecided) entries."""
-    combined = _combined_of([undecided for _, _, undecided in entries if undecided], tree)
-    present = {category for _, category, _ in entries} | set(combined.values())
-
-    def level(category: str) -> str:
-        chain = tree.ancestors.get(category, [category])
-        wider = [combined[chain[-1]]] if chain[-1] in combined else []
-        return next(ancestor for ancestor in reversed([*chain, *wider]) if ancestor in present)
-
+    present = {category for _, category, _ in entries}
+    undecided = {label for _, _, label in entries if label}
     while True:
-        levels = {(category, undecided): level(category) for _, category, undecided in entries}
+        combined = _combined(undecided, present, tree)
+        levels = {(category, label): _level(category, present, combined, tree) for _, category, label in entries}
         sides: dict[str, set[str]] = {}
-        for side, category, undecided in entries:
-            sides.setdefault(side, set()).add(levels[(category, undecided)])
+        for side, category, label in entries:
+            sides.setdefault(side, set()).add(levels[(category, label)])
         if len(sides) < 2:
             return levels
         first, second = sides.values()
@@ -99,15 +95,37 @@ def _group_levels(entries: list[tuple[str, str, str]], tree: CategoryTree) -> di
         present |= parents
 
 
-def _combined_of(undecided: Iterable[str], tree: CategoryTree) -> dict[str, str]:
-    """Each top-level category of the group's combined levels → the combined level that holds it; combined
-    levels sharing a category (``I+II``, ``II+III``) become one (``I+II+III``)."""
+def _level(category: str, present: set[str], combined: dict[str, str], tree: CategoryTree) -> str:
+    """The coarsest of the category and its ancestors that either side uses, or the combined level over it."""
+    for ancestor in reversed(tree.ancestors.get(category, [category])):
+        if ancestor in combined:
+            return combined[ancestor]
+        if ancestor in present:
+            return ancestor
+    return category
+
+
+def _combined(undecided: Iterable[str], present: set[str], tree: CategoryTree) -> dict[str, str]:
+    """Each member of the group's combined levels → the combined level that holds it.
+
+    A member rises to the coarsest category either side uses above it (``III+VIII.LW`` meets a report row
+    ``VIII`` as ``III+VIII``), and combined levels whose members overlap become one (``I+II`` and ``II+III``:
+    ``I+II+III``)."""
     groups: list[set[str]] = []
-    for label in set(undecided):
-        tops = set(tree.members(label))
-        overlapping = [group for group in groups if group & tops]
-        for group in overlapping:
-            tops |= group
+    for label in undecided:
+        members = {_coarsest_present(member, present, tree) for member in tree.members(label)}
+        for group in [group for group in groups if _overlap(group, members, tree)]:
+            members |= group
             groups.remove(group)
-        groups.append(tops)
-    return {top: tree.combine(group) for group in groups for top in group}
+        groups.append({m for m in members if not any(o != m and o in tree.ancestors.get(m, ()) for o in members)})
+    return {member: tree.combine(group) for group in groups for member in group}
+
+
+def _coarsest_present(category: str, present: set[str], tree: CategoryTree) -> str:
+    chain = tree.ancestors.get(category, [category])
+    return next((ancestor for ancestor in reversed(chain) if ancestor in present), category)
+
+
+def _overlap(first: set[str], second: set[str], tree: CategoryTree) -> bool:
+    """Some category of one lies within (or is) a category of the other."""
+    return any(a in tree.ancestors.get(b, [b]) or b in tree.ancestors.get(a, [a]) for a in first for b in second)
