@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pandas as pd
-
 from hsmap.customs import COMBINED
 from hsmap.knowledge import Knowledge
 
@@ -31,14 +29,6 @@ class CategoryTree:
     def at_depth(self, category: str, depth: int) -> str:
         chain = self.ancestors[category]
         return chain[max(len(chain) - 1 - depth, 0)]
-
-    def ancestor_table(self, categories: Iterable[str]) -> pd.DataFrame:
-        rows = [
-            (category, ancestor, self.depth[ancestor])
-            for category in set(categories)
-            for ancestor in self.ancestors.get(category, [category])
-        ]
-        return pd.DataFrame(rows, columns=["category", "ancestor", "ancestor_depth"])
 
     # combined levels ---------------------------------------------------------------------------------------
     def combine(self, members: Iterable[str]) -> str:

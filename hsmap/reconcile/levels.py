@@ -1,7 +1,7 @@
 """The category level each side is compared at: never below the report's finest level, the finest level both
 sides share, a common parent where the two sides disagree below it, and a combined level (``I+II``) where a
-customs code cannot tell top-level categories apart. The reconciliation and the store's mirror comparison
-both pair their two sides with :func:`comparison_levels`."""
+customs code cannot tell categories of several trees apart. The reconciliation and the store's mirror
+comparison both pair their two sides with :func:`comparison_levels`."""
 
 from __future__ import annotations
 
