@@ -18,10 +18,21 @@ from hsmap.reconcile import ReconcileOptions, Reconciliation, read_rates, reconc
 from hsmap.report import report_schema_markdown, write_report_template
 
 OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
+# The options that state a report field once for the file, named when the report lacks its column.
+REPORT_OPTIONS = {
+    "reporting_state": "--report-state",
+    "year": "--report-year",
+    "flow": "--report-flow",
+    "basis": "--report-basis",
+}
 
 Tolerance = Annotated[float, typer.Option(min=0.0, help="Relative difference still accepted, e.g. 0.1 for 10 %.")]
 ValueTolerance = Annotated[
     float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
+]
+Currency = Annotated[str | None, typer.Option(help="Currency values are compared in (default: the most common one).")]
+Rates = Annotated[
+    Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
 ]
 
 
@@ -41,12 +52,8 @@ def reconcile_command(
     ],
     tolerance: Tolerance = 0.0,
     value_tolerance: ValueTolerance = None,
-    currency: Annotated[
-        str | None, typer.Option(help="Currency values are compared in (default: the report's most common).")
-    ] = None,
-    rates: Annotated[
-        Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
-    ] = None,
+    currency: Currency = None,
+    rates: Rates = None,
     re_exports: Annotated[
         bool, typer.Option("--re-exports/--no-re-exports", help="Compare customs re-exports with report exports.")
     ] = True,
@@ -106,11 +113,11 @@ def reconcile_command(
         raise fail("--scheduler needs --engine dask")
     defaults = {"reporting_state": report_state, "year": report_year, "flow": report_flow, "basis": report_basis}
     with ExitStack() as stack:
-        client = None
+        aggregation = None
         if engine is Engine.dask:
-            from hsmap.engines import dask_client
+            from hsmap.engines import dask_aggregation, dask_client
 
-            client = stack.enter_context(dask_client(scheduler, workers))
+            aggregation = dask_aggregation(stack.enter_context(dask_client(scheduler, workers)))
         stack.enter_context(console.status("reconciling …"))
         result = reconcile_files(
             customs,
@@ -126,8 +133,9 @@ def reconcile_command(
             customs_flow=customs_flow,
             customs_year=customs_year,
             report_defaults={key: value for key, value in defaults.items() if value is not None},
+            report_stated_by=REPORT_OPTIONS,
             chunk_rows=chunk_size,
-            client=client,
+            aggregation=aggregation,
         )
     if strict:
         _refuse_input_problems(result, customs)

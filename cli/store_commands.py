@@ -13,8 +13,9 @@ import typer
 from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
 from cli.classify_commands import EditionOption, edition_choice
 from cli.output import Format, emit
-from cli.reconcile_commands import Tolerance, ValueTolerance
+from cli.reconcile_commands import Currency, Rates, Tolerance, ValueTolerance
 from hsmap.io import TableWriter
+from hsmap.reconcile import read_rates
 from hsmap.store import (
     DIMENSIONS,
     MIRROR_STATUSES,
@@ -153,7 +154,14 @@ def load_command(
     if not reports and not customs:
         raise fail("give report files to load, or --customs FILE")
     target = _db(db)
-    report_options = {"reporting_state": state, "year": year, "flow": flow, "basis": basis, "sheet": sheet}
+    report_options = {
+        "reporting_state": state,
+        "year": year,
+        "flow": flow,
+        "basis": basis,
+        "sheet": sheet,
+        "stated_by": {"reporting_state": "--state", "year": "--year", "flow": "--flow", "basis": "--basis"},
+    }
     customs_options = {
         "reporter": customs_reporter,
         "year": customs_year,
@@ -244,14 +252,20 @@ def query_command(
     sort: Annotated[str | None, typer.Option("--sort", help="Sort lines by these columns, e.g. value,year.")] = None,
     desc: Annotated[bool, typer.Option("--desc", help="Sort in descending order.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="Lines shown on the terminal (all go to --output).")] = 50,
+    currency: Currency = None,
+    rates: Rates = None,
     output: Output = None,
     fmt: Fmt = Format.table,
     db: Db = None,
 ) -> None:
-    """Find report (or customs) lines by reporter, partner, category, year, flow and basis; or total them."""
+    """Find report (or customs) lines by reporter, partner, category, year, flow and basis; or total them
+    (with --rates, values converted to one currency)."""
     if data not in ("report", "customs"):
         raise fail(f"--data {data!r}: use report or customs")
+    if (rates is not None or currency) and not by:
+        raise fail("--rates and --currency convert totals: add --by (lines keep the currency they were reported in)")
     _check_output(output)
+    rate_table = read_rates(rates) if rates is not None else None
     with Store(_db(db), read_only=True) as store:
         filters = Filters.parse(
             kb=store.kb,
@@ -264,7 +278,7 @@ def query_command(
             text=text,
         )
         if by:
-            frame = store.totals(filters, by=by, data=data)  # type: ignore[arg-type]
+            frame = store.totals(filters, by=by, data=data, rates=rate_table, currency=currency)  # type: ignore[arg-type]
             if output is not None:
                 write_table(frame, output, sheet="totals")
                 console.print(f"wrote {len(frame):,} total rows to {output}")
@@ -294,13 +308,16 @@ def mirror_command(
     ] = None,
     tolerance: Tolerance = 0.0,
     value_tolerance: ValueTolerance = None,
+    currency: Currency = None,
+    rates: Rates = None,
     output: Output = None,
     fmt: Fmt = Format.table,
     db: Db = None,
 ) -> None:
     """Pair each exporter's reported export with the importer's reported import, and list agreements and
-    discrepancies with their explanation."""
+    discrepancies with their explanation (with --rates, values in different currencies are compared too)."""
     _check_output(output)
+    rate_table = read_rates(rates) if rates is not None else None
     with Store(_db(db), read_only=True) as store:
         table = store.mirror(
             exporter=exporter,
@@ -310,6 +327,8 @@ def mirror_command(
             status=status,
             tolerance=tolerance,
             value_tolerance=value_tolerance,
+            rates=rate_table,
+            currency=currency,
         )
     if output is not None:
         write_table(table, output, sheet="mirror")

@@ -54,6 +54,7 @@ CANONICAL_COLUMNS = (
     "hs6",
     "description",  # the goods description as written ("" when the file has none)
     "category",  # ATT category ID, "" when the line is not an ATT item
+    "undecided",  # the top-level categories the code cannot tell apart ("I+II"), "" when decided (see undecided_levels)
     "flags",  # the classifier's flags, semicolon-separated
     "unit",  # items, kg, none, other:<unit>
     "items",  # number of items (unit items), else NaN
@@ -535,8 +536,10 @@ def prepare_customs(
     out["partner_status"] = resolved["partner_status"].astype("str").to_numpy()
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
-    category, flags, hs6 = _categories(chunk, columns, kb, edition, out["year"].to_numpy())
+    years = out["year"].to_numpy()
+    category, flags, hs6, undecided = _categories(chunk, columns, kb or load_knowledge(), edition, years)
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
+    out["undecided"] = undecided.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
 
@@ -595,11 +598,42 @@ def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -
     return problem
 
 
+COMBINED = "+"  # joins the top-level categories of a combined level: "I+II"
+
+
+def undecided_levels(candidates: pd.Series, basis: pd.Series, kb: Knowledge) -> pd.Series:
+    """The categories of several Art. 2(1) trees a line's code cannot tell apart, joined in the knowledge
+    base's order (``I+II``, ``III+VIII.LW``), else ``""``.
+
+    A line is undecided when its code alone decided it (``basis`` ``code``: no description told the
+    candidates apart) and its candidates — the categories ``att_hs.csv`` links to that code — lie in more than
+    one top-level Art. 2(1) category: 8710.00 without a telling description may be a battle tank (I) or an
+    armoured combat vehicle (II); 9301.10 a large-calibre gun (III) or a light weapon (VIII.LW.3, .4, .6). Each
+    tree is named by the deepest category holding its candidates (VIII.LW). Art. 3/4 candidates (8710.00 also
+    holds parts) are not named: the annual report does not cover them. Each distinct candidates text is read
+    once.
+    """
+    by_code = basis.astype("str").eq("code")
+    texts = candidates.astype("str")
+    order = {cid: position for position, cid in enumerate(kb.categories)}
+    labels = {}
+    for text in texts[by_code].unique():
+        named = [part.split(":")[0].strip() for part in text.split(";")]
+        trees: dict[str, list[str]] = {}
+        for cid in named:
+            if cid in kb.categories and kb.in_article_2(cid):
+                trees.setdefault(kb.top_level(cid), []).append(cid)
+        members = sorted((kb.common_ancestor(cids) for cids in trees.values()), key=order.__getitem__)
+        labels[text] = COMBINED.join(members) if len(members) > 1 else ""
+    return texts.map(labels).where(by_code, "").fillna("").astype("str")
+
+
 def _categories(
-    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: EditionChoice, years: np.ndarray
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier of each
-    line's edition."""
+    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge, edition: EditionChoice, years: np.ndarray
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(att_category, flags, hs6, undecided): as given by an already-classified file (its ``candidates`` and
+    ``basis`` columns, when :func:`hsmap.classify.classify` wrote them, say whether the code alone decided),
+    else from the classifier of each line's edition."""
     index = chunk.index
     if columns.category is not None:
         category = cell_text(chunk[columns.category])
@@ -611,13 +645,17 @@ def _categories(
             hs6 = cell_text(chunk["hs6"])
         else:
             hs6 = pd.Series("", index=index, dtype="str")
-        return category, flags, hs6
-    rows, ids = EditionReader(kb or load_knowledge(), edition).decide(chunk, columns.code, columns.text, years)
-    decided = rows.select(["att_category", "flags", "hs6"]).take(ids)
-    category, flags, hs6 = (
+        if "candidates" in chunk.columns and "basis" in chunk.columns:
+            undecided = undecided_levels(cell_text(chunk["candidates"]), cell_text(chunk["basis"]), kb)
+        else:
+            undecided = pd.Series("", index=index, dtype="str")
+        return category, flags, hs6, undecided
+    rows, ids = EditionReader(kb, edition).decide(chunk, columns.code, columns.text, years)
+    decided = rows.select(["att_category", "flags", "hs6", "candidates", "basis"]).take(ids)
+    category, flags, hs6, candidates, basis = (
         pd.Series(column.to_numpy(zero_copy_only=False), index=index, dtype="str") for column in decided.columns
     )
-    return category, flags, hs6
+    return category, flags, hs6, undecided_levels(candidates, basis, kb)
 
 
 def _exclusions(

@@ -8,6 +8,9 @@ Parquet file per input file — the same rows in the same order as the pandas en
 :func:`classify_batches` is the ``Iterator[pd.DataFrame] -> Iterator[pd.DataFrame]`` function that
 ``DataFrame.mapInPandas`` takes, and :func:`spark_schema` the schema it returns.
 
+For a reconciliation, :func:`dask_aggregation` sums customs lines on the workers and hands
+:func:`hsmap.reconcile.reconcile_files` only the partial aggregates.
+
 Each worker process loads the knowledge base and keeps one :class:`~hsmap.classify.Classifier` per HS edition
 (:func:`worker_reader`), so its caches serve every partition it gets and nothing heavy is shipped with the
 tasks. Dask and distributed are the optional ``dask`` extra; PySpark is the administration's own install.
@@ -50,7 +53,9 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
     from distributed import Client
 
+    from hsmap.knowledge import Knowledge
     from hsmap.reconcile import CustomsAggregate
+    from hsmap.reconcile.run import Aggregation
 
 PARTITION_ROWS = 1_000_000  # lines per Dask partition: a worker holds one partition and its result at a time
 
@@ -338,3 +343,13 @@ def aggregate_customs_dask(
     }
     tasks = [dask.delayed(_aggregate_piece)(partition, dict(settings)) for partition in frame.to_delayed()]
     return combine_aggregates(client.gather(client.compute(tasks)))
+
+
+def dask_aggregation(client: Client, partition_rows: int = PARTITION_ROWS) -> Aggregation:
+    """The aggregation :func:`hsmap.reconcile.reconcile_files` takes, run on ``client``'s cluster: the engine
+    layer drives the reconciliation, which never imports an engine."""
+
+    def aggregate(source: Path | str, kb: Knowledge, settings: dict[str, Any]) -> CustomsAggregate:
+        return aggregate_customs_dask(source, client, partition_rows=partition_rows, kb_root=str(kb.root), **settings)
+
+    return aggregate

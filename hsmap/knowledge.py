@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -77,8 +78,19 @@ class Knowledge:
     def top_level(self, category: str) -> str:
         return self.ancestors(category)[-1]
 
+    def common_ancestor(self, categories: Iterable[str]) -> str:
+        """The deepest category that is (an ancestor of) each of ``categories``, all of one tree."""
+        chains = [self.ancestors(category) for category in categories]
+        shared = set(chains[0]).intersection(*chains[1:])
+        return next(ancestor for ancestor in chains[0] if ancestor in shared)
+
     def label(self, category: str) -> str:
         return self.categories[category].name
+
+    def in_article_2(self, category: str) -> bool:
+        """Whether the category is (below) one of the ATT Art. 2(1) categories that the annual report covers
+        (``article`` in ``categories.yaml``), not Art. 3 ammunition or Art. 4 parts."""
+        return self.categories[self.top_level(category)].article.startswith("2(1)")
 
 
 def _read_rows(path: Path, model: type[Model], root: Path) -> list[Model]:

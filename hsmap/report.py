@@ -29,7 +29,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -190,6 +190,7 @@ REPORT_FIELDS: tuple[str, ...] = tuple(ReportLine.model_fields)
 DERIVED_COLUMNS = ("reporting_state_iso3", "partner_iso3", "partner_status", "partner_note")
 REPORT_COLUMNS: tuple[str, ...] = ("source_row", *REPORT_FIELDS, *DERIVED_COLUMNS)
 _REQUIRED_COLUMNS = ("reporting_state", "year", "flow", "basis", "category", "partner")
+STATED_ONCE = ("reporting_state", "year", "flow", "basis")  # fields a report may state once, on its title page
 _TEXT_FIELDS = ("reporting_state", "category", "partner", "currency", "state_of_origin", "description", "comments")
 _SUBCATEGORY_HEADERS = ("subcategory", "sub category")
 
@@ -554,16 +555,19 @@ def read_report(
     flow: Flow | None = None,
     basis: Basis | None = None,
     partner_index: PartnerIndex | None = None,
+    stated_by: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read an ATT annual report (.csv or .xlsx) into the tidy table of :data:`REPORT_COLUMNS`.
 
     Headers are matched case- and accent-insensitively against each field's accepted names (see
     :func:`report_schema_markdown`); a ``subcategory`` column, if present, is appended to ``category``.
     ``reporting_state``, ``year``, ``flow`` and ``basis`` fill the column when it is absent and any blank
-    cell, for reports that state them once on the title page. ``known_categories`` are the category IDs of
-    the knowledge base. Rows keep their order; wholly blank rows are skipped, and ``source_row`` is the
-    spreadsheet row (header = 1) of each line. Columns the reader does not know are kept, after the others.
-    Raises :class:`ReportError` listing up to ten problems.
+    cell, for reports that state them once on the title page; ``stated_by`` names how the caller lets a
+    person give each of them (``{"year": "--report-year"}``), so that the message about a missing column or
+    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base. Rows keep
+    their order; wholly blank rows are skipped, and ``source_row`` is the spreadsheet row (header = 1) of each
+    line. Columns the reader does not know are kept, after the others. Raises :class:`ReportError` listing up
+    to ten problems.
     """
     path = Path(path)
     shown = path.name
@@ -584,8 +588,10 @@ def read_report(
     for name in _REQUIRED_COLUMNS:
         if name not in columns and defaults.get(name) is None:
             accepted = ", ".join(repr(h) for h in _field_headers(name)[:4])
+            stated = name in STATED_ONCE
+            fix = f"; if the report states it once for the file, {_give(name, stated_by)}" if stated else ""
             problems.header.append(
-                InputError(shown, 1, None, f"missing column {name!r} (headers accepted: {accepted} …)")
+                InputError(shown, 1, None, f"missing column {name!r} (headers accepted: {accepted} …){fix}")
             )
     problems.raise_if_any()
 
@@ -631,9 +637,12 @@ def read_report(
     nil = values["nil_report"].eq(True)
     withheld = values["withheld"].eq(True)
 
-    for name in ("reporting_state", "year", "flow", "basis"):
+    for name in STATED_ONCE:  # one line per column: a title page states them once for every row
         missing = body.index[blank[name]]
-        problems.add(missing, header_of(name), order[name], f"missing {name.replace('_', ' ')}")
+        if len(missing):
+            what = name.replace("_", " ")
+            message = f"missing {what} on {rows_phrase(missing)}; fill the cells, or {_give(name, stated_by)}"
+            problems.add(missing[:1], header_of(name), order[name], message)
     for name in ("category", "partner"):
         missing = body.index[blank[name] & ~nil & ~withheld]
         problems.add(
@@ -658,6 +667,18 @@ def read_report(
     problems.raise_if_any()
 
     return _assemble(body, values, nil, withheld, extras, partner_index)
+
+
+def rows_phrase(rows: Sequence[int] | pd.Index) -> str:
+    """``row 7`` or ``16 rows (2, 3, 4, 5, 6 …)``: which rows of a file, in a message."""
+    shown = ", ".join(str(row) for row in list(rows[:5])) + (" …" if len(rows) > 5 else "")
+    return f"row {shown}" if len(rows) == 1 else f"{len(rows):,} rows ({shown})"
+
+
+def _give(name: str, stated_by: Mapping[str, str] | None) -> str:
+    """How to state a field once for the whole file: the caller's option, else the argument of this reader."""
+    option = (stated_by or {}).get(name)
+    return f"give it once for the file with {option}" if option else f"give it once for the file as {name}=…"
 
 
 def _map_headers(

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import hsmap
 from cli.main import app
 from hsmap.editions import EditionReader
-from hsmap.engines import classify_batches, output_columns
+from hsmap.engines import classify_batches, dask_aggregation, output_columns
 from hsmap.io import read_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.pipeline import classify_dataset, classify_declarations
@@ -181,7 +181,7 @@ def test_reconciliation_on_dask_adds_up_to_the_same_cells(tmp_path: Path, kb: Kn
         _write(part, tmp_path / "customs" / f"month={month}" / f"lines.{kind}", kind)
     report = EXAMPLES / "att_report.csv"
     on_pandas = reconcile_files(tmp_path / "customs", report, kb=kb)
-    on_dask = reconcile_files(tmp_path / "customs", report, kb=kb, client=client)
+    on_dask = reconcile_files(tmp_path / "customs", report, kb=kb, aggregation=dask_aggregation(client))
     for name in ("comparison", "customs_unmatched", "customs_not_att", "report_unmatched", "problems", "accounting"):
         pd.testing.assert_frame_equal(getattr(on_dask, name), getattr(on_pandas, name), check_dtype=False, obj=name)
     assert on_dask.problems["first_row"].tolist() == [37]

@@ -277,6 +277,30 @@ def test_missing_required_column(tmp_path: Path) -> None:
     assert "missing column 'reporting_state'" in error.message
 
 
+def test_fields_stated_once_name_the_option_that_gives_them(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"  # a ministry's table: the title page gives State, year and basis
+    path.write_text("Export or import,Category,Final importing State,Number of items\nexport,I,Chile,1\n", "utf-8")
+    options = {"reporting_state": "--report-state", "year": "--report-year", "basis": "--report-basis"}
+    error = _error(path, stated_by=options)
+    assert [problem.message.split(" (")[0] for problem in error.problems] == [
+        "missing column 'reporting_state'",
+        "missing column 'year'",
+        "missing column 'basis'",
+    ]
+    assert error.problems[0].message.endswith("give it once for the file with --report-state")
+    assert error.problems[1].message.endswith("give it once for the file with --report-year")
+    assert _error(path).problems[0].message.endswith("give it once for the file as reporting_state=…")
+
+
+def test_blank_cells_of_a_field_stated_once_are_one_problem(tmp_path: Path) -> None:
+    rows = "".join(f",,export,actual,VIII.SA.4,Ukraine,{n},,,,,,no,no\n" for n in range(1, 17))
+    error = _error(_csv(tmp_path, rows), stated_by={"year": "--year"})
+    assert [(p.row, p.column) for p in error.problems] == [(2, "Reporting State"), (2, "Calendar year")]
+    assert "missing year on 16 rows (2, 3, 4, 5, 6 …); fill the cells, or give it once for the file with --year" in (
+        error.problems[1].message
+    )
+
+
 def test_duplicate_meaning_columns(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,20 @@ def reconcile(
     cells_in = usable[usable["category"] != ""].copy()
     compare_rows = rep[rep["role"] == "compare"].copy()
 
-    cells_in["capped"] = capped_categories(cells_in, rep, tree)
-    mapping = comparison_levels(cells_in, compare_rows, tree)
     on = ["year", "flow", "partner_key"]
-    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped"], right_on=[*on, "member"])
-    cells_in["cmp"] = cells_in["cmp"].fillna(cells_in["capped"]).astype("str")
-    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category"], right_on=[*on, "member"])
-    compare_rows["cmp"] = compare_rows["cmp"].fillna(compare_rows["category"]).astype("str")
+    cells_in["capped"] = capped_categories(cells_in, rep, tree)
+    compare_rows["undecided"] = ""
+    members = pd.concat(
+        [
+            cells_in[[*on, "capped", "undecided"]].rename(columns={"capped": "category"}).assign(side="customs"),
+            compare_rows[[*on, "category", "undecided"]].assign(side="report"),
+        ],
+        ignore_index=True,
+    )
+    mapping = comparison_levels(members, on, tree).rename(columns={"category": "member"})
+    level_keys = [*on, "member", "undecided"]
+    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped", "undecided"], right_on=level_keys)
+    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category", "undecided"], right_on=level_keys)
 
     cells_in = convert_customs(cells_in, target, rates)
     customs_cells = sum_customs_cells(cells_in, kb)
@@ -70,9 +77,9 @@ def reconcile(
     merged["kind"] = "cell"
     special = special_report_rows(rep[rep["role"] != "compare"], target, rates)
     table = fill_defaults(pd.concat([merged, special], ignore_index=True))
-    table["top_category"] = table["cmp"].map(tree.top).fillna("").astype("str")
+    table["top_category"] = table["cmp"].map(tree.top_of).fillna("").astype("str")
     table["cell_id"] = np.arange(len(table))
-    table = assign_statuses(table, rep, options)
+    table = assign_statuses(table, rep, options, tree)
     context = Explainer(tree, table, rep, not_att, excluded, target)
     explained = [context.explain(row) for row in table.itertuples(index=False)]
     table["explanation"] = [text for text, _ in explained]
@@ -86,6 +93,7 @@ def reconcile(
         partners=partners_table(customs.partners, rep),
         problems=customs.problems.copy(),
         accounting=accounting_table(customs, excluded, not_att, cells_in, rep),
+        top_order=tuple(sorted(set(table["top_category"]) - {""}, key=tree.position)),
         settings={
             "tolerance (items)": f"{options.tolerance:g}",
             "tolerance (value)": f"{options.value_tol:g}",
@@ -107,6 +115,28 @@ def reconcile_frames(
     return reconcile(aggregate_customs(chunks), report, kb, options)
 
 
+Aggregation = Callable[[Path | str, Knowledge, dict[str, Any]], CustomsAggregate]
+"""Sums the customs lines of a file, folder or glob: ``(source, kb, settings) → CustomsAggregate``, where
+``settings`` are :func:`hsmap.customs.customs_chunks`' column names and defaults (``code``, ``text``,
+``partner``, ``edition``, ``default_currency``, ``default_flow``, ``default_year``). The reconciliation takes
+one in and never chooses an engine: :func:`streaming_aggregation` here, :func:`hsmap.engines.dask_aggregation`
+on a Dask cluster."""
+
+
+def streaming_aggregation(sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Aggregation:
+    """Aggregate in this process, chunk by chunk; a dataset file by file, the parts combined in order."""
+
+    def aggregate(source: Path | str, kb: Knowledge, settings: dict[str, Any]) -> CustomsAggregate:
+        if is_dataset(source):
+            return combine_aggregates(
+                aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
+                for file in resolve_dataset(source)
+            )
+        return aggregate_customs(iter_customs(Path(source), sheet=sheet, chunk_rows=chunk_rows, kb=kb, **settings))
+
+    return aggregate
+
+
 def reconcile_files(
     customs_path: Path | str,
     report_path: Path | str,
@@ -123,19 +153,28 @@ def reconcile_files(
     customs_flow: str | None = None,
     customs_year: int | None = None,
     report_defaults: dict[str, Any] | None = None,
+    report_stated_by: Mapping[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    client: Any = None,
+    aggregation: Aggregation | None = None,
 ) -> Reconciliation:
     """Read both files (customs chunk by chunk, classified on the fly when it has no ``att_category``) and
     reconcile them. ``report_defaults`` fills report fields stated once for the file (reporting_state, year,
-    flow, basis).
+    flow, basis); ``report_stated_by`` names how the caller lets a user give them, for the message about a
+    missing column (:func:`hsmap.report.read_report`).
 
     ``customs_path`` may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
     aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
-    are combined; rows are numbered across the files in sorted path order. With a Dask ``client`` the pieces
-    are aggregated on the cluster (:func:`hsmap.engines.aggregate_customs_dask`)."""
+    are combined; rows are numbered across the files in sorted path order. ``aggregation`` sums the customs
+    lines elsewhere, e.g. on a Dask cluster (:func:`hsmap.engines.dask_aggregation`); by default they are
+    streamed in this process (:func:`streaming_aggregation`, ``customs_sheet`` and ``chunk_rows``)."""
     kb = kb or load_knowledge()
-    report = read_report(report_path, report_sheet, known_categories=kb.categories, **(report_defaults or {}))
+    report = read_report(
+        report_path,
+        report_sheet,
+        known_categories=kb.categories,
+        stated_by=report_stated_by,
+        **(report_defaults or {}),
+    )
     settings: dict[str, Any] = {
         "code": code_column,
         "text": text_column,
@@ -145,16 +184,5 @@ def reconcile_files(
         "default_flow": customs_flow,
         "default_year": customs_year,
     }
-    if client is not None:
-        from hsmap.engines import aggregate_customs_dask
-
-        aggregate = aggregate_customs_dask(customs_path, client, kb_root=str(kb.root), **settings)
-    elif is_dataset(customs_path):
-        aggregate = combine_aggregates(
-            aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
-            for file in resolve_dataset(customs_path)
-        )
-    else:
-        chunks = iter_customs(Path(customs_path), sheet=customs_sheet, chunk_rows=chunk_rows, kb=kb, **settings)
-        aggregate = aggregate_customs(chunks)
+    aggregate = (aggregation or streaming_aggregation(customs_sheet, chunk_rows))(customs_path, kb, settings)
     return reconcile(aggregate, report, kb, options)

@@ -69,7 +69,7 @@ def comparison_table(table: pd.DataFrame, tree: CategoryTree, currency: str) -> 
             "partner": shown_partner,
             "partner_name": partner_name,
             "category": table["cmp"],
-            "category_name": table["cmp"].map(tree.label).fillna(""),
+            "category_name": table["cmp"].map(tree.name).fillna(""),
             "top_category": table["top_category"],
             "customs_lines": table["c_lines"].astype("int64"),
             "customs_items": table["c_items"].where(table["c_item_lines"] > 0),

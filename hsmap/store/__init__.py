@@ -12,8 +12,10 @@ transaction, with the reasons. Every value a user gives reaches DuckDB as a boun
 names from fixed tables are written into the SQL text.
 
 Totals never add authorized to actual figures nor values in different currencies: ``basis`` (reports) and
-``currency`` are always among the grouping columns. :meth:`Store.mirror` pairs each exporter's reported export
-with the importer's reported import; see its docstring for the statuses.
+``currency`` are always among the grouping columns; given a rate table, totals and the mirror comparison
+first convert values to one currency wherever a rate is known (:mod:`hsmap.reconcile.money`).
+:meth:`Store.mirror` pairs each exporter's reported export with the importer's reported import; see its
+docstring for the statuses.
 
 Where things live: :class:`Store` in :mod:`~hsmap.store.database`, built from opening the file
 (:mod:`~hsmap.store.connection`), loading (:mod:`~hsmap.store.load`, lines built by :mod:`~hsmap.store.lines`),
