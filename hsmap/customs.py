@@ -53,6 +53,7 @@ CANONICAL_COLUMNS = (
     "description",  # the goods description as written ("" when the file has none)
     "category",  # ATT category ID, "" when the line is not an ATT item
     "flags",  # the classifier's flags, semicolon-separated
+    "confidence",  # the classifier's confidence (0–1); NaN when a classified file gives none
     "unit",  # items, kg, none, other:<unit>
     "items",  # number of items (unit items), else NaN
     "kg",  # kilograms (unit kg, else the net weight column), else NaN
@@ -143,6 +144,7 @@ VALUE_NAMES = (
 CURRENCY_NAMES = ("currency", "currencycode", "cur", "valuecurrency", "devise", "moneda", "wahrung", "waehrung")
 CATEGORY_NAMES = ("attcategory",)
 FLAG_NAMES = ("flags",)
+CONFIDENCE_NAMES = ("confidence",)
 # Comtrade "plus" breakdowns repeat the goods of a total row; only the total (0 / C00) is kept.
 BREAKDOWN_TOTALS = {"motcode": "0", "customscode": "C00", "partner2code": "0"}
 _COMTRADE_MARKERS = {"primaryvalue", "fobvalue", "cifvalue", "reportercode", "cmdcode", "qtyunitcode", "refyear"}
@@ -267,6 +269,7 @@ class CustomsColumns:
     currency: str | None = None
     category: str | None = None
     flags: str | None = None
+    confidence: str | None = None
     breakdowns: tuple[tuple[str, str], ...] = ()  # (column, value of the total row)
     comtrade: bool = False
     value_currency: str | None = None  # a currency named by the value column (value_eur → EUR)
@@ -332,6 +335,7 @@ def detect_customs_columns(
         currency=_first(names, CURRENCY_NAMES),
         category=category,
         flags=_first(names, FLAG_NAMES) if category is not None else None,
+        confidence=_first(names, CONFIDENCE_NAMES) if category is not None else None,
         breakdowns=breakdowns,
         comtrade=bool(keys & _COMTRADE_MARKERS),
         value_currency=value_currency,
@@ -489,8 +493,9 @@ def prepare_customs(
     out["partner_status"] = resolved["partner_status"].astype("str").to_numpy()
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
-    category, flags, hs6 = _categories(chunk, columns, kb, edition)
+    category, flags, hs6, confidence = _categories(chunk, columns, kb, edition)
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
+    out["confidence"] = confidence.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
 
@@ -551,8 +556,9 @@ def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -
 
 def _categories(
     chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: int
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier."""
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(att_category, flags, hs6, confidence): as given by an already-classified file (its ``confidence``
+    column if it has one, else NaN), else from the classifier."""
     index = chunk.index
     if columns.category is not None:
         category = cell_text(chunk[columns.category])
@@ -564,12 +570,17 @@ def _categories(
             hs6 = cell_text(chunk["hs6"])
         else:
             hs6 = pd.Series("", index=index, dtype="str")
-        return category, flags, hs6
+        if columns.confidence is not None:
+            confidence = parse_amounts(chunk[columns.confidence])[0]
+        else:
+            confidence = pd.Series(np.nan, index=index, dtype="float64")
+        return category, flags, hs6, confidence
     result = classify(chunk, columns.code, columns.text, edition=edition, kb=kb)
     return (
         result["att_category"].astype("str").fillna(""),
         result["flags"].astype("str").fillna(""),
         result["hs6"].astype("str").fillna(""),
+        result["confidence"].astype("float64"),
     )
 
 
