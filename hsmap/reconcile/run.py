@@ -32,6 +32,7 @@ from hsmap.reconcile.tables import (
     report_unmatched_table,
 )
 from hsmap.report import read_report
+from hsmap.review_list import exclude_reviewed, read_review_list
 
 
 def reconcile(
@@ -132,9 +133,13 @@ def reconcile_files(
     ``customs_path`` may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
     aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
     are combined; rows are numbered across the files in sorted path order. With a Dask ``client`` the pieces
-    are aggregated on the cluster (:func:`hsmap.engines.aggregate_customs_dask`)."""
+    are aggregated on the cluster (:func:`hsmap.engines.aggregate_customs_dask`).
+
+    A draft report (``hsmap draft-report``) names the customs lines it left for review
+    (:func:`hsmap.review_list.read_review_list`): they are excluded with that reason, never compared."""
     kb = kb or load_knowledge()
     report = read_report(report_path, report_sheet, known_categories=kb.categories, **(report_defaults or {}))
+    review = read_review_list(report_path)
     settings: dict[str, Any] = {
         "code": code_column,
         "text": text_column,
@@ -147,13 +152,22 @@ def reconcile_files(
     if client is not None:
         from hsmap.engines import aggregate_customs_dask
 
-        aggregate = aggregate_customs_dask(customs_path, client, kb_root=str(kb.root), **settings)
+        aggregate = aggregate_customs_dask(customs_path, client, kb_root=str(kb.root), review=review, **settings)
     elif is_dataset(customs_path):
         aggregate = combine_aggregates(
-            aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
+            aggregate_customs(
+                exclude_reviewed(
+                    customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings),
+                    str(file.relative),
+                    review,
+                )
+            )
             for file in resolve_dataset(customs_path)
         )
     else:
         chunks = iter_customs(Path(customs_path), sheet=customs_sheet, chunk_rows=chunk_rows, kb=kb, **settings)
-        aggregate = aggregate_customs(chunks)
-    return reconcile(aggregate, report, kb, options)
+        aggregate = aggregate_customs(exclude_reviewed(chunks, Path(customs_path).name, review))
+    result = reconcile(aggregate, report, kb, options)
+    if len(review):
+        result.settings["left for review in the draft"] = f"{len(review):,} customs lines"
+    return result
