@@ -32,6 +32,16 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("object").map(cell)
 
 
+def _widths(document: Document, centimetres: list[float]) -> None:
+    """Give the columns of the table just added these widths (Word shares the page equally otherwise)."""
+    table = document.tables[-1]
+    table.autofit = False
+    for column, width in zip(table.columns, centimetres, strict=True):
+        column.width = Cm(width)  # the grid, which LibreOffice follows
+        for cell in column.cells:
+            cell.width = Cm(width)  # the cells, which Word follows
+
+
 def _report_table(draft: ReportDraft, kb: Knowledge) -> pd.DataFrame:
     report = draft.report
     columns = {
@@ -64,7 +74,8 @@ def write_report_draft_docx(draft: ReportDraft, path: Path, kb: Knowledge) -> No
         "it is not a submitted report."
     )
     document.add_paragraph(banner).runs[0].bold = True
-    _table(document, report_settings(draft), ["", ""])
+    _table(document, report_settings(draft), ["Title page", ""])
+    _widths(document, [6.0, 14.0])
 
     table_name = "Exports" if options.flow == "export" else "Imports"
     document.add_heading(f"{table_name} ({options.basis} transfers, 1 January – 31 December {options.year})", level=1)
@@ -78,6 +89,8 @@ def write_report_draft_docx(draft: ReportDraft, path: Path, kb: Knowledge) -> No
     else:
         shown = _report_table(draft, kb)
         _table(document, shown, list(shown.columns))
+        values = [2.8, 1.6] if options.values else []
+        _widths(document, [5.0, 3.6, 2.2, *values, 7.0, 8.3 - sum(values)])
 
     document.add_heading("Voluntary information: ammunition/munitions (Art. 3), parts and components (Art. 4)", 1)
     if len(draft.voluntary):
@@ -89,6 +102,7 @@ def write_report_draft_docx(draft: ReportDraft, path: Path, kb: Knowledge) -> No
             _shown(voluntary),
             ["Category", "Name", "State", "Lines", "Items", "kg", "Value", "Currency", "Description"],
         )
+        _widths(document, [1.8, 4.2, 3.6, 1.5, 2.2, 2.2, 2.8, 1.6, 6.2])
     else:
         document.add_paragraph("None in the customs data.")
 
@@ -102,16 +116,19 @@ def write_report_draft_docx(draft: ReportDraft, path: Path, kb: Knowledge) -> No
     document.add_heading("For the reporting officer (not part of the report)", level=1)
     document.add_heading("Where every declaration line went", level=2)
     _table(document, _shown(draft.accounting), ["", "Lines"])
+    _widths(document, [12.0, 3.0])
     review = draft.review
     document.add_heading(f"Lines left for review ({len(review):,})", level=2)
     if len(review):
         _table(document, _shown(draft.review_by_kind()), ["Kind", "Lines", "Counted", "To decide"])
+        _widths(document, [4.0, 1.6, 2.8, 17.7])
         listed = review[["line", "category", "partner", "description", "unit", "items", "kg", "reason"]]
         _table(
             document,
             _shown(listed.head(MAX_REVIEW_LINES)),
             ["Line", "Category", "Partner", "Description", "Unit", "Items", "kg", "Reason"],
         )
+        _widths(document, [3.9, 2.2, 3.0, 5.0, 1.4, 1.6, 1.6, 7.4])
         if len(review) > MAX_REVIEW_LINES:
             document.add_paragraph(f"… and {len(review) - MAX_REVIEW_LINES:,} more: see the workbook.")
     else:

@@ -3,6 +3,7 @@ looked at with the decision taken on it, so that each figure can be traced to it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,8 @@ class DraftOptions:
     public: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.flow not in ("export", "import"):
+            raise DraftError(f"flow {self.flow!r} is not export or import")
         unknown = sorted(set(self.include) - set(INCLUDABLE))
         if unknown:
             raise DraftError(f"--include {unknown[0]!r} is not a kind that can be counted ({', '.join(INCLUDABLE)})")
@@ -193,6 +196,7 @@ def draft_report_files(
     """Read the customs files (as :func:`~hsmap.report_draft.collect.collect_lines`, classified on the fly when
     they carry no category; on a Dask ``client`` if given) and build the draft."""
     kb = kb or load_knowledge()
+    sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     state = normalize_partner(options.state)
     if state.status != "ok" or state.iso3 is None:
         raise DraftError(f"--state {options.state!r} is not a State hsmap can identify; give its ISO code")
@@ -237,6 +241,7 @@ def build_report_draft(collected: Collected, options: DraftOptions, kb: Knowledg
     )
 
 
+@functools.cache
 def _state_name(iso3: str) -> str:
     """The State's ISO 3166 name as a report writes it, or its code when the name would not read back as it."""
     country = pycountry.countries.get(alpha_3=iso3)
@@ -277,10 +282,10 @@ def _member_rows(lines: pd.DataFrame, sums: pd.DataFrame, keys: list[str]) -> pd
     return pd.Series(found.to_numpy(), index=lines.index, dtype="int64")
 
 
-def _row_order(frame: pd.DataFrame, kb: Knowledge, names: pd.Series) -> pd.DataFrame:
+def _row_order(frame: pd.DataFrame, kb: Knowledge) -> pd.DataFrame:
     """Rows in the template's order of categories, then by State name."""
     position = {cid: number for number, cid in enumerate(kb.categories)}
-    ordered = frame.assign(_category=frame["category"].map(position), _name=names.to_numpy())
+    ordered = frame.assign(_category=frame["category"].map(position), _name=frame["partner_iso3"].map(_state_name))
     return ordered.sort_values(["_category", "_name"], kind="stable").drop(columns=["_category", "_name"])
 
 
@@ -296,8 +301,7 @@ def _report_rows(
         nil |= {"public": options.public, "comments": note or None}
         return _typed(pd.DataFrame([nil], columns=list(REPORT_DRAFT_COLUMNS))), pd.Series(dtype="int64")
     keys = ["category", "partner_iso3", *(["currency"] if options.values else [])]
-    sums = _sums(counted, keys)
-    sums = _row_order(sums, kb, sums["partner_iso3"].map(_state_name)).reset_index(drop=True)
+    sums = _row_order(_sums(counted, keys), kb).reset_index(drop=True)
     sums["sheet_row"] = np.arange(2, len(sums) + 2)
     member_rows = _member_rows(counted, sums, keys)
     groups = counted.groupby(member_rows, sort=True)
@@ -368,8 +372,7 @@ def _voluntary_rows(voluntary: pd.DataFrame, kb: Knowledge) -> tuple[pd.DataFram
         empty = pd.DataFrame({name: pd.Series(dtype="object") for name in VOLUNTARY_COLUMNS})
         return empty, pd.Series(dtype="int64")
     keys = ["category", "partner_iso3", "currency"]
-    sums = _sums(voluntary, keys)
-    sums = _row_order(sums, kb, sums["partner_iso3"].map(_state_name)).reset_index(drop=True)
+    sums = _row_order(_sums(voluntary, keys), kb).reset_index(drop=True)
     sums["sheet_row"] = np.arange(2, len(sums) + 2)
     member_rows = _member_rows(voluntary, sums, keys)
     groups = voluntary.groupby(member_rows, sort=True)

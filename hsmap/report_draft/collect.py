@@ -70,16 +70,23 @@ class Scope:
 class Collected:
     """The lines a draft is about, in dataset order, and where every other line read went."""
 
-    lines: pd.DataFrame
+    files: list[str] = field(default_factory=list)
     elsewhere: Counter[str] = field(default_factory=Counter)
     lines_read: int = 0
-    files: list[str] = field(default_factory=list)
+    parts: list[pd.DataFrame] = field(default_factory=list)
+    typed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(LINE_COLUMNS)))
 
     def add(self, counts: Counter[str], kept: pd.DataFrame, read: int) -> None:
         self.elsewhere.update(counts)
         self.lines_read += read
         if len(kept):
-            self.lines = kept if self.lines.empty else pd.concat([self.lines, kept], ignore_index=True)
+            self.parts.append(kept)
+        elif not self.parts:
+            self.typed = kept  # no lines, but the columns' types
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        return pd.concat(self.parts, ignore_index=True) if self.parts else self.typed
 
 
 def _scope_piece(
@@ -111,7 +118,7 @@ def collect_lines(
     clash = next((name for name, count in names.items() if count > 1), None)
     if clash is not None:
         raise InputError(clash, None, None, "two customs files would be named alike; put them in one folder")
-    collected = Collected(pd.DataFrame(columns=list(LINE_COLUMNS)), files=list(names))
+    collected = Collected(files=list(names))
     if client is not None:
         from hsmap.engines import map_customs_dask
 

@@ -84,19 +84,25 @@ def suggested_categories(hs6: pd.Series, kb: Knowledge, edition: int) -> pd.Seri
 
 
 def _amount(values: pd.Series) -> pd.Series:
-    return values.map(lambda number: f"{number:,.0f}" if float(number).is_integer() else f"{number:,.2f}")
+    return values.map(lambda number: f"{number:,.0f}" if float(number).is_integer() else f"{number:,.2f}").astype("str")
 
 
 def review_kinds(
-    lines: pd.DataFrame, kb: Knowledge, *, flow: str, min_confidence: float, rows: dict[str, str]
+    lines: pd.DataFrame,
+    kb: Knowledge,
+    *,
+    flow: str,
+    min_confidence: float,
+    rows: dict[str, str],
+    table_line: pd.Series,
 ) -> dict[str, tuple[pd.Series, pd.Series]]:
     """A mask and a reason per review kind (in the order of :data:`REVIEW_KINDS`) for the draft's lines.
 
-    ``lines`` carries the canonical customs columns plus ``suggested`` (:func:`suggested_categories`).
+    ``lines`` carries the canonical customs columns plus ``suggested`` (:func:`suggested_categories`);
+    ``table_line`` says which lines are of an Art. 2(1) category.
     """
     flags = lines["flags"].astype("str")
     category = lines["category"].astype("str")
-    table_line = category.map(in_tables(kb)).fillna(False).astype(bool)
     leaf = category.map(rows).isin(template_rows(kb, rows))
     hs6 = lines["hs6"].where(lines["hs6"] != "", "(none)")
     unit = lines["unit"].astype("str")
@@ -131,7 +137,10 @@ def review_kinds(
             "no sub-category of " + category.map(rows).fillna(category) + " is named",
         ),
         "no-items": (category.ne("") & table_line & ~whole, pd.Series(quantity, index=lines.index)),
-        "re-export": (lines["flow"].eq(re_flow), pd.Series(f"a {re_flow}", index=lines.index)),
+        "re-export": (
+            lines["flow"].eq(re_flow),
+            pd.Series(f"declared as a {re_flow}: the goods came from another State", index=lines.index),
+        ),
         "unknown-partner": (
             lines["partner_status"].ne("ok"),
             "partner '" + lines["partner"] + "' is not a State (" + lines["partner_note"].replace("", "blank") + ")",
@@ -161,11 +170,14 @@ def decide_lines(
     ``reason`` (each kind in words) and ``included`` (the kinds counted anyway because ``include`` names them).
     """
     rows = row_categories(kb, optional_rows)
+    category = lines["category"].astype("str")
+    table_line = category.map(in_tables(kb)).fillna(False).astype(bool)
     review = pd.Series("", index=lines.index, dtype="str")
     reason = pd.Series("", index=lines.index, dtype="str")
     included = pd.Series("", index=lines.index, dtype="str")
     blocking = pd.Series(False, index=lines.index)
-    for name, (mask, text) in review_kinds(lines, kb, flow=flow, min_confidence=min_confidence, rows=rows).items():
+    kinds = review_kinds(lines, kb, flow=flow, min_confidence=min_confidence, rows=rows, table_line=table_line)
+    for name, (mask, text) in kinds.items():
         mask = mask.fillna(False).astype(bool)
         review = review.mask(mask, review + np.where(review == "", "", ";") + name)
         reason = reason.mask(mask, reason + np.where(reason == "", "", "; ") + name + ": " + text.astype("str"))
@@ -173,8 +185,6 @@ def decide_lines(
             included = included.mask(mask, included + np.where(included == "", "", ";") + name)
         else:
             blocking |= mask
-    category = lines["category"].astype("str")
-    table_line = category.map(in_tables(kb)).fillna(False).astype(bool)
     decision = np.where(blocking, FOR_REVIEW, np.where(table_line, COUNTED, VOLUNTARY))
     return lines.assign(
         row_category=category.map(rows).fillna("").astype("str"),
