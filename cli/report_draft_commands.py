@@ -11,6 +11,17 @@ import typer
 
 from cli.app import EXIT_FLAGGED, command, console, fail
 from cli.classify_commands import Engine, EngineOption, Scheduler, Workers
+from cli.customs_options import (
+    ChunkSize,
+    CodeColumn,
+    CustomsCurrency,
+    CustomsEdition,
+    CustomsFlow,
+    CustomsSheet,
+    CustomsYear,
+    PartnerColumn,
+    TextColumn,
+)
 from cli.output import Format, emit
 from hsmap.io import CHUNK_ROWS
 
@@ -73,21 +84,15 @@ def draft_report_command(
     public: Annotated[
         bool | None, typer.Option("--public/--not-public", help="Whether the report may be made public.")
     ] = None,
-    customs_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx customs file.")] = None,
-    code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
-    text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
-    partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner country.")] = None,
-    edition: Annotated[int, typer.Option("--edition", "-e", help="HS edition of the customs codes.")] = 2022,
-    customs_currency: Annotated[
-        str | None, typer.Option(help="Currency of customs values when the file has no currency column.")
-    ] = None,
-    customs_flow: Annotated[
-        str | None, typer.Option(help="Flow of every customs line when the file has no flow column.")
-    ] = None,
-    customs_year: Annotated[
-        int | None, typer.Option(help="Year of every customs line when the file has no year or date.")
-    ] = None,
-    chunk_size: Annotated[int, typer.Option(help="Customs rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
+    customs_sheet: CustomsSheet = None,
+    code_column: CodeColumn = None,
+    text_column: TextColumn = None,
+    partner_column: PartnerColumn = None,
+    edition: CustomsEdition = 2022,
+    customs_currency: CustomsCurrency = None,
+    customs_flow: CustomsFlow = None,
+    customs_year: CustomsYear = None,
+    chunk_size: ChunkSize = CHUNK_ROWS,
     fail_on_review: Annotated[bool, typer.Option(help="Exit 1 when lines are left for review.")] = False,
     engine: EngineOption = Engine.pandas,
     scheduler: Scheduler = None,

@@ -405,16 +405,3 @@ def _accounting(collected: Collected, lines: pd.DataFrame, report_rows: int, vol
         ("left for review", int(decisions.get(FOR_REVIEW, 0))),
     ]
     return pd.DataFrame(rows, columns=["what", "lines"])
-
-
-__all__ = [
-    "LINE_TABLE_COLUMNS",
-    "REPORT_DRAFT_COLUMNS",
-    "VOLUNTARY_COLUMNS",
-    "DraftError",
-    "DraftOptions",
-    "ReportDraft",
-    "build_report_draft",
-    "compact_ids",
-    "draft_report_files",
-]
