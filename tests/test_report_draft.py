@@ -151,6 +151,19 @@ def test_include_counts_the_kinds_named() -> None:
     assert set(draft.review["review"]) == {"shared-civil;no-category", "unknown-partner", "unreadable"}
 
 
+def test_the_imports_table_and_a_classified_file_with_an_unknown_category(tmp_path: Path) -> None:
+    assert _rows(_draft(flow="import").report) == [("VIII.SA.1", "CZE", 50, f"{F}:23")]
+    classified = tmp_path / "classified.csv"
+    classified.write_text(
+        "date,flow,hs_code,description,quantity,unit,partner,att_category,flags,confidence\n"
+        "2023-03-01,export,93020000,PISTOLS GLOCK 17,10,u,Chile,VIII.SA.1,,\n"
+        "2023-03-02,export,93020000,PISTOLS GLOCK 17,5,u,Chile,IX,,0.9\n"
+    )
+    draft = draft_report_files([classified], DraftOptions(state="AUT", year=2023))
+    assert _rows(draft.report) == [("VIII.SA.1", "CHL", 10, "classified.csv:2")]  # no confidence: as decided
+    assert draft.review["reason"].tolist() == ["no-category: unknown ATT category 'IX'"]
+
+
 def test_optional_rows_keep_the_manned_unmanned_split() -> None:
     assert "IV" in set(_draft().report["category"])
     assert "IV.a" in set(_draft(optional_rows=True).report["category"])

@@ -44,7 +44,7 @@ REVIEW_KINDS: dict[str, ReviewKind] = {
     "no-items": ReviewKind(True, "No number of items (kilograms, another unit or no quantity): how many items?"),
     "re-export": ReviewKind(True, "A re-export of goods from another State: report it, with the State of origin?"),
     "unknown-partner": ReviewKind(False, "The partner is not a State hsmap can identify: which State is it?"),
-    "no-category": ReviewKind(False, "No ATT category named: classify the line (an att_category column)."),
+    "no-category": ReviewKind(False, "No known ATT category: classify the line (an att_category column)."),
     "unreadable": ReviewKind(False, "A quantity, value, year or flow cannot be read, or is negative: correct it."),
 }
 INCLUDABLE: tuple[str, ...] = tuple(name for name, kind in REVIEW_KINDS.items() if kind.includable)
@@ -146,8 +146,10 @@ def review_kinds(
             "partner '" + lines["partner"] + "' is not a State (" + lines["partner_note"].replace("", "blank") + ")",
         ),
         "no-category": (
-            category.eq(""),
-            "no ATT category; code " + hs6 + " can hold " + lines["suggested"].replace("", "none"),
+            ~category.isin(kb.categories),
+            ("no ATT category; code " + hs6 + " can hold " + lines["suggested"].replace("", "none")).where(
+                category.eq(""), "unknown ATT category '" + category + "'"
+            ),
         ),
         "unreadable": (
             lines["problem"].ne("") | lines["exclusion"].ne("") | negative,
