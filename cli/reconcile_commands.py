@@ -11,6 +11,16 @@ import typer
 
 from cli.app import EXIT_FLAGGED, command, console, fail
 from cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
+from cli.customs_options import (
+    ChunkSize,
+    CodeColumn,
+    CustomsCurrency,
+    CustomsFlow,
+    CustomsSheet,
+    CustomsYear,
+    PartnerColumn,
+    TextColumn,
+)
 from cli.output import Format, emit
 from hsmap.io import CHUNK_ROWS, TableWriter
 from hsmap.knowledge import load_knowledge
@@ -57,21 +67,15 @@ def reconcile_command(
     re_exports: Annotated[
         bool, typer.Option("--re-exports/--no-re-exports", help="Compare customs re-exports with report exports.")
     ] = True,
-    customs_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx customs file.")] = None,
+    customs_sheet: CustomsSheet = None,
     report_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx report (default: the first).")] = None,
-    code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
-    text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
-    partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner country.")] = None,
+    code_column: CodeColumn = None,
+    text_column: TextColumn = None,
+    partner_column: PartnerColumn = None,
     edition: EditionOption = "auto",
-    customs_currency: Annotated[
-        str | None, typer.Option(help="Currency of customs values when the file has no currency column.")
-    ] = None,
-    customs_flow: Annotated[
-        str | None, typer.Option(help="Flow of every customs line when the file has no flow column.")
-    ] = None,
-    customs_year: Annotated[
-        int | None, typer.Option(help="Year of every customs line when the file has no year or date.")
-    ] = None,
+    customs_currency: CustomsCurrency = None,
+    customs_flow: CustomsFlow = None,
+    customs_year: CustomsYear = None,
     report_state: Annotated[
         str | None, typer.Option(help="Reporting State, when the report states it once for the file.")
     ] = None,
@@ -80,7 +84,7 @@ def reconcile_command(
     report_basis: Annotated[
         str | None, typer.Option(help="Report basis (authorized/actual), when stated once for the file.")
     ] = None,
-    chunk_size: Annotated[int, typer.Option(help="Customs rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
+    chunk_size: ChunkSize = CHUNK_ROWS,
     fail_on_mismatch: Annotated[
         bool, typer.Option(help="Exit 1 when any row is mismatch, only-customs or only-report.")
     ] = False,

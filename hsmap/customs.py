@@ -56,6 +56,7 @@ CANONICAL_COLUMNS = (
     "category",  # ATT category ID, "" when the line is not an ATT item
     "undecided",  # the top-level categories the code cannot tell apart ("I+II"), "" when decided (see undecided_levels)
     "flags",  # the classifier's flags, semicolon-separated
+    "confidence",  # the classifier's confidence (0–1); NaN when a classified file gives none
     "unit",  # items, kg, none, other:<unit>
     "items",  # number of items (unit items), else NaN
     "kg",  # kilograms (unit kg, else the net weight column), else NaN
@@ -146,6 +147,7 @@ VALUE_NAMES = (
 CURRENCY_NAMES = ("currency", "currencycode", "cur", "valuecurrency", "devise", "moneda", "wahrung", "waehrung")
 CATEGORY_NAMES = ("attcategory",)
 FLAG_NAMES = ("flags",)
+CONFIDENCE_NAMES = ("confidence",)
 # Comtrade "plus" breakdowns repeat the goods of a total row; only the total (0 / C00) is kept.
 BREAKDOWN_TOTALS = {"motcode": "0", "customscode": "C00", "partner2code": "0"}
 _COMTRADE_MARKERS = {"primaryvalue", "fobvalue", "cifvalue", "reportercode", "cmdcode", "qtyunitcode", "refyear"}
@@ -270,6 +272,7 @@ class CustomsColumns:
     currency: str | None = None
     category: str | None = None
     flags: str | None = None
+    confidence: str | None = None
     breakdowns: tuple[tuple[str, str], ...] = ()  # (column, value of the total row)
     comtrade: bool = False
     value_currency: str | None = None  # a currency named by the value column (value_eur → EUR)
@@ -341,6 +344,7 @@ def detect_customs_columns(
         currency=_first(names, CURRENCY_NAMES),
         category=category,
         flags=_first(names, FLAG_NAMES) if category is not None else None,
+        confidence=_first(names, CONFIDENCE_NAMES) if category is not None else None,
         breakdowns=breakdowns,
         comtrade=bool(keys & _COMTRADE_MARKERS),
         value_currency=value_currency,
@@ -537,9 +541,9 @@ def prepare_customs(
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
     years = out["year"].to_numpy()
-    category, flags, hs6, undecided = _categories(chunk, columns, kb or load_knowledge(), edition, years)
+    category, flags, hs6, undecided, confidence = _categories(chunk, columns, kb or load_knowledge(), edition, years)
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
-    out["undecided"] = undecided.to_numpy()
+    out["undecided"], out["confidence"] = undecided.to_numpy(), confidence.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
 
@@ -630,10 +634,11 @@ def undecided_levels(candidates: pd.Series, basis: pd.Series, kb: Knowledge) -> 
 
 def _categories(
     chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge, edition: EditionChoice, years: np.ndarray
-) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    """(att_category, flags, hs6, undecided): as given by an already-classified file (its ``candidates`` and
-    ``basis`` columns, when :func:`hsmap.classify.classify` wrote them, say whether the code alone decided),
-    else from the classifier of each line's edition."""
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(att_category, flags, hs6, undecided, confidence): as given by an already-classified file (its
+    ``candidates`` and ``basis`` columns, when :func:`hsmap.classify.classify` wrote them, say whether the code
+    alone decided; its ``confidence`` column if it has one, else NaN), else from the classifier of each line's
+    edition."""
     index = chunk.index
     if columns.category is not None:
         category = cell_text(chunk[columns.category])
@@ -649,13 +654,18 @@ def _categories(
             undecided = undecided_levels(cell_text(chunk["candidates"]), cell_text(chunk["basis"]), kb)
         else:
             undecided = pd.Series("", index=index, dtype="str")
-        return category, flags, hs6, undecided
+        if columns.confidence is not None:
+            confidence = parse_amounts(chunk[columns.confidence])[0]
+        else:
+            confidence = pd.Series(np.nan, index=index, dtype="float64")
+        return category, flags, hs6, undecided, confidence
     rows, ids = EditionReader(kb, edition).decide(chunk, columns.code, columns.text, years)
     decided = rows.select(["att_category", "flags", "hs6", "candidates", "basis"]).take(ids)
     category, flags, hs6, candidates, basis = (
         pd.Series(column.to_numpy(zero_copy_only=False), index=index, dtype="str") for column in decided.columns
     )
-    return category, flags, hs6, undecided_levels(candidates, basis, kb)
+    confidence = pd.Series(rows.column("confidence").take(ids).to_numpy(zero_copy_only=False), index=index)
+    return category, flags, hs6, undecided_levels(candidates, basis, kb), confidence.astype("float64")
 
 
 def _exclusions(

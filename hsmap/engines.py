@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,18 +297,22 @@ def classify_dataset_dask(
 # --- reconciliation on Dask -------------------------------------------------------------------------------------
 
 
-def _aggregate_piece(frame: pd.DataFrame, settings: dict[str, Any]) -> CustomsAggregate:
-    """On a worker: one piece → canonical lines → its partial aggregate (rows numbered within the piece)."""
+def _canonical_piece(
+    frame: pd.DataFrame, settings: dict[str, Any], function: Callable[[pd.DataFrame, str, int], Any], piece: Piece
+) -> Any:
+    """On a worker: one piece → canonical lines (rows numbered within the piece) → ``function(lines, file,
+    first_row)``, with the piece's file (relative to the dataset) and the position of its first line there."""
     from hsmap.customs import prepare_customs
-    from hsmap.reconcile import aggregate_customs
 
+    settings = dict(settings)
     kb = load_knowledge(settings.pop("kb_root"))
-    return aggregate_customs([prepare_customs(frame, kb=kb, **settings)])
+    return function(prepare_customs(frame, kb=kb, **settings), str(piece.file.relative), piece.first_row)
 
 
-def aggregate_customs_dask(
+def map_customs_dask(
     source: Path | str,
     client: Client,
+    function: Callable[[pd.DataFrame, str, int], Any],
     *,
     code: str | None = None,
     text: str | None = None,
@@ -319,11 +323,10 @@ def aggregate_customs_dask(
     default_year: int | None = None,
     partition_rows: int = PARTITION_ROWS,
     kb_root: str | None = None,
-) -> CustomsAggregate:
-    """Customs lines of a file, folder or glob aggregated piece by piece on the workers; only the partial
-    aggregates come back, and :func:`hsmap.reconcile.combine_aggregates` adds them up in dataset order."""
+) -> list[Any]:
+    """``function`` applied on the workers to the canonical customs lines of each piece of a file, folder or
+    glob (:func:`_canonical_piece`); the small results come back in dataset order."""
     from hsmap.customs import check_customs_columns, detect_customs_columns
-    from hsmap.reconcile import combine_aggregates
 
     dask = _dask()
     files = resolve_dataset(source)
@@ -341,15 +344,49 @@ def aggregate_customs_dask(
         "default_year": default_year,
         "kb_root": kb_root,
     }
-    tasks = [dask.delayed(_aggregate_piece)(partition, dict(settings)) for partition in frame.to_delayed()]
-    return combine_aggregates(client.gather(client.compute(tasks)))
+    tasks = [
+        dask.delayed(_canonical_piece)(partition, settings, function, part)
+        for partition, part in zip(frame.to_delayed(), parts, strict=True)
+    ]
+    return list(client.gather(client.compute(tasks)))
+
+
+def _aggregate_piece(lines: pd.DataFrame, file: str, first_row: int, review: pd.DataFrame | None) -> CustomsAggregate:
+    """On a worker: a piece's canonical lines, less those a draft left for review, as a partial aggregate."""
+    from hsmap.reconcile import aggregate_customs
+    from hsmap.review_list import mark_reviewed
+
+    if review is not None and len(review):
+        lines = mark_reviewed(lines, file, review, row_offset=first_row)
+    return aggregate_customs([lines])
+
+
+def aggregate_customs_dask(
+    source: Path | str,
+    client: Client,
+    *,
+    review: pd.DataFrame | None = None,
+    **settings: Any,
+) -> CustomsAggregate:
+    """Customs lines of a file, folder or glob aggregated piece by piece on the workers (settings as for
+    :func:`map_customs_dask`); only the partial aggregates come back, and
+    :func:`hsmap.reconcile.combine_aggregates` adds them up in dataset order. Lines of ``review`` (a draft
+    report's list, :func:`hsmap.review_list.read_review_list`) are excluded."""
+    from hsmap.reconcile import combine_aggregates
+
+    function = functools.partial(_aggregate_piece, review=review)
+    return combine_aggregates(map_customs_dask(source, client, function, **settings))
 
 
 def dask_aggregation(client: Client, partition_rows: int = PARTITION_ROWS) -> Aggregation:
     """The aggregation :func:`hsmap.reconcile.reconcile_files` takes, run on ``client``'s cluster: the engine
     layer drives the reconciliation, which never imports an engine."""
 
-    def aggregate(source: Path | str, kb: Knowledge, settings: dict[str, Any]) -> CustomsAggregate:
-        return aggregate_customs_dask(source, client, partition_rows=partition_rows, kb_root=str(kb.root), **settings)
+    def aggregate(
+        source: Path | str, kb: Knowledge, settings: dict[str, Any], review: pd.DataFrame
+    ) -> CustomsAggregate:
+        return aggregate_customs_dask(
+            source, client, review=review, partition_rows=partition_rows, kb_root=str(kb.root), **settings
+        )
 
     return aggregate

@@ -92,8 +92,10 @@ class ReportLine(BaseModel):
         "yes (or given once for the whole file)",
     )
     category: str | None = _field(
-        "ATT category ID (I … VIII, sub-categories such as VII.b or VIII.SA.4, ART3, ART4); template "
-        "spellings such as `VII(b)` or `Small arms 4` are accepted and written back as IDs.",
+        "ATT category ID (I … VIII, sub-categories such as VII.b or VIII.SA.4); template spellings such as "
+        "`VII(b)` or `Small arms 4` are accepted and written back as IDs. `ART3` (ammunition) and `ART4` "
+        "(parts) are read too, but the template's tables cover the Art. 2(1) categories only: they are "
+        "voluntary information.",
         ["category", "att category", "categories", "category of arms", "weapon category", "categorie", "categoria"],
         "yes, except on nil-report and withheld rows",
         default=None,
@@ -174,6 +176,20 @@ class ReportLine(BaseModel):
         "no (default no)",
         default=False,
     )
+    public: bool | None = _field(
+        "Whether the report may be made public: the template asks it once per report, so every row of a "
+        "report and table that gives it gives the same answer; empty when not stated.",
+        ["public", "may be made public", "report may be made public", "make public", "publicly available"],
+        "no",
+        default=None,
+    )
+    national_definition: str | None = _field(
+        "The State's national definition of the line's category, where it reports by its own definition "
+        "instead of the UN Register's (template Annex 2).",
+        ["national definition", "national definitions", "national definition of category", "annex 2"],
+        "no",
+        default=None,
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> ReportLine:
@@ -191,7 +207,16 @@ DERIVED_COLUMNS = ("reporting_state_iso3", "partner_iso3", "partner_status", "pa
 REPORT_COLUMNS: tuple[str, ...] = ("source_row", *REPORT_FIELDS, *DERIVED_COLUMNS)
 _REQUIRED_COLUMNS = ("reporting_state", "year", "flow", "basis", "category", "partner")
 STATED_ONCE = ("reporting_state", "year", "flow", "basis")  # fields a report may state once, on its title page
-_TEXT_FIELDS = ("reporting_state", "category", "partner", "currency", "state_of_origin", "description", "comments")
+_TEXT_FIELDS = (
+    "reporting_state",
+    "category",
+    "partner",
+    "currency",
+    "state_of_origin",
+    "description",
+    "comments",
+    "national_definition",
+)
 _SUBCATEGORY_HEADERS = ("subcategory", "sub category")
 
 _FLOWS = {
@@ -623,6 +648,7 @@ def read_report(
         "currency": _parse_currency,
         "nil_report": _parse_bool,
         "withheld": _parse_bool,
+        "public": _parse_bool,
     }
     values: dict[str, pd.Series] = {}
     for name in REPORT_FIELDS:
@@ -664,6 +690,7 @@ def read_report(
         "a value needs its currency (an ISO 4217 code such as EUR)",
     )
     problems.add(*_nil_conflicts(values, nil, header_of("nil_report"), order["nil_report"]))
+    problems.add(*_public_conflicts(values, header_of("public"), order["public"]))
     problems.raise_if_any()
 
     return _assemble(body, values, nil, withheld, extras, partner_index)
@@ -752,6 +779,21 @@ def _nil_conflicts(
     return pd.Index(nil_keys["source_row"]), column, order, messages
 
 
+def _public_conflicts(values: dict[str, pd.Series], column: str, order: int) -> tuple[pd.Index, str, int, str]:
+    """Rows of one report and table (State, year, flow) that disagree on whether it may be made public."""
+    keys = pd.DataFrame(
+        {
+            "state": values["reporting_state"],
+            "year": values["year"],
+            "flow": values["flow"],
+            "public": values["public"],
+        }
+    ).dropna()
+    answers = keys.groupby(["state", "year", "flow"])["public"].transform("nunique")
+    disagreeing = keys.index[answers > 1]
+    return disagreeing, column, order, "rows of one report disagree on whether it may be made public"
+
+
 def _assemble(
     body: pd.DataFrame,
     values: dict[str, pd.Series],
@@ -772,6 +814,7 @@ def _assemble(
     out["value"] = out["value"].astype("float64")
     out["nil_report"] = nil.to_numpy(dtype=bool)
     out["withheld"] = withheld.to_numpy(dtype=bool)
+    out["public"] = pd.array(out["public"].to_numpy(), dtype="boolean")
     reporter = normalize_partners(out["reporting_state"], partner_index)
     out["reporting_state_iso3"] = reporter["partner_iso3"]
     out = pd.concat([out, normalize_partners(out["partner"], partner_index)], axis=1)

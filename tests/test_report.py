@@ -451,3 +451,20 @@ def test_example_report_reads_and_every_line_fits_the_model() -> None:
     for record in report[list(REPORT_FIELDS)].to_dict("records"):
         clean = {key: (None if pd.isna(value) else value) for key, value in record.items()}
         ReportLine.model_validate(clean)
+
+
+def test_may_be_made_public_and_national_definitions_are_optional_fields(tmp_path: Path) -> None:
+    header = TEMPLATE_HEADER.rstrip("\n") + ",Report may be made public,National definition\n"
+    body = (
+        "Austria,2023,export,actual,VIII.SA.1,Switzerland,360,,,,,,no,no,yes,\n"
+        "Austria,2023,export,actual,IV,Saudi Arabia,1,,,,,,no,no,,Combat aircraft incl. armed trainers\n"
+    )
+    report = read_report(_csv(tmp_path, body, header), known_categories=KNOWN)
+    assert report["public"].tolist() == [True, pd.NA]
+    assert report["national_definition"].fillna("").tolist() == ["", "Combat aircraft incl. armed trainers"]
+    assert read_report(EXAMPLE, known_categories=KNOWN)["public"].isna().all()  # reports without the field
+    disagreeing = body.replace(",no,no,,Combat", ",no,no,no,Combat")
+    with pytest.raises(ReportError) as raised:
+        read_report(_csv(tmp_path, disagreeing, header, name="other.csv"), known_categories=KNOWN)
+    assert raised.value.column == "Report may be made public"
+    assert "disagree on whether it may be made public" in str(raised.value)

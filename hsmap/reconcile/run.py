@@ -33,6 +33,7 @@ from hsmap.reconcile.tables import (
     report_unmatched_table,
 )
 from hsmap.report import read_report
+from hsmap.review_list import exclude_reviewed, read_review_list
 
 
 def reconcile(
@@ -115,24 +116,34 @@ def reconcile_frames(
     return reconcile(aggregate_customs(chunks), report, kb, options)
 
 
-Aggregation = Callable[[Path | str, Knowledge, dict[str, Any]], CustomsAggregate]
-"""Sums the customs lines of a file, folder or glob: ``(source, kb, settings) → CustomsAggregate``, where
+Aggregation = Callable[[Path | str, Knowledge, dict[str, Any], pd.DataFrame], CustomsAggregate]
+"""Sums the customs lines of a file, folder or glob: ``(source, kb, settings, review) → CustomsAggregate``, where
 ``settings`` are :func:`hsmap.customs.customs_chunks`' column names and defaults (``code``, ``text``,
-``partner``, ``edition``, ``default_currency``, ``default_flow``, ``default_year``). The reconciliation takes
-one in and never chooses an engine: :func:`streaming_aggregation` here, :func:`hsmap.engines.dask_aggregation`
-on a Dask cluster."""
+``partner``, ``edition``, ``default_currency``, ``default_flow``, ``default_year``) and ``review`` the lines a
+draft report left for review (:func:`hsmap.review_list.read_review_list`), which are excluded. The
+reconciliation takes one in and never chooses an engine: :func:`streaming_aggregation` here,
+:func:`hsmap.engines.dask_aggregation` on a Dask cluster."""
 
 
 def streaming_aggregation(sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Aggregation:
     """Aggregate in this process, chunk by chunk; a dataset file by file, the parts combined in order."""
 
-    def aggregate(source: Path | str, kb: Knowledge, settings: dict[str, Any]) -> CustomsAggregate:
+    def aggregate(
+        source: Path | str, kb: Knowledge, settings: dict[str, Any], review: pd.DataFrame
+    ) -> CustomsAggregate:
         if is_dataset(source):
             return combine_aggregates(
-                aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
+                aggregate_customs(
+                    exclude_reviewed(
+                        customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings),
+                        str(file.relative),
+                        review,
+                    )
+                )
                 for file in resolve_dataset(source)
             )
-        return aggregate_customs(iter_customs(Path(source), sheet=sheet, chunk_rows=chunk_rows, kb=kb, **settings))
+        chunks = iter_customs(Path(source), sheet=sheet, chunk_rows=chunk_rows, kb=kb, **settings)
+        return aggregate_customs(exclude_reviewed(chunks, Path(source).name, review))
 
     return aggregate
 
@@ -166,7 +177,10 @@ def reconcile_files(
     aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
     are combined; rows are numbered across the files in sorted path order. ``aggregation`` sums the customs
     lines elsewhere, e.g. on a Dask cluster (:func:`hsmap.engines.dask_aggregation`); by default they are
-    streamed in this process (:func:`streaming_aggregation`, ``customs_sheet`` and ``chunk_rows``)."""
+    streamed in this process (:func:`streaming_aggregation`, ``customs_sheet`` and ``chunk_rows``).
+
+    A draft report (``hsmap draft-report``) names the customs lines it left for review
+    (:func:`hsmap.review_list.read_review_list`): they are excluded with that reason, never compared."""
     kb = kb or load_knowledge()
     report = read_report(
         report_path,
@@ -175,6 +189,7 @@ def reconcile_files(
         stated_by=report_stated_by,
         **(report_defaults or {}),
     )
+    review = read_review_list(report_path)
     settings: dict[str, Any] = {
         "code": code_column,
         "text": text_column,
@@ -184,5 +199,8 @@ def reconcile_files(
         "default_flow": customs_flow,
         "default_year": customs_year,
     }
-    aggregate = (aggregation or streaming_aggregation(customs_sheet, chunk_rows))(customs_path, kb, settings)
-    return reconcile(aggregate, report, kb, options)
+    aggregate = (aggregation or streaming_aggregation(customs_sheet, chunk_rows))(customs_path, kb, settings, review)
+    result = reconcile(aggregate, report, kb, options)
+    if len(review):
+        result.settings["left for review in the draft"] = f"{len(review):,} customs lines"
+    return result
