@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from cli.app import command
 from cli.output import Format, emit
-from hsmap.codes import prefix_of
-from hsmap.knowledge import load_knowledge
-from hsmap.lookup import categories_for_code, codes_for_category, correlate, describe_code
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 EditionOption = Annotated[int, typer.Option("--edition", "-e", help="HS edition (year).")]
@@ -20,6 +16,10 @@ EditionOption = Annotated[int, typer.Option("--edition", "-e", help="HS edition 
 @command("categories")
 def categories(fmt: FormatOption = Format.table) -> None:
     """The ATT category tree: Art. 2(1) categories I–VIII with sub-categories, ART3 and ART4."""
+    import pandas as pd
+
+    from hsmap.knowledge import load_knowledge
+
     kb = load_knowledge()
     rows = []
     for category in kb.categories.values():
@@ -43,6 +43,9 @@ def codes(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The HS codes that can hold a category, with their relation and notes."""
+    from hsmap.knowledge import load_knowledge
+    from hsmap.lookup import codes_for_category, describe_code
+
     found = codes_for_category(category, edition)
     kb = load_knowledge()
     found.insert(1, "description", [describe_code(code, edition, kb) for code in found["code"]])
@@ -56,6 +59,12 @@ def lookup(
     fmt: FormatOption = Format.table,
 ) -> None:
     """What codes (chapter, heading, HS6 or national line, any format) mean for the ATT."""
+    import pandas as pd
+
+    from hsmap.codes import prefix_of
+    from hsmap.knowledge import load_knowledge
+    from hsmap.lookup import categories_for_code, describe_code
+
     kb = load_knowledge()
     frames = []
     for value in code_values:
@@ -78,6 +87,9 @@ def correlate_command(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Where a subheading went between HS editions (1:1, 1:n, n:1, n:n)."""
+    from hsmap.codes import prefix_of
+    from hsmap.lookup import correlate
+
     found = correlate(code, from_edition, to_edition)
     if found.empty:
         from cli.app import fail
