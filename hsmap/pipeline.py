@@ -16,7 +16,7 @@ from hsmap.classify import EXPLANATION_COLUMNS, Classifier, attach_rows, decisio
 from hsmap.columns import detect_columns
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
 from hsmap.errors import InputError
-from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
+from hsmap.io import BYTES_READ, CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
 
@@ -134,9 +134,11 @@ def classify_file(
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
     strict: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
-    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
+    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written.
+    ``on_chunk`` hears the rows of each chunk written, ``on_read`` the bytes of a CSV or Parquet source read."""
     classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target, EXPLANATION_COLUMNS) as writer:
@@ -149,6 +151,7 @@ def classify_file(
             code_column,
             text_column,
             on_chunk,
+            on_read=on_read,
         )
         if strict and summary.problem_rows:
             raise summary.problem_error()
@@ -165,6 +168,7 @@ def classify_dataset(
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
     strict: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`) into a partitioned Parquet
     dataset under ``target``: one output file per input file, same relative path, files one after another
@@ -176,6 +180,7 @@ def classify_dataset(
     files = resolve_dataset(source)
     classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
+    done_bytes = 0  # of the files finished, for ``on_read`` over the whole dataset
     with DatasetWriter(target, files) as dataset:
         for file in files:
             added = added_partitions(file)
@@ -191,8 +196,10 @@ def classify_dataset(
                     text_column,
                     on_chunk,
                     exclude=added,
+                    on_read=None if on_read is None else lambda read, before=done_bytes: on_read(before + read),
                 )
             summary.merge(found)
+            done_bytes += file.path.stat().st_size
         if strict and summary.problem_rows:
             raise summary.problem_error()
     return summary
@@ -208,6 +215,7 @@ def _stream(
     text_column: str | None,
     on_chunk: Callable[[int], None] | None,
     exclude: list[str] | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> None:
     """Classify chunks in order and hand each result to ``write``.
 
@@ -242,6 +250,8 @@ def _stream(
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
+            if on_read is not None and BYTES_READ in chunk.attrs:
+                on_read(chunk.attrs[BYTES_READ])
             checks = checker.submit(value_problems, chunk, name)
             in_flight.append(writer.submit(finish, deciders.submit(decide, chunk, checks)))
             while len(in_flight) >= CHUNKS_IN_FLIGHT:
