@@ -1,8 +1,6 @@
 """Shared fixtures: the shipped knowledge base, and a writable copy of it for breaking on purpose."""
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,16 +8,6 @@ import pytest
 from hsmap.knowledge import Knowledge, default_root, load_knowledge
 
 DATA = Path(__file__).parent / "data"
-_CACHE = tempfile.TemporaryDirectory(prefix="hsmap-test-cache-")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Compiled caches go to a temporary folder (inherited by the commands tests start), never the user's."""
-    os.environ["HSMAP_CACHE_DIR"] = _CACHE.name
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _CACHE.cleanup()
 
 
 @pytest.fixture(scope="session")
