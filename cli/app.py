@@ -13,13 +13,15 @@ from rich.console import Console
 from hsmap.errors import HsmapError
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+# Help is shown as written: rich markup would swallow "[dask]" in "pip install hsmap[dask]", and typer's rich help
+# renderer (with rich's markdown) would cost every start about 0.4 s.
 app = typer.Typer(
     name="hsmap",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help as written ("pip install hsmap[dask]" keeps its brackets), without importing rich's
-    context_settings=HELP_OPTIONS,  # markdown and help renderer (0.4 s) on every start
+    rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
 )
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

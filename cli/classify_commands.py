@@ -122,8 +122,8 @@ def classify_command(
 
     if scheduler is not None and engine is not Engine.dask:
         raise fail("--scheduler needs --engine dask")
-    if is_stdio(output) and is_dataset(source):
-        raise fail("a folder or glob is written as a folder of Parquet files: give -o FOLDER, not -o -")
+    if is_stdio(output) and (is_dataset(source) or engine is Engine.dask):
+        raise fail("a folder, a glob or --engine dask writes a folder of Parquet files: give -o FOLDER, not -o -")
     started = time.perf_counter()
     with staged_input(source) as source, staged_output(output, output_format) as target:
         if engine is Engine.dask:

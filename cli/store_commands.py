@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
+from cli.app import EXIT_INPUT, HELP_OPTIONS, console, err_console, fail, one_line_errors, summary_line
 from cli.output import Format, emit
 from cli.reconcile_commands import Tolerance, ValueTolerance
 from hsmap.store.schema import DIMENSIONS, MIRROR_STATUSES
@@ -23,6 +23,8 @@ store_app = typer.Typer(
     name="store",
     help="A searchable store of ATT annual reports and customs data (one DuckDB file, no server).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # as the main app: help shown as written
+    context_settings=HELP_OPTIONS,
 )
 
 OUTPUTS = (".csv", ".xlsx", ".parquet")
@@ -77,7 +79,7 @@ Fmt = Annotated[Format, typer.Option("--format", "-f", help="Terminal output: ta
 
 def store_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``store_app.command`` with :func:`cli.app.one_line_errors`."""
-    return lambda function: store_app.command(name)(one_line_errors(function))
+    return lambda function: store_app.command(name, short_help=summary_line(function))(one_line_errors(function))
 
 
 def _check_output(output: Path | None) -> None:
