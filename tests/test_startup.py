@@ -77,7 +77,10 @@ print(hsmap.normalize_code("9.3019E+5"), hsmap.store.Store.__name__, sorted(hsma
     assert done.stdout.split() == ["I", "9301.90", "Store", "True"]
 
 
-def test_version_from_the_command_and_from_python_m():
+def test_version_from_the_command_from_python_m_and_from_the_package():
+    import hsmap
+
+    assert hsmap.__version__ == version("hsmap")
     expected = f"hsmap {version('hsmap')}"
     assert runner.invoke(app, ["--version"]).stdout.strip() == expected
     done = subprocess.run(
