@@ -1,5 +1,5 @@
-"""Progress of long work on a terminal: a bar with percent and remaining time from the bytes of the input read,
-and the lines done. Nothing at all when standard error is not a terminal (a pipe, a log file, CI)."""
+"""Progress of long work on a terminal: a bar with percent and remaining time from the bytes of the input behind
+the lines done, and their number. Nothing at all when standard error is not a terminal (a pipe, a log, CI)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def input_bytes(paths: list[Path]) -> int | None:
 
 
 class ReadProgress:
-    """``with ReadProgress(console, total, "classifying") as progress:`` then ``progress.read(bytes_read)`` as
-    the input is read and ``progress.done(lines)`` as results are written."""
+    """``with ReadProgress(console, total, "classifying") as progress:`` then, as results are written,
+    ``progress.done(lines)`` and ``progress.read(bytes)`` with how far into the input they reach."""
 
     def __init__(self, console: Console, total_bytes: int | None, action: str) -> None:
         self._progress = Progress(

@@ -138,7 +138,8 @@ def classify_file(
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
     ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written.
-    ``on_chunk`` hears the rows of each chunk written, ``on_read`` the bytes of a CSV or Parquet source read."""
+    As each chunk is written, ``on_chunk`` hears its rows and ``on_read`` how far into a CSV or Parquet source
+    (in bytes) the lines written so far reach — progress that never runs ahead of the output."""
     classifier = shared_classifier(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target, EXPLANATION_COLUMNS) as writer:
@@ -229,31 +230,32 @@ def _stream(
         rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, classifier, name, checks)
         return attach_rows(chunk, rows, ids), rows, ids
 
-    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]]) -> int:
+    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]], read: int | None) -> tuple[int, int | None]:
         result, rows, ids = decided.result()
         write(result)
         summary.add_decided(rows.select(["att_category", "flags"]).to_pandas(), ids, name)
-        return len(result)
+        return len(result), read
 
-    def done(finished: Future[int]) -> None:
-        rows = finished.result()
+    def done(finished: Future[tuple[int, int | None]]) -> None:
+        rows, read = finished.result()
         if on_chunk is not None:
             on_chunk(rows)
+        if on_read is not None and read is not None:
+            on_read(read)
 
     with (
         ThreadPoolExecutor(max_workers=1) as checker,
         ThreadPoolExecutor(max_workers=DECIDERS) as deciders,
         ThreadPoolExecutor(max_workers=1) as writer,
     ):
-        in_flight: deque[Future[int]] = deque()
+        in_flight: deque[Future[tuple[int, int | None]]] = deque()
         for chunk in chunks:
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
-            if on_read is not None and BYTES_READ in chunk.attrs:
-                on_read(chunk.attrs[BYTES_READ])
             checks = checker.submit(value_problems, chunk, name)
-            in_flight.append(writer.submit(finish, deciders.submit(decide, chunk, checks)))
+            decided = deciders.submit(decide, chunk, checks)
+            in_flight.append(writer.submit(finish, decided, chunk.attrs.get(BYTES_READ)))
             while len(in_flight) >= CHUNKS_IN_FLIGHT:
                 done(in_flight.popleft())
         while in_flight:
