@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from cli.app import command
 from cli.output import Format, emit
-from hsmap.codes import prefix_of
-from hsmap.knowledge import load_knowledge
-from hsmap.lookup import categories_for_code, codes_for_category, correlate, describe_code, known_edition
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 EditionOption = Annotated[int | None, typer.Option("--edition", "-e", help="HS edition (year); default: the newest.")]
@@ -20,6 +16,10 @@ EditionOption = Annotated[int | None, typer.Option("--edition", "-e", help="HS e
 @command("categories")
 def categories(fmt: FormatOption = Format.table) -> None:
     """The ATT category tree: Art. 2(1) categories I–VIII with sub-categories, ART3 and ART4."""
+    import pandas as pd
+
+    from hsmap.knowledge import load_knowledge
+
     kb = load_knowledge()
     rows = []
     for category in kb.categories.values():
@@ -40,6 +40,8 @@ def categories(fmt: FormatOption = Format.table) -> None:
 def editions(fmt: FormatOption = Format.table) -> None:
     """The HS editions in the knowledge base and when each entered into force: a customs line is read under
     the edition in force in its year (--edition auto)."""
+    from hsmap.knowledge import load_knowledge
+
     kb = load_knowledge()
     table = kb.in_force.assign(
         in_force_until=[f"{start.year - 1}-12-31" for start in kb.in_force["in_force_from"].iloc[1:]] + [""],
@@ -58,6 +60,9 @@ def codes(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The HS codes that can hold a category, with their relation and notes."""
+    from hsmap.knowledge import load_knowledge
+    from hsmap.lookup import codes_for_category, describe_code, known_edition
+
     kb = load_knowledge()
     edition = known_edition(kb, edition)
     found = codes_for_category(category, edition, kb)
@@ -72,6 +77,12 @@ def lookup(
     fmt: FormatOption = Format.table,
 ) -> None:
     """What codes (chapter, heading, HS6 or national line, any format) mean for the ATT."""
+    import pandas as pd
+
+    from hsmap.codes import prefix_of
+    from hsmap.knowledge import load_knowledge
+    from hsmap.lookup import categories_for_code, describe_code, known_edition
+
     kb = load_knowledge()
     edition = known_edition(kb, edition)
     frames = []
@@ -100,6 +111,10 @@ def correlate_command(
 ) -> None:
     """Where a subheading went between HS editions, through every edition between them (1:1, 1:n, n:1, n:n;
     from_ex/to_ex are UNSD's "ex" marks: only part of the code corresponds)."""
+    from hsmap.codes import prefix_of
+    from hsmap.knowledge import load_knowledge
+    from hsmap.lookup import correlate, known_edition
+
     kb = load_knowledge()
     to_edition = known_edition(kb, to_edition)
     if from_edition is None:

@@ -5,24 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from cli.output import Format, emit
-from hsmap.io import read_table
-from hsmap.knowledge import load_knowledge
-from hsmap.proposals import (
-    compute_evidence,
-    definition_checks,
-    errors,
-    load_proposal,
-    problems_table,
-    shipped_proposals,
-    validate_proposal,
-)
-from hsmap.render import FORMATS, build_draft, write_draft
-from hsmap.render.draft import shown as shown_cell
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 
@@ -30,6 +16,11 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv
 @command("proposals")
 def proposals_command(fmt: FormatOption = Format.table) -> None:
     """The HS amendment proposals shipped in mappings/proposals/ (use the name with `hsmap propose`)."""
+    import pandas as pd
+
+    from hsmap.knowledge import load_knowledge
+    from hsmap.proposals import load_proposal, shipped_proposals
+
     kb = load_knowledge()
     rows = []
     for path in shipped_proposals(kb):
@@ -72,6 +63,19 @@ def propose_command(
 ) -> None:
     """Validate an HS amendment proposal and draft it for delegations (current beside proposed text,
     correlation, ATT categories, justification; with --evidence, counts from declaration data)."""
+    from hsmap.io import read_table
+    from hsmap.knowledge import load_knowledge
+    from hsmap.proposals import (
+        compute_evidence,
+        definition_checks,
+        errors,
+        load_proposal,
+        problems_table,
+        validate_proposal,
+    )
+    from hsmap.render import FORMATS, build_draft, write_draft
+    from hsmap.render.draft import shown as shown_cell
+
     kb = load_knowledge()
     proposal = load_proposal(proposal_name, kb)
     problems = validate_proposal(proposal, kb)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,10 +22,10 @@ from cli.customs_options import (
     TextColumn,
 )
 from cli.output import Format, emit
-from hsmap.io import CHUNK_ROWS, TableWriter
-from hsmap.knowledge import load_knowledge
-from hsmap.reconcile import ReconcileOptions, Reconciliation, read_rates, reconcile_files
-from hsmap.report import report_schema_markdown, write_report_template
+from hsmap.chunking import CHUNK_ROWS
+
+if TYPE_CHECKING:
+    from hsmap.reconcile import Reconciliation
 
 OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
 # The options that state a report field once for the file, named when the report lacks its column.
@@ -101,6 +101,9 @@ def reconcile_command(
 ) -> None:
     """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
     they differ."""
+    from hsmap.io import TableWriter
+    from hsmap.reconcile import ReconcileOptions, read_rates, reconcile_files
+
     suffix = output.suffix.lower()
     if suffix not in OUTPUTS:
         raise fail(f"{output}: cannot write {suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
@@ -184,6 +187,9 @@ def report_template_command(
     schema: Annotated[bool, typer.Option("--schema", help="Print the report fields as a markdown table.")] = False,
 ) -> None:
     """Write the ATT annual report template (.xlsx with drop-down lists and a field guide) or print its fields."""
+    from hsmap.knowledge import load_knowledge
+    from hsmap.report import report_schema_markdown, write_report_template
+
     if output is None and not schema:
         raise fail("give --output FILE.xlsx to write the template, or --schema to print the fields")
     if schema:

@@ -22,7 +22,7 @@ from cli.customs_options import (
     TextColumn,
 )
 from cli.output import Format, emit
-from hsmap.io import CHUNK_ROWS
+from hsmap.chunking import CHUNK_ROWS
 
 
 class FlowChoice(StrEnum):

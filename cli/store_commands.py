@@ -5,31 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from cli.app import EXIT_INPUT, console, err_console, fail, one_line_errors
+from cli.app import EXIT_INPUT, HELP_OPTIONS, console, err_console, fail, one_line_errors, summary_line
 from cli.classify_commands import EditionOption, edition_choice
 from cli.output import Format, emit
 from cli.reconcile_commands import Currency, Rates, Tolerance, ValueTolerance
-from hsmap.io import TableWriter
-from hsmap.reconcile import read_rates
-from hsmap.store import (
-    DIMENSIONS,
-    MIRROR_STATUSES,
-    Filters,
-    Store,
-    StoreError,
-    default_db_path,
-    write_table,
-)
+from hsmap.store.schema import DIMENSIONS, MIRROR_STATUSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hsmap.store import Filters, Store
 
 store_app = typer.Typer(
     name="store",
     help="A searchable store of ATT annual reports and customs data (one DuckDB file, no server).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # as the main app: help shown as written
+    context_settings=HELP_OPTIONS,
 )
 
 OUTPUTS = (".csv", ".xlsx", ".parquet")
@@ -84,7 +80,7 @@ Fmt = Annotated[Format, typer.Option("--format", "-f", help="Terminal output: ta
 
 def store_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``store_app.command`` with :func:`cli.app.one_line_errors`."""
-    return lambda function: store_app.command(name)(one_line_errors(function))
+    return lambda function: store_app.command(name, short_help=summary_line(function))(one_line_errors(function))
 
 
 def _check_output(output: Path | None) -> None:
@@ -98,6 +94,8 @@ def _check_output(output: Path | None) -> None:
 
 def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as a person reads them: 9,500,000 not 9500000.0, +20.0 % for relative differences, blanks not NaN."""
+    import pandas as pd
+
     shown = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         values = frame[name]
@@ -124,6 +122,8 @@ def _show(frame: pd.DataFrame, fmt: Format, title: str) -> None:
 
 
 def _db(db: Path | None) -> Path:
+    from hsmap.store import default_db_path
+
     return db if db is not None else default_db_path()
 
 
@@ -151,6 +151,10 @@ def load_command(
     partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner.")] = None,
 ) -> None:
     """Load ATT annual reports (and customs files) into the store: each file whole or not at all, never twice."""
+    import pandas as pd
+
+    from hsmap.store import Store
+
     if not reports and not customs:
         raise fail("give report files to load, or --customs FILE")
     target = _db(db)
@@ -210,6 +214,8 @@ def load_command(
 @store_command("sources")
 def sources_command(db: Db = None, fmt: Fmt = Format.table) -> None:
     """List what the store holds: one row per file × State × year × flow, with its hash and load time."""
+    from hsmap.store import Store
+
     with Store(_db(db), read_only=True) as store:
         sources = store.sources()
     sources["loaded_at"] = sources["loaded_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -219,6 +225,9 @@ def sources_command(db: Db = None, fmt: Fmt = Format.table) -> None:
 
 
 def _write_lines(store: Store, filters: Filters, data: str, output: Path, sort: str | None, desc: bool) -> int:
+    from hsmap.io import TableWriter
+    from hsmap.store import write_table
+
     if output.suffix.lower() == ".xlsx":
         frame = store.query(filters, data=data, order_by=sort, descending=desc)  # type: ignore[arg-type]
         write_table(frame, output, sheet=f"{data} lines")
@@ -260,6 +269,9 @@ def query_command(
 ) -> None:
     """Find report (or customs) lines by reporter, partner, category, year, flow and basis; or total them
     (with --rates, values converted to one currency)."""
+    from hsmap.reconcile import read_rates
+    from hsmap.store import Filters, Store, write_table
+
     if data not in ("report", "customs"):
         raise fail(f"--data {data!r}: use report or customs")
     if (rates is not None or currency) and not by:
@@ -316,6 +328,9 @@ def mirror_command(
 ) -> None:
     """Pair each exporter's reported export with the importer's reported import, and list agreements and
     discrepancies with their explanation (with --rates, values in different currencies are compared too)."""
+    from hsmap.reconcile import read_rates
+    from hsmap.store import Store, write_table
+
     _check_output(output)
     rate_table = read_rates(rates) if rates is not None else None
     with Store(_db(db), read_only=True) as store:
@@ -351,6 +366,7 @@ def serve_command(
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a browser.")] = False,
 ) -> None:
     """Serve a local page to filter, sort, chart and download the store's lines (Ctrl+C stops it)."""
+    from hsmap.store import StoreError
     from hsmap.store.web import make_server
 
     try:
@@ -381,6 +397,8 @@ def remove_command(
     db: Db = None,
 ) -> None:
     """Remove loaded files and their lines, e.g. a report that a corrected one replaces."""
+    from hsmap.store import Store
+
     with Store(_db(db)) as store:
         for source in sources:
             lines = store.remove(source)
@@ -395,6 +413,8 @@ def sql_command(
 ) -> None:
     """Run a read-only SQL query on the store: tables sources, report_lines and customs_lines ('DESCRIBE
     report_lines' lists the columns)."""
+    from hsmap.store import Store
+
     with Store(_db(db), read_only=True) as store:
         frame = store.sql(statement)
     _show(frame, fmt, title="")

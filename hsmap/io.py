@@ -23,13 +23,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from hsmap.chunking import CHUNK_ROWS
 from hsmap.errors import InputError
 from hsmap.tokens import string_bytes
 
-CHUNK_ROWS = 250_000
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
 _XLSX_MAX_ROWS = 1_048_575
+_CSV_BLOCK = 1 << 22  # bytes the CSV reader parses at a time (into one batch)
+BYTES_READ = "hsmap.bytes_read"  # in a CSV or Parquet chunk's ``attrs``: bytes of its file parsed so far (progress)
 _FORMULA_CHARACTERS = "=+-@\t\r"  # what a spreadsheet formula may begin with
 _FORMULA_START = re.compile(f"^[{re.escape(_FORMULA_CHARACTERS)}]")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
@@ -105,7 +107,7 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=1 << 22
+                encoding="utf8" if encoding.startswith("utf-8") else encoding, block_size=_CSV_BLOCK
             ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -116,22 +118,32 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         )
     except pa.ArrowInvalid as error:
         raise _parse_error(path, encoding, delimiter, names, error) from None
+    size, blocks = path.stat().st_size, 0
 
     def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal blocks
         while True:
             try:
-                yield reader.read_next_batch()
+                batch = reader.read_next_batch()
             except StopIteration:
                 return
             except pa.ArrowInvalid as error:
                 raise _parse_error(path, encoding, delimiter, names, error) from None
+            blocks += 1
+            yield batch
 
     yielded = False
     for table in _regrouped(batches(), chunk_rows):
         yielded = True
-        yield _to_pandas(table, names)
+        yield _read_so_far(_to_pandas(table, names), min(size, blocks * _CSV_BLOCK))  # a batch parses a block
     if not yielded:
         yield _to_pandas(None, names)
+
+
+def _read_so_far(frame: pd.DataFrame, position: int) -> pd.DataFrame:
+    """``frame`` marked with how many bytes of its file had been parsed once it was read (:data:`BYTES_READ`)."""
+    frame.attrs[BYTES_READ] = position
+    return frame
 
 
 def chunk_sizes(chunk_rows: int) -> Iterator[int]:
@@ -199,9 +211,11 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise InputError(str(path), None, None, f"not a readable Parquet file ({error})") from None
     check_columns(parquet.schema_arrow.names, path)
     empty = True
+    size, rows, read = path.stat().st_size, max(1, parquet.metadata.num_rows), 0
     for table in _regrouped(parquet.iter_batches(batch_size=max(1, chunk_rows // 8)), chunk_rows):
         empty = False
-        yield arrow_to_pandas(table)
+        read += table.num_rows
+        yield _read_so_far(arrow_to_pandas(table), size * read // rows)  # in proportion to the rows
     if empty:
         yield arrow_to_pandas(parquet.schema_arrow.empty_table())
 

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from hsmap.errors import InputError
+from hsmap.kb_cache import load_compiled_knowledge
 from hsmap.schema import AttLink, Category, Correlation, EditionInForce, HsCode, Negative, Term
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -247,11 +248,16 @@ def _load_lexicon(root: Path, categories: dict[str, Category]) -> tuple[pd.DataF
 
 
 def load_knowledge(root: Path | str | None = None) -> Knowledge:
-    """Load and cross-check the knowledge base (cached per folder: call it freely)."""
-    return _load(Path(root).resolve() if root is not None else default_root())
+    """Load and cross-check the knowledge base (once per folder and process, and compiled on disk until a file
+    changes: call it freely)."""
+    return _compiled(Path(root).resolve() if root is not None else default_root())
 
 
 @cache
+def _compiled(root: Path) -> Knowledge:
+    return load_compiled_knowledge(root, _load, Knowledge)
+
+
 def _load(root: Path) -> Knowledge:
     if not root.is_dir():
         raise InputError(str(root), None, None, "knowledge base folder not found")

@@ -18,7 +18,7 @@ from hsmap.customs import declaration_years
 from hsmap.dataset import DatasetWriter, added_partitions, drop_added, iter_file, resolve_dataset
 from hsmap.editions import AUTO, EditionChoice, EditionReader, attach_results
 from hsmap.errors import InputError
-from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
+from hsmap.io import BYTES_READ, CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
 
@@ -138,9 +138,12 @@ def classify_file(
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
     strict: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
-    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
+    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written.
+    As each chunk is written, ``on_chunk`` hears its rows and ``on_read`` how far into a CSV or Parquet source
+    (in bytes) the lines written so far reach — progress that never runs ahead of the output."""
     reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target, EXPLANATION_COLUMNS) as writer:
@@ -153,6 +156,7 @@ def classify_file(
             code_column,
             text_column,
             on_chunk,
+            on_read=on_read,
         )
         if strict and summary.problem_rows:
             raise summary.problem_error()
@@ -169,6 +173,7 @@ def classify_dataset(
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
     strict: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`) into a partitioned Parquet
     dataset under ``target``: one output file per input file, same relative path, files one after another
@@ -180,6 +185,7 @@ def classify_dataset(
     files = resolve_dataset(source)
     reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
+    done_bytes = 0  # of the files finished, for ``on_read`` over the whole dataset
     with DatasetWriter(target, files) as dataset:
         for file in files:
             added = added_partitions(file)
@@ -195,8 +201,10 @@ def classify_dataset(
                     text_column,
                     on_chunk,
                     exclude=added,
+                    on_read=None if on_read is None else lambda read, before=done_bytes: on_read(before + read),
                 )
             summary.merge(found)
+            done_bytes += file.path.stat().st_size
         if strict and summary.problem_rows:
             raise summary.problem_error()
     return summary
@@ -212,6 +220,7 @@ def _stream(
     text_column: str | None,
     on_chunk: Callable[[int], None] | None,
     exclude: list[str] | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> None:
     """Classify chunks in order and hand each result to ``write``.
 
@@ -225,29 +234,32 @@ def _stream(
         rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, reader, name, checks)
         return attach_results(chunk, rows, ids), rows, ids
 
-    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]]) -> int:
+    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]], read: int | None) -> tuple[int, int | None]:
         result, rows, ids = decided.result()
         write(result)
         summary.add_decided(rows.select(["att_category", "flags"]).to_pandas(), ids, name)
-        return len(result)
+        return len(result), read
 
-    def done(finished: Future[int]) -> None:
-        rows = finished.result()
+    def done(finished: Future[tuple[int, int | None]]) -> None:
+        rows, read = finished.result()
         if on_chunk is not None:
             on_chunk(rows)
+        if on_read is not None and read is not None:
+            on_read(read)
 
     with (
         ThreadPoolExecutor(max_workers=1) as checker,
         ThreadPoolExecutor(max_workers=DECIDERS) as deciders,
         ThreadPoolExecutor(max_workers=1) as writer,
     ):
-        in_flight: deque[Future[int]] = deque()
+        in_flight: deque[Future[tuple[int, int | None]]] = deque()
         for chunk in chunks:
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
             checks = checker.submit(value_problems, chunk, name)
-            in_flight.append(writer.submit(finish, deciders.submit(decide, chunk, checks)))
+            decided = deciders.submit(decide, chunk, checks)
+            in_flight.append(writer.submit(finish, decided, chunk.attrs.get(BYTES_READ)))
             while len(in_flight) >= CHUNKS_IN_FLIGHT:
                 done(in_flight.popleft())
         while in_flight:

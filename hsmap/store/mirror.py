@@ -19,8 +19,7 @@ from hsmap.store.errors import StoreError
 from hsmap.store.filters import category_ids, parse_years, split_values, state_key
 from hsmap.store.mirror_explain import MirrorExplanations
 from hsmap.store.names import country_name
-
-MIRROR_STATUSES = ("match", "within-tolerance", "mismatch", "only-report", "not-comparable")
+from hsmap.store.schema import MIRROR_STATUSES
 
 # Report lines summed per reporter × year × flow × basis × category × partner × currency × withheld (no nil rows).
 _MIRROR_LINES_SQL = """

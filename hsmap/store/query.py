@@ -12,7 +12,7 @@ from hsmap.store.connection import StoreConnection
 from hsmap.store.errors import StoreError
 from hsmap.store.filters import Filters, split_values
 from hsmap.store.names import country_name
-from hsmap.store.schema import DATA, Data
+from hsmap.store.schema import DATA, DIMENSIONS, Data
 
 # What a query returns, in this order; every name is also a column a query may be sorted by.
 QUERY_COLUMNS: dict[Data, tuple[str, ...]] = {
@@ -61,30 +61,6 @@ QUERY_COLUMNS: dict[Data, tuple[str, ...]] = {
     ),
 }
 _DEFAULT_ORDER = ("year", "reporter_iso3", "flow", "source_id", "source_row")
-# Dimensions a total may be grouped by: the name shown → the stored column.
-DIMENSIONS: dict[Data, dict[str, str]] = {
-    "report": {
-        "reporter": "reporter_iso3",
-        "partner": "partner_key",
-        "category": "category",
-        "top_category": "top_category",
-        "year": "year",
-        "flow": "flow",
-        "basis": "basis",
-        "currency": "currency",
-    },
-    "customs": {
-        "reporter": "reporter_iso3",
-        "partner": "partner_key",
-        "category": "category",
-        "top_category": "top_category",
-        "year": "year",
-        "month": "month",
-        "flow": "flow",
-        "hs6": "hs6",
-        "currency": "currency",
-    },
-}
 
 
 class Querying(StoreConnection):
