@@ -163,7 +163,7 @@ class Classifier:
         purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
         negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
-        first_arm = min((hit.position for hit in text.hits if hit.kind in NAMING_KINDS), default=None)
+        first_arm = _first_named(text)
         cues: dict[str, list[tuple[tuple[str, ...], float, str]]] = {"weapon": [], "munition": [], "component": []}
         namesakes: list[tuple[tuple[str, ...], float, Hit]] = []
         confirmed: dict[str, set[str]] = {"weapon": set(), "munition": set(), "component": set()}
@@ -225,7 +225,7 @@ class Classifier:
         if by_kind["munition"] and (arm_named or max(by_kind["munition"].values()) >= STRONG):
             return by_kind["munition"]
         if goods_for:  # something for an arm: a part, or ammunition where the code says so
-            for article in ("ART4", "ART3"):
+            for article in ("ART4",) if cues["component"] else ("ART4", "ART3"):
                 by_kind["component"][article] = max(by_kind["component"].get(article, 0.0), goods_for * 0.9)
         if by_kind["component"] and (arm_named or max(by_kind["component"].values()) >= STRONG):
             return by_kind["component"]
@@ -341,6 +341,11 @@ class Classifier:
         code_categories = tuple(link.category for link in links)
         anchored = any(hit.kind in NAMING_KINDS for hit in text.hits if hit.segment > 0)
         scores = self.text_scores(own, excluded, decision, code_categories, anchored)
+        above = self._context(text)
+        if scores and above is not None:  # "Military aircraft > Fighters": the heading backs the line's words
+            own_terms = {hit.term for hit in own.hits}  # a word repeated from the heading is no second cue
+            other = replace(above, hits=[hit for hit in above.hits if hit.term not in own_terms])
+            scores = self._backed(scores, self.text_scores(other, excluded, Decision(), code_categories))
         code_weights = self._code_weights(links, excluded, own, decision)
         qualifier = max((hit.strength for hit in own.hits if hit.kind == "qualifier"), default=0.0)
         if qualifier and not scores and code_weights:  # "Helicopters > … > Military": the code says which arm
@@ -350,7 +355,7 @@ class Classifier:
             self._decide_with_text(decision, scores, code_weights, links, arms_code, valid_code)
         elif code_weights:
             self._decide_from_code(decision, code_weights, links)
-        if not decision.category and (above := self._context(text)) is not None:
+        if not decision.category and above is not None:
             self._decide_from_context(decision, above, links, arms_code, valid_code, excluded)
         decision.candidates = _merge_candidates(scores, code_weights)
         if decision.category and any(hit.flag and decision.category in hit.alternatives for hit in text.hits):
@@ -361,8 +366,20 @@ class Classifier:
             decision.flag("parts")
         return decision
 
+    def _backed(self, scores: dict[str, float], above: dict[str, float]) -> dict[str, float]:
+        """The line's categories, each with the support of the heading's categories of its own branch."""
+        return {
+            category: _either(strength, max((s for c, s in above.items() if c in self._related(category)), default=0))
+            for category, strength in scores.items()
+        }
+
     def _note_lookalikes(self, text: TextEvidence, decision: Decision) -> set[str]:
-        """The categories a text's look-alike words rule out; their flags and reasons go on the decision."""
+        """The categories a text's look-alike words rule out; their flags and reasons go on the decision.
+        A look-alike named after a fitting word is equipment of the goods named before ("APC with radar")."""
+        fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
+        first = _first_named(text)
+        if fitted is not None and first is not None and first < fitted:
+            text = replace(text, lookalikes=[found for found in text.lookalikes if found.position < fitted])
         for lookalike in text.lookalikes:
             if lookalike.flag != "civil":
                 decision.flag(lookalike.flag)
@@ -533,6 +550,14 @@ def _segment(text: TextEvidence, depth: int) -> TextEvidence:
     hits = [hit for hit in text.hits if hit.segment == depth]
     lookalikes = [lookalike for lookalike in text.lookalikes if lookalike.segment == depth]
     return TextEvidence(hits, lookalikes, text.calibre_mm, text.tonnes, text.range_km)
+
+
+def _first_named(text: TextEvidence) -> int | None:
+    """Where the first arm, part, munition or look-alike of a segment is named: the goods, when a fitting
+    word follows it."""
+    positions = [hit.position for hit in text.hits if hit.kind in ARMS_KINDS]
+    positions += [lookalike.position for lookalike in text.lookalikes]
+    return min(positions, default=None)
 
 
 def _bucket(hit: Hit) -> str:

@@ -64,7 +64,8 @@ class Lookalike:
     term: str
     flag: str
     excludes: tuple[str, ...]
-    segment: int = 0  # as for :class:`Hit`
+    position: int = 0  # as for :class:`Hit`
+    segment: int = 0
 
 
 @dataclass
@@ -94,7 +95,8 @@ class Lexicon:
     longest: dict[str, int]  # first word of a key → most words in a key starting with it
     fuzzy_keys: list[str]  # keys worth fuzzy-matching (long enough, letters)
     words: pa.Array  # every word of every key, and its plural: the only words a match can use
-    families: dict[str, Hit]  # designation prefix ("su", "9 m") → what an unlisted member of the family is
+    families: dict[str, tuple[Hit, int, int]]  # designation prefix ("su", "9 m") → what an unlisted member
+    # of the family is, and the lowest and highest number of its listed members
     family_ends: pa.Array  # last words of the family prefixes: a number after one is part of a designation
     languages: dict[str, tuple[str, ...]]  # key → languages whose word lists may hold a word looking like it
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
@@ -114,7 +116,8 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     keys = normalize_text(kb.terms["term"].tolist())
     for key, row in zip(keys, kb.terms.itertuples(index=False), strict=True):
         if key:
-            hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight), flag=row.flag or "")
+            flag = row.flag if isinstance(row.flag, str) else ""  # an empty cell is a missing value
+            hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight), flag=flag)
             terms.setdefault(key, []).append(hit)
             languages.setdefault(key, set()).add(row.lang)
     _add_cyrillic_designations(terms)
@@ -185,23 +188,29 @@ def _family_prefix(tokens: list[str]) -> tuple[str, int] | None:
     return None
 
 
-def _families(terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]], kb: Knowledge) -> dict[str, Hit]:
+def _families(
+    terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]], kb: Knowledge
+) -> dict[str, tuple[Hit, int, int]]:
     """Designation families whose listed members all name the same kind of arm (Su-: combat aircraft,
     BMP-: armoured combat vehicles), so that a member the lexicon does not list is that arm too. A family
     with a look-alike member (a transport aircraft, a civil helicopter) or members of different top-level
-    categories is no evidence. Prefixes of three or more letters (BMP, BTR, MiG) are distinctive enough to
+    categories is no evidence, and so is a number outside the range of the listed ones (the AK-630 naval
+    gun is no Kalashnikov). Prefixes of three or more letters (BMP, BTR, MiG) are distinctive enough to
     name the arm alone; a two-letter one (Su, MP, SM) also abbreviates other things ("MP3", "SM 58"), so its
     unlisted members count as namesakes that need a second cue."""
     members: dict[str, list[Hit]] = {}
+    numbers: dict[str, list[int]] = {}
     mixed: set[str] = set()
     for key, hits in terms.items():
-        family = _family_prefix(key.split())
+        tokens = key.split()
+        family = _family_prefix(tokens)
         if family is not None:
             members.setdefault(family[0], []).extend(hit for hit in hits if hit.kind in _DESIGNATION_KINDS)
+            numbers.setdefault(family[0], []).append(int(tokens[family[1]]))
             if any(hit.kind not in _DESIGNATION_KINDS for hit in hits):
                 mixed.add(family[0])
     mixed.update(family[0] for key in negatives if (family := _family_prefix(key.split())) is not None)
-    families: dict[str, Hit] = {}
+    families: dict[str, tuple[Hit, int, int]] = {}
     for prefix, hits in members.items():
         categories = {category for hit in hits for category in hit.alternatives}
         if prefix in mixed or len(hits) < _FAMILY_MIN_MEMBERS or len({kb.top_level(c) for c in categories}) != 1:
@@ -211,7 +220,8 @@ def _families(terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]]
         distinctive = len(prefix) >= 3 and " " not in prefix and all(hit.kind == "designation" for hit in hits)
         kind = "designation" if distinctive else "namesake"
         weight = float(np.median([hit.weight for hit in hits]))
-        families[prefix] = Hit(prefix, (deepest,), kind, weight, by_shape=True)
+        found = Hit(prefix, (deepest,), kind, weight, by_shape=True)
+        families[prefix] = (found, min(numbers[prefix]), max(numbers[prefix]))
     return families
 
 
@@ -242,26 +252,31 @@ def _lookup(words: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookali
     return None
 
 
-def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]]) -> tuple[int, int, int, int]:
+def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) -> tuple[int, int, int, int, int]:
     position, size, hits, lookalikes = span
-    names_an_arm = any(hit.kind in ("term", "designation") for hit in hits)
-    return (not lookalikes, not names_an_arm, -(position + size), -size)
+    names_an_arm = any(hit.kind in ("term", "designation", "namesake") for hit in hits)
+    inside = any(p <= position and position + size <= p + s and s > size for p, s, _, _ in spans)
+    return (not lookalikes, inside, not names_an_arm, -(position + size), -size)
 
 
 def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, list[Hit]] | None:
     """An unlisted designation of a listed family starting at ``position`` ("su 35"): its size and hit."""
     family = _family_prefix(tokens[position : position + 3])
-    if family is None or (found := lexicon.families.get(family[0])) is None:
+    if family is None or family[0] not in lexicon.families:
         return None
+    found, lowest, highest = lexicon.families[family[0]]
     size = family[1] + 1
+    if not lowest <= int(tokens[position + family[1]]) <= highest:
+        return None
     return size, [replace(found, term="-".join(tokens[position : position + size]).upper())]
 
 
 def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike], list[bool]]:
     """Exact matching of token n-grams: the longest key starting at each word, else a designation of a
-    known family by its shape. Of two overlapping keys a look-alike wins, then an arm over a part or
-    munition word ("40 mm grenade launchers" is a launcher, "hunting rifle bolt action" a rifle), then the
-    one ending later (the head of a phrase comes last)."""
+    known family by its shape. Of two overlapping keys a look-alike wins, then one holding the other
+    ("anti-tank missile" over "tank"), then an arm over a part or munition word ("40 mm grenade
+    launchers" is a launcher, "hunting rifle bolt action" a rifle), then the one ending later (the head of
+    a phrase comes last)."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     for position, token in enumerate(tokens):
         longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
@@ -275,13 +290,13 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
                 spans.append((position, shaped[0], shaped[1], []))
     used = [False] * len(tokens)
     chosen = []
-    for position, size, hits, lookalikes in sorted(spans, key=_precedence):
+    for position, size, hits, lookalikes in sorted(spans, key=lambda span: _precedence(span, spans)):
         if not any(used[position : position + size]):
             used[position : position + size] = [True] * size
             chosen.append((position, hits, lookalikes))
     chosen.sort(key=lambda span: span[0])
     hits = [hit for position, found, _ in chosen for hit in _placed(found, position)]
-    lookalikes = [lookalike for _, _, found in chosen for lookalike in found]
+    lookalikes = [replace(lookalike, position=position) for position, _, found in chosen for lookalike in found]
     return hits, lookalikes, used
 
 
@@ -289,7 +304,7 @@ _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
 _CARTRIDGE = re.compile(r"(\d{1,2}[.,]\d{1,2})\s*[x×]\s*\d{2,3}")
 _MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:mm|мм)\b")
 _CALIBRE_INCH = re.compile(r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b")
-_TONNES = re.compile(_NUMBER + r"\s*(?:t|tonnes?|tons?|tm|тонн\w*)\b")
+_TONNES = re.compile(_NUMBER + r"\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b")
 _KILOMETRES = re.compile(_NUMBER + r"\s*(?:km|км)\b")
 
 
@@ -319,7 +334,7 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
 
 _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
 _HAS_NUMBER_WITH_UNIT = (
-    rf"\d\s*-?\s*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
+    rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
     rf"|\d[.,]\d+\s*[x×]\s*\d|(?:^|[^\pL\pN_])cal(?:ibre|iber)?{_END_OF_WORD}"
 )
 
