@@ -202,11 +202,13 @@ class Classifier:
         qualifier = max((hit.strength for hit in text.hits if hit.kind == "qualifier"), default=0.0)
         if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
             cues["weapon"].append((tuple({c for alts, _, _ in cues["weapon"] for c in alts}), qualifier, "military"))
+        named_with = [other for kind in cues for alts, _, _ in cues[kind] for other in alts]
         for alternatives, strength, hit in namesakes:
             seconded = [
                 c
                 for c in alternatives
-                if any(self._compatible(c, other) for kind in cues for alts, _, _ in cues[kind] for other in alts)
+                if cues["munition"] or cues["component"]  # "Kornet missiles": ammunition or parts of the arm named
+                or any(self._compatible(c, other) for other in named_with)
                 or any(c in found for found in confirmed.values())
                 or any(self._compatible(c, code) for code in code_categories)
             ]

@@ -256,7 +256,7 @@ def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) 
     position, size, hits, lookalikes = span
     names_an_arm = any(hit.kind in ("term", "designation", "namesake") for hit in hits)
     inside = any(p <= position and position + size <= p + s and s > size for p, s, _, _ in spans)
-    return (not lookalikes, inside, not names_an_arm, -(position + size), -size)
+    return (inside, not lookalikes, not names_an_arm, -(position + size), -size)
 
 
 def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, list[Hit]] | None:
@@ -272,22 +272,23 @@ def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, 
 
 
 def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike], list[bool]]:
-    """Exact matching of token n-grams: the longest key starting at each word, else a designation of a
-    known family by its shape. Of two overlapping keys a look-alike wins, then one holding the other
-    ("anti-tank missile" over "tank"), then an arm over a part or munition word ("40 mm grenade
-    launchers" is a launcher, "hunting rifle bolt action" a rifle), then the one ending later (the head of
-    a phrase comes last)."""
+    """Exact matching of token n-grams: every key starting at each word, else a designation of a known
+    family by its shape. Of two overlapping keys the one holding the other wins ("anti-tank missile" over
+    "tank", "toy tank" over "tank", "anti-radar missile" over "radar"), then a look-alike, then an arm over
+    a part or munition word ("40 mm grenade launchers" is a launcher, "hunting rifle bolt action" a rifle),
+    then the one ending later (the head of a phrase comes last); a shorter key at the same word takes the
+    words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     for position, token in enumerate(tokens):
         longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
+        found_here = False
         for size in range(min(longest, len(tokens) - position), 0, -1):
             found = _lookup(tokens[position : position + size], lexicon)
             if found is not None:
                 spans.append((position, size, *found))
-                break
-        else:
-            if shaped := _by_shape(tokens, position, lexicon):
-                spans.append((position, shaped[0], shaped[1], []))
+                found_here = True
+        if not found_here and (shaped := _by_shape(tokens, position, lexicon)):
+            spans.append((position, shaped[0], shaped[1], []))
     used = [False] * len(tokens)
     chosen = []
     for position, size, hits, lookalikes in sorted(spans, key=lambda span: _precedence(span, spans)):
