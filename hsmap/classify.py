@@ -32,7 +32,7 @@ STRONG = 0.8  # a term this strong names an arm on its own, whatever the code
 MAJORITY = 0.5  # share of the evidence a category needs to be chosen from the code alone
 BELOW_THRESHOLD = 0.3  # what a category keeps of its evidence when the text's numbers rule it out
 CONFIRMED = 0.5  # evidence added when the text's numbers meet the category's thresholds (or give a calibre)
-CONTEXT = 0.6  # what a finding in a heading above a tariff line keeps of its strength
+CONTEXT = 0.8  # what a finding keeps of its strength for each heading it stands above a tariff line
 ARMS_RELATIONS = {"exclusive", "shared-military"}
 ARMS_KINDS = ("term", "designation", "namesake", "component", "munition")
 NAMING_KINDS = ("term", "designation", "namesake")  # kinds that name an arm
@@ -396,7 +396,7 @@ class Classifier:
         if not depths:
             return None
         depth = min(depths)
-        hits = [replace(hit, weight=hit.weight * CONTEXT) for hit in text.hits if hit.segment == depth]
+        hits = [replace(hit, weight=hit.weight * CONTEXT**depth) for hit in text.hits if hit.segment == depth]
         lookalikes = [lookalike for lookalike in text.lookalikes if lookalike.segment <= depth]
         return TextEvidence(hits, lookalikes, text.calibre_mm, text.tonnes, text.range_km)
 
@@ -409,15 +409,18 @@ class Classifier:
         valid_code: bool,
         excluded: set[str],
     ) -> None:
-        """When neither the line's own words nor its code decide, the heading above the line may: what it
-        names is read as the line's text, at a discount."""
+        """When neither the line's own words nor its code decide, the heading above the line may, at a
+        discount: it confirms one of the code's candidates (or, with no code, stands for the text); it never
+        tags a line whose code holds no ATT item ("Other vessels, including warships … > Other")."""
+        if valid_code and not links:
+            return
         trial = Decision()
         excluded = excluded | self.excluded_by(above)
         scores = self.text_scores(above, excluded, trial, tuple(link.category for link in links))
         code_weights = self._code_weights(links, excluded, above, Decision())
         if scores:
             self._decide_with_text(trial, scores, code_weights, links, arms_code, valid_code)
-        if trial.category:
+        if trial.category and (trial.basis == "code+text" or not valid_code):
             decision.category, decision.basis, decision.confidence = trial.category, trial.basis, trial.confidence
             decision.reasons.extend(f"heading above: {reason}" for reason in trial.reasons)
             for name in trial.flags:
