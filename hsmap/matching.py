@@ -133,8 +133,11 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     for key in all_keys:
         first, size = key.split()[0], len(key.split())
         longest[first] = max(longest.get(first, 0), size)
-    fuzzy_keys = sorted(
-        key for key in set(all_keys) if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
+    grammar = {key for key, hits in terms.items() if all(hit.kind in _RELATION_KINDS for hit in hits)}
+    fuzzy_keys = sorted(  # relation words are grammar: a typo there names no arm, so none is corrected
+        key
+        for key in set(all_keys) - grammar
+        if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
     )
     words = {word for key in all_keys for word in key.split()}
     words = pa.array(sorted(words | {w + "s" for w in words} | {w + "es" for w in words}), type=pa.string())
@@ -281,13 +284,13 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     for position, token in enumerate(tokens):
         longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
-        found_here = False
+        found_size = 0
         for size in range(min(longest, len(tokens) - position), 0, -1):
             found = _lookup(tokens[position : position + size], lexicon)
             if found is not None:
                 spans.append((position, size, *found))
-                found_here = True
-        if not found_here and (shaped := _by_shape(tokens, position, lexicon)):
+                found_size = max(found_size, size)
+        if (shaped := _by_shape(tokens, position, lexicon)) and shaped[0] > found_size:  # "BTR-82", not "BTR"
             spans.append((position, shaped[0], shaped[1], []))
     used = [False] * len(tokens)
     chosen = []
