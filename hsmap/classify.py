@@ -164,7 +164,7 @@ class Classifier:
         purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
         negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
-        first_arm = _first_named(text)
+        first_named = _first_named(text)
         cues: dict[str, list[tuple[tuple[str, ...], float, str]]] = {"weapon": [], "munition": [], "component": []}
         namesakes: list[tuple[tuple[str, ...], float, Hit]] = []
         confirmed: dict[str, set[str]] = {"weapon": set(), "munition": set(), "component": set()}
@@ -176,7 +176,7 @@ class Classifier:
             if negated is not None and hit.position > negated:
                 decision.reasons.append(f"'{hit.term}' is named as what the goods are not")
                 continue
-            if fitted is not None and first_arm is not None and first_arm < fitted < hit.position:
+            if fitted is not None and first_named is not None and first_named < fitted < hit.position:
                 decision.reasons.append(f"'{hit.term}' is fitted to the goods named before")
                 continue
             kind = _bucket(hit)
