@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 Confidence = Literal["high", "medium", "low"]
 Relation = Literal["exclusive", "shared-military", "shared-civil"]
 CorrelationKind = Literal["1:1", "1:n", "n:1", "n:n"]
-TermKind = Literal["term", "designation", "component", "munition", "purpose", "fitted", "except"]
+TermKind = Literal[
+    "term", "designation", "namesake", "component", "munition", "purpose", "fitted", "except", "example", "qualifier"
+]
+TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]
 
 HsCodeText = Annotated[str, StringConstraints(pattern=r"^\d{2}$|^\d{4}$|^\d{4}\.\d{2}$")]
@@ -117,7 +120,8 @@ class AttLink(_Row):
 
 
 class Term(_Row):
-    """A word or designation that names an ATT item; ``category`` may list alternatives with ``|``."""
+    """A word or designation that names an ATT item; ``category`` may list alternatives with ``|``
+    (``*`` for a qualifier, which names no arm). ``flag`` is raised on a line the term decides."""
 
     term: NonEmpty
     category: NonEmpty
@@ -125,6 +129,7 @@ class Term(_Row):
     kind: TermKind
     weight: Weight = 1.0
     note: str = ""
+    flag: TermFlag | None = None
 
 
 class Negative(_Row):
