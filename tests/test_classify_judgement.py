@@ -140,6 +140,25 @@ def test_a_look_alike_in_a_heading_does_not_veto_the_line(kb):
 
 
 @pytest.mark.parametrize(
+    "heading",
+    [
+        "Chars et automobiles blindées de combat, armés ou non; leurs parties",
+        "Carros e automóveis blindados de combate, armados ou não, e suas partes",
+        "Panzerkampfwagen und andere selbstfahrende gepanzerte Kampffahrzeuge, auch mit Waffen; Teile davon",
+        "Tanks and other armoured fighting vehicles, motorised, whether or not fitted with weapons, and parts thereof",
+    ],
+)
+def test_a_heading_that_names_vehicles_and_their_parts_names_the_vehicles(kb, heading):
+    row = decide(kb, "8710.00", heading)
+    assert row["att_category"] in ("I", "II"), row["reason"]
+
+
+def test_parts_for_a_named_arm_stay_parts(kb):
+    assert decide(kb, "8710.00", "Pièces détachées pour chars Leclerc")["att_category"] == "ART4"
+    assert decide(kb, "8710.00", "Spare parts for tanks")["att_category"] == "ART4"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Autres armes, à l'exclusion des revolvers",
