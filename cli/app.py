@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from hsmap.errors import HsmapError
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+# Help is shown as written: rich markup would swallow "[dask]" in "pip install hsmap[dask]", and typer's rich help
+# renderer (with rich's markdown) would cost every start about 0.4 s.
 app = typer.Typer(
     name="hsmap",
-    help="ATT categories ↔ HS codes: look up, classify customs lines, reconcile ATT reports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
 )
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -41,16 +46,35 @@ def _stop(number: int, frame: object) -> None:
     raise Stopped(number)
 
 
-def run() -> None:
-    """The ``hsmap`` executable: the app, with SIGTERM handled as Ctrl+C is (clean up, then exit 143/130)."""
+def run(prog_name: str | None = None) -> None:
+    """The ``hsmap`` executable (and ``python -m hsmap``): the app, with SIGTERM handled as Ctrl+C is (clean
+    up, then exit 143/130)."""
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop)
     try:
-        app()
+        app(prog_name=prog_name)
     except Stopped as stopped:
         name = signal.Signals(stopped.number).name
         err_console.print(f"hsmap: stopped by {name}; no partial output left", markup=False)
         raise SystemExit(128 + stopped.number) from None
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"hsmap {version('hsmap')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """ATT categories ↔ HS codes: look up, classify customs lines, reconcile ATT reports."""
 
 
 def fail(message: str) -> typer.Exit:
@@ -75,6 +99,14 @@ def one_line_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def summary_line(function: Callable[..., Any]) -> str:
+    """The first paragraph of a command's docstring: what the command list shows, whole (click would cut it
+    at the first full stop, "Art." included)."""
+    return " ".join(inspect.cleandoc(function.__doc__ or "").split("\n\n")[0].split())
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``app.command`` with :func:`one_line_errors`."""
-    return lambda function: app.command(*args, **kwargs)(one_line_errors(function))
+    return lambda function: app.command(*args, short_help=summary_line(function), **kwargs)(
+        one_line_errors(function)
+    )

@@ -2,45 +2,75 @@
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from cli.output import Format, emit
-from hsmap.classify import classify
-from hsmap.columns import detect_columns, find_column
-from hsmap.dataset import is_dataset
-from hsmap.evaluate import evaluate
-from hsmap.io import CHUNK_ROWS, TableWriter, read_table
-from hsmap.knowledge import load_knowledge
-from hsmap.outputs import refuse_overlap
-from hsmap.pipeline import ClassifySummary, classify_dataset, classify_file
+from cli.stdio import OutputFormat, is_stdio, staged_input, staged_output
+from hsmap.chunking import CHUNK_ROWS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hsmap.editions import EditionChoice
+    from hsmap.pipeline import ClassifySummary
 
 CodeColumn = Annotated[str | None, typer.Option("--code-column", help="Column holding the tariff code.")]
 TextColumn_ = Annotated[str | None, typer.Option("--text-column", help="Column holding the goods text.")]
-Edition = Annotated[int, typer.Option("--edition", "-e", help="HS edition of the codes.")]
+EditionOption = Annotated[
+    str,
+    typer.Option(
+        "--edition",
+        "-e",
+        help="HS edition of the codes: auto (each line the edition in force in its year, read from a year, period "
+        "or date column; the newest when there is none) or an edition year such as 2017 (see 'hsmap editions').",
+    ),
+]
 Sheet = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx input (default: the first).")]
 
 
-def _show_summary(summary: ClassifySummary) -> None:
+def edition_choice(value: str) -> EditionChoice:
+    """The ``--edition`` value checked against the knowledge base's editions."""
+    from hsmap.editions import choose_edition
+    from hsmap.knowledge import load_knowledge
+
+    return choose_edition(value, load_knowledge())
+
+
+def _show_summary(summary: ClassifySummary, seconds: float, to: Console) -> None:
+    """Lines per category and per flag, with their share, and the speed of the run."""
+    import pandas as pd
+
+    from hsmap.knowledge import load_knowledge
+
     kb = load_knowledge()
+    share = max(summary.rows, 1)
     categories = pd.DataFrame(
         [
-            {"category": c, "label": kb.label(c) if c in kb.categories else "", "lines": n}
+            {
+                "category": c,
+                "label": kb.label(c) if c in kb.categories else "",
+                "lines": f"{n:,}",
+                "share": f"{n / share:.1%}",
+            }
             for c, n in sorted(summary.categories.items(), key=lambda item: -item[1])
         ]
     )
-    emit(categories, Format.table, title=f"{summary.rows:,} lines by ATT category")
+    emit(categories, Format.table, title=f"{summary.rows:,} lines by ATT category", to=to)
     if summary.flags:
         flags = pd.DataFrame(
-            [{"flag": f, "lines": n} for f, n in sorted(summary.flags.items(), key=lambda item: -item[1])]
+            [
+                {"flag": f, "lines": f"{n:,}", "share": f"{n / share:.1%}"}
+                for f, n in sorted(summary.flags.items(), key=lambda item: -item[1])
+            ]
         )
-        emit(flags, Format.table, title="Flags")
+        emit(flags, Format.table, title="Flags (a line may carry several)", to=to)
+    to.print(f"{summary.rows:,} lines in {seconds:,.1f} s ({summary.rows / max(seconds, 1e-9):,.0f} lines/s)")
 
 
 class Engine(StrEnum):
@@ -70,18 +100,24 @@ def classify_command(
         Path,
         typer.Argument(
             help="Declarations: a .csv, .xlsx or .parquet file, or a folder or quoted glob of .csv/.parquet files "
-            "(partition folders such as year=2024/month=01 are kept)."
+            "(partition folders such as year=2024/month=01 are kept); - reads standard input."
         ),
     ],
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="Result: .csv, .xlsx or .parquet; for a folder or glob, a folder of Parquet files."
+            "--output",
+            "-o",
+            help="Result: .csv, .xlsx or .parquet; for a folder or glob, a folder of Parquet files; - writes "
+            "standard output (see --format).",
         ),
     ],
+    output_format: Annotated[
+        OutputFormat | None, typer.Option("--format", "-f", help="Format of -o - (standard output); default csv.")
+    ] = None,
     code_column: CodeColumn = None,
     text_column: TextColumn_ = None,
-    edition: Edition = 2022,
+    edition: EditionOption = "auto",
     sheet: Sheet = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
     fail_on_flags: Annotated[bool, typer.Option(help="Exit 1 when any line is flagged.")] = False,
@@ -97,73 +133,92 @@ def classify_command(
     workers: Workers = None,
 ) -> None:
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
+    from cli.progress import ReadProgress, input_bytes
+    from hsmap.dataset import is_dataset, resolve_dataset
+    from hsmap.pipeline import classify_dataset, classify_file
+
+    chosen = edition_choice(edition)
     if scheduler is not None and engine is not Engine.dask:
         raise fail("--scheduler needs --engine dask")
-    if engine is Engine.dask:
-        from hsmap.engines import classify_dataset_dask, dask_client
+    if is_stdio(output) and (is_dataset(source) or engine is Engine.dask):
+        raise fail("a folder, a glob or --engine dask writes a folder of Parquet files: give -o FOLDER, not -o -")
+    started = time.perf_counter()
+    with staged_input(source) as source, staged_output(output, output_format) as target:
+        if engine is Engine.dask:
+            from hsmap.engines import classify_dataset_dask, dask_client
 
-        with console.status("classifying on Dask …"), dask_client(scheduler, workers) as client:
-            summary = classify_dataset_dask(source, output, client, code_column, text_column, edition, strict=strict)
-    else:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("classifying: 0 lines", total=None)
-            done = 0
-
-            def advance(rows: int) -> None:
-                nonlocal done
-                done += rows
-                progress.update(task, description=f"classifying: {done:,} lines")
-
-            if is_dataset(source):
-                summary = classify_dataset(
-                    source, output, code_column, text_column, edition, chunk_size, on_chunk=advance, strict=strict
+            with console.status("classifying on Dask …"), dask_client(scheduler, workers) as client:
+                summary = classify_dataset_dask(
+                    source, target, client, code_column, text_column, chosen, strict=strict
                 )
-            else:
-                summary = classify_file(
-                    source,
-                    output,
-                    code_column,
-                    text_column,
-                    edition,
-                    sheet,
-                    chunk_size,
-                    on_chunk=advance,
-                    strict=strict,
-                )
-    _show_summary(summary)
-    console.print(f"wrote {summary.rows:,} lines to {output}")
+        else:
+            files = [file.path for file in resolve_dataset(source)] if is_dataset(source) else [source]
+            with ReadProgress(err_console, input_bytes(files), "classifying") as progress:
+                if is_dataset(source):
+                    summary = classify_dataset(
+                        source,
+                        target,
+                        code_column,
+                        text_column,
+                        chosen,
+                        chunk_size,
+                        on_chunk=progress.done,
+                        strict=strict,
+                        on_read=progress.read,
+                    )
+                else:
+                    summary = classify_file(
+                        source,
+                        target,
+                        code_column,
+                        text_column,
+                        chosen,
+                        sheet,
+                        chunk_size,
+                        on_chunk=progress.done,
+                        strict=strict,
+                        on_read=progress.read,
+                    )
+    report = err_console if is_stdio(output) else console  # standard output holds the data
+    _show_summary(summary, time.perf_counter() - started, report)
+    report.print(f"wrote {summary.rows:,} lines to {'standard output' if is_stdio(output) else output}")
     if fail_on_flags and summary.flags:
         raise typer.Exit(EXIT_FLAGGED)
 
 
 @command("evaluate")
 def evaluate_command(
-    labelled: Annotated[Path, typer.Argument(help="Labelled lines: code, description and true label.")],
+    labelled: Annotated[
+        Path, typer.Argument(help="Labelled lines: code, description and true label; - reads standard input.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write each line's prediction (.csv/.xlsx).")
     ] = None,
     label_column: Annotated[str, typer.Option(help="Column with the true category.")] = "label",
     code_column: CodeColumn = None,
     text_column: TextColumn_ = None,
-    edition: Edition = 2022,
+    edition: EditionOption = "auto",
 ) -> None:
     """Precision, recall and F1 per top-level category and for "is an ATT item", and a confusion table."""
+    from hsmap.columns import detect_columns, find_column
+    from hsmap.editions import EditionReader
+    from hsmap.evaluate import evaluate
+    from hsmap.io import TableWriter, read_table
+    from hsmap.knowledge import load_knowledge
+    from hsmap.outputs import refuse_overlap
+    from hsmap.pipeline import classify_declarations
+
     if output is not None:
         refuse_overlap(output, [labelled])
     kb = load_knowledge()
-    frame = read_table(labelled)
+    with staged_input(labelled) as staged:
+        frame = read_table(staged)
     if frame.empty:
         raise fail(f"{labelled}: no labelled lines to evaluate (the file has only a header)")
     names = [str(c) for c in frame.columns]
     code, text = detect_columns(names, str(labelled), code_column, text_column)
     label = find_column(names, label_column, (), "label", str(labelled))
-    result = classify(frame, code, text, edition=edition, kb=kb)
+    result = classify_declarations(frame, code, text, EditionReader(kb, edition_choice(edition)), str(labelled))
     report = evaluate(result[label], result["att_category"], kb)
     emit(report.per_category.round(3), Format.table, title=f"{len(frame)} labelled lines, top level")
     emit(report.overall.round(3), Format.table, title="Overall")

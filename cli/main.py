@@ -7,6 +7,7 @@ from cli import (  # noqa: F401  (they register their commands)
     knowledge_commands,
     proposal_commands,
     reconcile_commands,
+    report_draft_commands,
     store_commands,
 )
 from cli.app import app, run

@@ -5,23 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from cli.output import Format, emit
-from hsmap.io import read_table
-from hsmap.knowledge import load_knowledge
-from hsmap.outputs import refuse_overlap
-from hsmap.proposals import (
-    compute_evidence,
-    errors,
-    load_proposal,
-    problems_table,
-    shipped_proposals,
-    validate_proposal,
-)
-from hsmap.render import FORMATS, build_draft, write_draft
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 
@@ -29,6 +16,11 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv
 @command("proposals")
 def proposals_command(fmt: FormatOption = Format.table) -> None:
     """The HS amendment proposals shipped in mappings/proposals/ (use the name with `hsmap propose`)."""
+    import pandas as pd
+
+    from hsmap.knowledge import load_knowledge
+    from hsmap.proposals import load_proposal, shipped_proposals
+
     kb = load_knowledge()
     rows = []
     for path in shipped_proposals(kb):
@@ -71,6 +63,20 @@ def propose_command(
 ) -> None:
     """Validate an HS amendment proposal and draft it for delegations (current beside proposed text,
     correlation, ATT categories, justification; with --evidence, counts from declaration data)."""
+    from hsmap.io import read_table
+    from hsmap.knowledge import load_knowledge
+    from hsmap.outputs import refuse_overlap
+    from hsmap.proposals import (
+        compute_evidence,
+        definition_checks,
+        errors,
+        load_proposal,
+        problems_table,
+        validate_proposal,
+    )
+    from hsmap.render import FORMATS, build_draft, write_draft
+    from hsmap.render.draft import shown as shown_cell
+
     kb = load_knowledge()
     proposal = load_proposal(proposal_name, kb)
     problems = validate_proposal(proposal, kb)
@@ -79,10 +85,16 @@ def propose_command(
             emit(problems_table(problems), Format.table, title=f"{proposal.id}: problems")
         if errors(problems):
             raise typer.Exit(EXIT_FLAGGED)
+        checks = list(definition_checks(proposal, kb).values())
         console.print(
-            f"{proposal.id}: {len(proposal.amendments)} amendments, {len(proposal.subheadings)} new subheadings, "
-            f"no errors ({len(problems)} warnings)"
+            f"{proposal.id} amends HS {proposal.base_edition}: {len(proposal.amendments)} amendments, "
+            f"{len(proposal.subheadings)} new subheadings, no errors ({len(problems)} warnings)"
         )
+        if checks:
+            console.print(
+                f"definition check: {sum(c.items for c in checks):,} generated items in {len(checks)} amendments, "
+                "each in exactly one new subheading of its Register category"
+            )
         return
     if not output:
         raise fail("give -o OUT (.md, .docx or .xlsx) to draft, or --check to validate only")
@@ -106,10 +118,11 @@ def propose_command(
             value_column=value_column,
             source=evidence.name,
         )
-        shown = found.table.loc[
-            found.table["lines"] > 0, ["current", "proposed", "isolates", "lines", "items", "value"]
+        counts = found.table.loc[
+            found.table["lines"] > 0, ["current", "proposed", "isolates", "lines", "items", "kg", "value"]
         ]
-        emit(shown, Format.table, title=f"Evidence: {found.in_scope:,} of {found.lines:,} lines under amended codes")
+        title = f"Evidence: {found.in_scope:,} of {found.lines:,} lines under amended codes"
+        emit(counts.map(shown_cell), Format.table, title=title)
     draft = build_draft(proposal, kb, evidence=found, problems=problems)
     for path in output:
         console.print(f"wrote {write_draft(draft, path)}")

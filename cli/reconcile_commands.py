@@ -5,25 +5,44 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.app import EXIT_FLAGGED, command, console, fail
-from cli.classify_commands import Engine, EngineOption, Scheduler, Workers
+from cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
+from cli.customs_options import (
+    ChunkSize,
+    CodeColumn,
+    CustomsCurrency,
+    CustomsFlow,
+    CustomsSheet,
+    CustomsYear,
+    PartnerColumn,
+    TextColumn,
+)
 from cli.output import Format, emit
-from hsmap.dataset import FOLDER_SUFFIXES
-from hsmap.io import CHUNK_ROWS, TableWriter
-from hsmap.knowledge import load_knowledge
-from hsmap.outputs import refuse_overlap
-from hsmap.reconcile import ReconcileOptions, Reconciliation, read_rates, reconcile_files
-from hsmap.report import report_schema_markdown, write_report_template
+from hsmap.chunking import CHUNK_ROWS
+
+if TYPE_CHECKING:
+    from hsmap.reconcile import Reconciliation
 
 OUTPUTS = (".xlsx", ".html", ".csv", ".parquet")
+# The options that state a report field once for the file, named when the report lacks its column.
+REPORT_OPTIONS = {
+    "reporting_state": "--report-state",
+    "year": "--report-year",
+    "flow": "--report-flow",
+    "basis": "--report-basis",
+}
 
 Tolerance = Annotated[float, typer.Option(min=0.0, help="Relative difference still accepted, e.g. 0.1 for 10 %.")]
 ValueTolerance = Annotated[
     float | None, typer.Option(min=0.0, help="Tolerance for values if different from --tolerance.")
+]
+Currency = Annotated[str | None, typer.Option(help="Currency values are compared in (default: the most common one).")]
+Rates = Annotated[
+    Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
 ]
 
 
@@ -43,30 +62,20 @@ def reconcile_command(
     ],
     tolerance: Tolerance = 0.0,
     value_tolerance: ValueTolerance = None,
-    currency: Annotated[
-        str | None, typer.Option(help="Currency values are compared in (default: the report's most common).")
-    ] = None,
-    rates: Annotated[
-        Path | None, typer.Option(help="Exchange rates: columns from, to, rate (1 from = rate to), optional year.")
-    ] = None,
+    currency: Currency = None,
+    rates: Rates = None,
     re_exports: Annotated[
         bool, typer.Option("--re-exports/--no-re-exports", help="Compare customs re-exports with report exports.")
     ] = True,
-    customs_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx customs file.")] = None,
+    customs_sheet: CustomsSheet = None,
     report_sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx report (default: the first).")] = None,
-    code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
-    text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
-    partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner country.")] = None,
-    edition: Annotated[int, typer.Option("--edition", "-e", help="HS edition of the customs codes.")] = 2022,
-    customs_currency: Annotated[
-        str | None, typer.Option(help="Currency of customs values when the file has no currency column.")
-    ] = None,
-    customs_flow: Annotated[
-        str | None, typer.Option(help="Flow of every customs line when the file has no flow column.")
-    ] = None,
-    customs_year: Annotated[
-        int | None, typer.Option(help="Year of every customs line when the file has no year or date.")
-    ] = None,
+    code_column: CodeColumn = None,
+    text_column: TextColumn = None,
+    partner_column: PartnerColumn = None,
+    edition: EditionOption = "auto",
+    customs_currency: CustomsCurrency = None,
+    customs_flow: CustomsFlow = None,
+    customs_year: CustomsYear = None,
     report_state: Annotated[
         str | None, typer.Option(help="Reporting State, when the report states it once for the file.")
     ] = None,
@@ -75,7 +84,7 @@ def reconcile_command(
     report_basis: Annotated[
         str | None, typer.Option(help="Report basis (authorized/actual), when stated once for the file.")
     ] = None,
-    chunk_size: Annotated[int, typer.Option(help="Customs rows per chunk (bounds memory).", min=1)] = CHUNK_ROWS,
+    chunk_size: ChunkSize = CHUNK_ROWS,
     fail_on_mismatch: Annotated[
         bool, typer.Option(help="Exit 1 when any row is mismatch, only-customs or only-report.")
     ] = False,
@@ -92,6 +101,11 @@ def reconcile_command(
 ) -> None:
     """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
     they differ."""
+    from hsmap.dataset import FOLDER_SUFFIXES
+    from hsmap.io import TableWriter
+    from hsmap.outputs import refuse_overlap
+    from hsmap.reconcile import ReconcileOptions, read_rates, reconcile_files
+
     suffix = output.suffix.lower()
     if suffix not in OUTPUTS:
         raise fail(f"{output}: cannot write {suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
@@ -109,11 +123,11 @@ def reconcile_command(
         raise fail("--scheduler needs --engine dask")
     defaults = {"reporting_state": report_state, "year": report_year, "flow": report_flow, "basis": report_basis}
     with ExitStack() as stack:
-        client = None
+        aggregation = None
         if engine is Engine.dask:
-            from hsmap.engines import dask_client
+            from hsmap.engines import dask_aggregation, dask_client
 
-            client = stack.enter_context(dask_client(scheduler, workers))
+            aggregation = dask_aggregation(stack.enter_context(dask_client(scheduler, workers)))
         stack.enter_context(console.status("reconciling …"))
         result = reconcile_files(
             customs,
@@ -124,13 +138,14 @@ def reconcile_command(
             code_column=code_column,
             text_column=text_column,
             partner_column=partner_column,
-            edition=edition,
+            edition=edition_choice(edition),
             customs_currency=customs_currency,
             customs_flow=customs_flow,
             customs_year=customs_year,
             report_defaults={key: value for key, value in defaults.items() if value is not None},
+            report_stated_by=REPORT_OPTIONS,
             chunk_rows=chunk_size,
-            client=client,
+            aggregation=aggregation,
         )
     if strict:
         _refuse_input_problems(result, customs)
@@ -175,6 +190,9 @@ def report_template_command(
     schema: Annotated[bool, typer.Option("--schema", help="Print the report fields as a markdown table.")] = False,
 ) -> None:
     """Write the ATT annual report template (.xlsx with drop-down lists and a field guide) or print its fields."""
+    from hsmap.knowledge import load_knowledge
+    from hsmap.report import report_schema_markdown, write_report_template
+
     if output is None and not schema:
         raise fail("give --output FILE.xlsx to write the template, or --schema to print the fields")
     if schema:

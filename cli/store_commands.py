@@ -5,32 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
-from cli.app import EXIT_INPUT, Stopped, console, err_console, fail, one_line_errors
+from cli.app import EXIT_INPUT, HELP_OPTIONS, Stopped, console, err_console, fail, one_line_errors, summary_line
+from cli.classify_commands import EditionOption, edition_choice
 from cli.output import Format, emit
-from cli.reconcile_commands import Tolerance, ValueTolerance
-from hsmap.io import TableWriter
-from hsmap.outputs import refuse_overlap
-from hsmap.store import (
-    DIMENSIONS,
-    MIRROR_STATUSES,
-    Filters,
-    Store,
-    StoreError,
-    default_db_path,
-    updating,
-    write_table,
-)
+from cli.reconcile_commands import Currency, Rates, Tolerance, ValueTolerance
+from hsmap.store.schema import DIMENSIONS, MIRROR_STATUSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hsmap.store import Filters, Store
 
 store_app = typer.Typer(
     name="store",
     help="A searchable store of ATT annual reports and customs data (one DuckDB file, no server).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # as the main app: help shown as written
+    context_settings=HELP_OPTIONS,
 )
 
 OUTPUTS = (".csv", ".xlsx", ".parquet")
@@ -85,21 +80,26 @@ Fmt = Annotated[Format, typer.Option("--format", "-f", help="Terminal output: ta
 
 def store_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``store_app.command`` with :func:`cli.app.one_line_errors`."""
-    return lambda function: store_app.command(name)(one_line_errors(function))
+    return lambda function: store_app.command(name, short_help=summary_line(function))(one_line_errors(function))
 
 
-def _check_output(output: Path | None, db: Path | None) -> None:
+def _check_output(output: Path | None, db: Path | None, rates: Path | None = None) -> None:
+    """A writable --output suffix, in an existing folder, that is neither the store nor the rates file."""
     if output is None:
         return
     if output.suffix.lower() not in OUTPUTS:
         raise fail(f"{output}: cannot write {output.suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
     if not output.parent.exists():
         raise fail(f"{output}: folder {output.parent} does not exist")
-    refuse_overlap(output, [_db(db)])
+    from hsmap.outputs import refuse_overlap
+
+    refuse_overlap(output, [_db(db), rates])
 
 
 def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as a person reads them: 9,500,000 not 9500000.0, +20.0 % for relative differences, blanks not NaN."""
+    import pandas as pd
+
     shown = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         values = frame[name]
@@ -114,16 +114,18 @@ def _terminal(frame: pd.DataFrame) -> pd.DataFrame:
             pattern = "{:,.0f}" if whole else "{:,.2f}"
             text = values.map(lambda number, p=pattern: "" if pd.isna(number) else p.format(number))
         else:
-            text = values.astype("object").map(_cell_text)
+            text = _cell_texts(values)
         shown[name] = text.astype("object")
     return shown
 
 
-def _cell_text(cell: object) -> str:
-    """One cell as text: blank when missing, lists (DuckDB LIST columns arrive as arrays) as lists."""
-    if cell is None or cell is pd.NA or (isinstance(cell, float) and cell != cell):
-        return ""
-    return str(cell.tolist() if isinstance(cell, np.ndarray) else cell)
+def _cell_texts(values: pd.Series) -> pd.Series:
+    """Cells as text: blank when missing, lists (DuckDB LIST columns arrive as arrays) as lists."""
+    import numpy as np
+
+    cells = values.astype("object")
+    text = cells.map(lambda cell: str(cell.tolist() if isinstance(cell, np.ndarray) else cell))
+    return text.where(cells.notna(), "")
 
 
 def _show(frame: pd.DataFrame, fmt: Format, title: str) -> None:
@@ -131,6 +133,8 @@ def _show(frame: pd.DataFrame, fmt: Format, title: str) -> None:
 
 
 def _db(db: Path | None) -> Path:
+    from hsmap.store import default_db_path
+
     return db if db is not None else default_db_path()
 
 
@@ -161,22 +165,33 @@ def load_command(
     customs_year: Annotated[int | None, typer.Option(help="Year of every customs line, if no year or date.")] = None,
     customs_flow: Annotated[str | None, typer.Option(help="Flow of every customs line, if no flow column.")] = None,
     customs_currency: Annotated[str | None, typer.Option(help="Currency of customs values, if no column.")] = None,
-    edition: Annotated[int, typer.Option("--edition", "-e", help="HS edition of the customs codes.")] = 2022,
+    edition: EditionOption = "auto",
     code_column: Annotated[str | None, typer.Option(help="Customs column holding the tariff code.")] = None,
     text_column: Annotated[str | None, typer.Option(help="Customs column holding the goods description.")] = None,
     partner_column: Annotated[str | None, typer.Option(help="Customs column holding the partner.")] = None,
 ) -> None:
     """Load ATT annual reports (and customs files) into the store: each file whole or not at all, never twice."""
+    import pandas as pd
+
+    from hsmap.store import Store, updating
+
     if not reports and not customs:
         raise fail("give report files to load, or --customs FILE")
     target = _db(db)
-    report_options = {"reporting_state": state, "year": year, "flow": flow, "basis": basis, "sheet": sheet}
+    report_options = {
+        "reporting_state": state,
+        "year": year,
+        "flow": flow,
+        "basis": basis,
+        "sheet": sheet,
+        "stated_by": {"reporting_state": "--state", "year": "--year", "flow": "--flow", "basis": "--basis"},
+    }
     customs_options = {
         "reporter": customs_reporter,
         "year": customs_year,
         "flow": customs_flow,
         "currency": customs_currency,
-        "edition": edition,
+        "edition": edition_choice(edition),
         "code_column": code_column,
         "text_column": text_column,
         "partner_column": partner_column,
@@ -219,6 +234,8 @@ def load_command(
 @store_command("sources")
 def sources_command(db: Db = None, fmt: Fmt = Format.table) -> None:
     """List what the store holds: one row per file × State × year × flow, with its hash and load time."""
+    from hsmap.store import Store
+
     with Store(_db(db), read_only=True) as store:
         sources = store.sources()
     sources["loaded_at"] = sources["loaded_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -228,6 +245,9 @@ def sources_command(db: Db = None, fmt: Fmt = Format.table) -> None:
 
 
 def _write_lines(store: Store, filters: Filters, data: str, output: Path, sort: str | None, desc: bool) -> int:
+    from hsmap.io import TableWriter
+    from hsmap.store import write_table
+
     if output.suffix.lower() == ".xlsx":
         frame = store.query(filters, data=data, order_by=sort, descending=desc)  # type: ignore[arg-type]
         write_table(frame, output, sheet=f"{data} lines")
@@ -261,14 +281,23 @@ def query_command(
     sort: Annotated[str | None, typer.Option("--sort", help="Sort lines by these columns, e.g. value,year.")] = None,
     desc: Annotated[bool, typer.Option("--desc", help="Sort in descending order.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="Lines shown on the terminal (all go to --output).")] = 50,
+    currency: Currency = None,
+    rates: Rates = None,
     output: Output = None,
     fmt: Fmt = Format.table,
     db: Db = None,
 ) -> None:
-    """Find report (or customs) lines by reporter, partner, category, year, flow and basis; or total them."""
+    """Find report (or customs) lines by reporter, partner, category, year, flow and basis; or total them
+    (with --rates, values converted to one currency)."""
+    from hsmap.reconcile import read_rates
+    from hsmap.store import Filters, Store, write_table
+
     if data not in ("report", "customs"):
         raise fail(f"--data {data!r}: use report or customs")
-    _check_output(output, db)
+    if (rates is not None or currency) and not by:
+        raise fail("--rates and --currency convert totals: add --by (lines keep the currency they were reported in)")
+    _check_output(output, db, rates)
+    rate_table = read_rates(rates) if rates is not None else None
     with Store(_db(db), read_only=True) as store:
         filters = Filters.parse(
             kb=store.kb,
@@ -281,7 +310,7 @@ def query_command(
             text=text,
         )
         if by:
-            frame = store.totals(filters, by=by, data=data)  # type: ignore[arg-type]
+            frame = store.totals(filters, by=by, data=data, rates=rate_table, currency=currency)  # type: ignore[arg-type]
             if output is not None:
                 write_table(frame, output, sheet="totals")
                 console.print(f"wrote {len(frame):,} total rows to {output}")
@@ -311,13 +340,19 @@ def mirror_command(
     ] = None,
     tolerance: Tolerance = 0.0,
     value_tolerance: ValueTolerance = None,
+    currency: Currency = None,
+    rates: Rates = None,
     output: Output = None,
     fmt: Fmt = Format.table,
     db: Db = None,
 ) -> None:
     """Pair each exporter's reported export with the importer's reported import, and list agreements and
-    discrepancies with their explanation."""
-    _check_output(output, db)
+    discrepancies with their explanation (with --rates, values in different currencies are compared too)."""
+    from hsmap.reconcile import read_rates
+    from hsmap.store import Store, write_table
+
+    _check_output(output, db, rates)
+    rate_table = read_rates(rates) if rates is not None else None
     with Store(_db(db), read_only=True) as store:
         table = store.mirror(
             exporter=exporter,
@@ -327,6 +362,8 @@ def mirror_command(
             status=status,
             tolerance=tolerance,
             value_tolerance=value_tolerance,
+            rates=rate_table,
+            currency=currency,
         )
     if output is not None:
         write_table(table, output, sheet="mirror")
@@ -349,6 +386,7 @@ def serve_command(
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the page in a browser.")] = False,
 ) -> None:
     """Serve a local page to filter, sort, chart and download the store's lines (Ctrl+C stops it)."""
+    from hsmap.store import StoreError
     from hsmap.store.web import make_server
 
     try:
@@ -379,6 +417,8 @@ def remove_command(
     db: Db = None,
 ) -> None:
     """Remove loaded files and their lines, e.g. a report that a corrected one replaces."""
+    from hsmap.store import Store, updating
+
     target = _db(db)
     with updating(target, on_wait=_waiting(target)) as side, Store(side) as store:
         for source in sources:
@@ -394,6 +434,8 @@ def sql_command(
 ) -> None:
     """Run a read-only SQL query on the store: tables sources, report_lines and customs_lines ('DESCRIBE
     report_lines' lists the columns). It reads the store only: no files, network or extensions."""
+    from hsmap.store import Store
+
     with Store(_db(db), read_only=True, sandboxed=True) as store:
         frame = store.sql(statement)
     _show(frame, fmt, title="")

@@ -2,16 +2,19 @@
 
 The declared code gives the candidates and how they share it (``att_hs.csv``); the description confirms,
 narrows or contradicts them (``lexicon/``); numbers in the text are held against the UN Register
-thresholds (``categories.yaml``). Work is done once per distinct code, once per distinct text and once
-per distinct (code, evidence) pair; the decisions are rows of one Arrow table, spread back over the lines
-with a ``take``, so a million lines cost what their distinct values cost.
+thresholds (``categories.yaml``). Independent cues that agree add up (a designation, a category word, a
+calibre, the code); a name that is also an everyday word counts only beside another cue. In a tariff's
+description chain the line's own text speaks first, then the code, and only then the headings above it.
+Work is done once per distinct code, once per distinct text and once per distinct (code, evidence) pair;
+the decisions are rows of one Arrow table, spread back over the lines with a ``take``, so a million lines
+cost what their distinct values cost.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,7 +32,10 @@ STRONG = 0.8  # a term this strong names an arm on its own, whatever the code
 MAJORITY = 0.5  # share of the evidence a category needs to be chosen from the code alone
 BELOW_THRESHOLD = 0.3  # what a category keeps of its evidence when the text's numbers rule it out
 CONFIRMED = 0.5  # evidence added when the text's numbers meet the category's thresholds (or give a calibre)
+CONTEXT = 0.8  # what a finding keeps of its strength for each heading it stands above a tariff line
 ARMS_RELATIONS = {"exclusive", "shared-military"}
+ARMS_KINDS = ("term", "designation", "namesake", "component", "munition")
+NAMING_KINDS = ("term", "designation", "namesake")  # kinds that name an arm
 LIST_OF_ARMS = 3  # this many different arms named: a list of arms, not a part or munition of one
 
 
@@ -81,6 +87,7 @@ class Classifier:
         self._rows: list[tuple] = []  # the output cells of each decision, by id
         self._lock = threading.Lock()
         self._table = _rows_table([])  # the same as an Arrow table, extended as decisions are made
+        self._related_cache: dict[str, set[str]] = {}
 
     # --- evidence from the code -------------------------------------------------------------------
     def code_links(self, hs6: str) -> tuple[list[CodeLink], int | None]:
@@ -133,58 +140,95 @@ class Classifier:
                 excluded.update(self.kb.categories if category == "*" else self.kb.descendants(category))
         return excluded
 
-    def text_scores(self, text: TextEvidence, excluded: set[str], decision: Decision) -> dict[str, float]:
-        """Category → strength from the description's arms terms.
+    def text_scores(
+        self,
+        text: TextEvidence,
+        excluded: set[str],
+        decision: Decision,
+        code_categories: tuple[str, ...] = (),
+        anchored: bool = False,
+    ) -> dict[str, float]:
+        """Category → strength from the description's arms terms (the hits of one segment).
 
-        Independent terms for one category reinforce each other; numbers that meet a category's UN Register
-        thresholds confirm it, numbers that miss them rule it out. Munitions beat parts and parts beat
-        weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm named after a
-        purpose word ("engine for Leopard 2") makes the goods something for that arm; equipment named
-        after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named after an
-        exception word ("other than pistols") are what the goods are not.
+        Independent cues add up (noisy-or), a cue on a category supporting its parents and sub-categories
+        too ("R-73" and "air-to-air missile"); numbers that meet a category's UN Register thresholds are one
+        more cue, numbers that miss them rule it out. A namesake ("Tiger", "Mistral") counts only beside
+        another cue: an arm of the same branch, a number its category is judged by ("600 mm hot-rolled"
+        steel is no HOT missile), ammunition or part words, or a code that can hold it. Munitions beat parts
+        and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm
+        named after a purpose word ("engine for Leopard 2") makes the goods something for that arm;
+        equipment named after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named
+        after an exception word ("other than pistols") are what the goods are not. An arm named elsewhere in
+        a description chain (``anchored``) anchors part and munition words here.
         """
         purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
         negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
-        first_arm = min((hit.position for hit in text.hits if hit.kind in ("term", "designation")), default=None)
-        by_kind: dict[str, dict[str, float]] = {"weapon": {}, "munition": {}, "component": {}}
+        first_named = _first_named(text)
+        cues: dict[str, list[tuple[tuple[str, ...], float, str]]] = {"weapon": [], "munition": [], "component": []}
+        namesakes: list[tuple[tuple[str, ...], float, Hit]] = []
+        confirmed: dict[str, set[str]] = {"weapon": set(), "munition": set(), "component": set()}
         goods_for = 0.0
         weapon_kinds: set[tuple[str, ...]] = set()
         for hit in text.hits:
-            if hit.kind in ("purpose", "fitted", "except"):
+            if hit.kind not in ARMS_KINDS:
                 continue
             if negated is not None and hit.position > negated:
                 decision.reasons.append(f"'{hit.term}' is named as what the goods are not")
                 continue
-            if fitted is not None and first_arm is not None and first_arm < fitted < hit.position:
+            if fitted is not None and first_named is not None and first_named < fitted < hit.position:
                 decision.reasons.append(f"'{hit.term}' is fitted to the goods named before")
                 continue
-            kind = hit.kind if hit.kind in ("munition", "component") else "weapon"
+            kind = _bucket(hit)
             if kind == "weapon" and purpose is not None and 0 < purpose < hit.position:
                 goods_for = _either(goods_for, hit.strength)
                 decision.reasons.append(f"goods for '{hit.term}' ({'|'.join(hit.alternatives)})")
                 continue
             alternatives = [a for a in hit.alternatives if a not in excluded]
+            if not alternatives:
+                continue
             passing = [a for a in alternatives if self.threshold_failure(a, text) is None]
             for alternative in alternatives:
                 if alternative not in passing:
                     decision.reasons.append(f"{alternative} ruled out: {self.threshold_failure(alternative, text)}")
+            strength = hit.strength if passing else hit.strength * BELOW_THRESHOLD
+            confirmed[kind].update(c for c in passing if self.numbers_confirm(c, kind, text))
+            if hit.kind == "namesake":
+                namesakes.append((tuple(passing or alternatives), strength, hit))
+                continue
             if kind == "weapon":
                 weapon_kinds.add(hit.alternatives)
-            for category in passing or alternatives:
-                strength = hit.strength if passing else hit.strength * BELOW_THRESHOLD
-                if category in passing and self.numbers_confirm(category, kind, text):
-                    strength = _either(strength, CONFIRMED)
-                scores = by_kind[kind]
-                scores[category] = _either(scores.get(category, 0.0), strength)
+            cues[kind].append((tuple(passing or alternatives), strength, hit.term))
             decision.reasons.append(_describe_hit(hit))
-        arm_named = bool(by_kind["weapon"]) or goods_for > 0
+        qualifier = max((hit.strength for hit in text.hits if hit.kind == "qualifier"), default=0.0)
+        if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
+            cues["weapon"].append((tuple({c for alts, _, _ in cues["weapon"] for c in alts}), qualifier, "military"))
+        named_with = [other for kind in cues for alts, _, _ in cues[kind] for other in alts]
+        for alternatives, strength, hit in namesakes:
+            seconded = [
+                c
+                for c in alternatives
+                if cues["munition"] or cues["component"]  # "Kornet missiles": ammunition or parts of the arm named
+                or any(self._compatible(c, other) for other in named_with)
+                or self.judged_by_numbers(c, text)  # "Kord 12.7 mm"; a width in mm is no such number
+                or any(self._compatible(c, code) for code in code_categories)
+            ]
+            if seconded:
+                cues[_bucket(hit)].append((tuple(seconded), strength, hit.term))
+                decision.reasons.append(_describe_hit(hit))
+            else:
+                decision.reasons.append(f"'{hit.term}' is also an everyday word, and nothing else says it is an arm")
+        for kind, categories in confirmed.items():
+            if categories and cues[kind]:
+                cues[kind].append((tuple(sorted(categories)), CONFIRMED, "numbers"))
+        by_kind = {kind: self._combine(found) for kind, found in cues.items()}
+        arm_named = bool(by_kind["weapon"]) or goods_for > 0 or anchored
         if len(weapon_kinds) >= LIST_OF_ARMS:  # "rocket launchers, flame-throwers, grenade launchers, torpedo tubes"
             return by_kind["weapon"]
         if by_kind["munition"] and (arm_named or max(by_kind["munition"].values()) >= STRONG):
             return by_kind["munition"]
         if goods_for:  # something for an arm: a part, or ammunition where the code says so
-            for article in ("ART4", "ART3"):
+            for article in ("ART4",) if cues["component"] else ("ART4", "ART3"):
                 by_kind["component"][article] = max(by_kind["component"].get(article, 0.0), goods_for * 0.9)
         if by_kind["component"] and (arm_named or max(by_kind["component"].values()) >= STRONG):
             return by_kind["component"]
@@ -192,9 +236,40 @@ class Classifier:
             decision.unanchored = True  # part or munition words, but no arm named: the code must say which
         return by_kind["weapon"] or by_kind["munition"] or by_kind["component"]
 
+    def _combine(self, cues: list[tuple[tuple[str, ...], float, str]]) -> dict[str, float]:
+        """Category → the chance that at least one of the distinct cues on it, on a parent or on a
+        sub-category is right (each cue counted once, however many of its alternatives are related)."""
+        strongest: dict[str, dict[str, float]] = {}  # category → cue → strength
+        for alternatives, strength, cue in cues:
+            for category in alternatives:
+                found = strongest.setdefault(category, {})
+                found[cue] = max(found.get(cue, 0.0), strength)
+        scores: dict[str, float] = {}
+        for category in strongest:
+            related = self._related(category)
+            by_cue: dict[str, float] = {}
+            for other, found in strongest.items():
+                if other in related:
+                    for cue, strength in found.items():
+                        by_cue[cue] = max(by_cue.get(cue, 0.0), strength)
+            scores[category] = _either(*by_cue.values())
+        return scores
+
+    def _related(self, category: str) -> set[str]:
+        if category not in self._related_cache:
+            self._related_cache[category] = set(self.kb.ancestors(category)) | set(self.kb.descendants(category))
+        return self._related_cache[category]
+
     def numbers_confirm(self, category: str, kind: str, text: TextEvidence) -> bool:
         """The text gives a number its category is judged by (a calibre for arms and munitions, a mass,
         displacement or range where the category has such a threshold), and the number passes."""
+        if self.judged_by_numbers(category, text):
+            return True
+        return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
+
+    def judged_by_numbers(self, category: str, text: TextEvidence) -> bool:
+        """The category has a UN Register threshold for a number the text gives (the caller checks that
+        it passes): a calibre for artillery or machine guns, a displacement for warships, a range."""
         limits = self._thresholds.get(category, {})
         by_key = {
             "calibre_mm_min": text.calibre_mm,
@@ -203,9 +278,7 @@ class Classifier:
             "weight_t_min": text.tonnes,
             "range_km_min": text.range_km,
         }
-        if any(key in limits and by_key[key] is not None for key in by_key):
-            return True
-        return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
+        return any(key in limits and by_key[key] is not None for key in by_key)
 
     def decide(self, hs6: str, code_error: str, text: TextEvidence) -> int:
         """The id of the decision for a code and a text (a row of :meth:`table`); texts that differ only in
@@ -259,33 +332,107 @@ class Classifier:
     def _decide(self, hs6: str, code_error: str, text: TextEvidence) -> Decision:
         decision = Decision()
         links, edition = self.code_links(hs6) if hs6 else ([], None)
+        valid_code = bool(hs6) and not code_error
         if code_error or (hs6 and edition is None and not self._exists(hs6)):
             decision.flag("invalid-code")
             decision.reasons.append(code_error or f"{hs6} is not an HS subheading")
+            valid_code = False
         elif hs6:
             decision.reasons.append(_describe_code(hs6, links, edition, self.edition))
 
-        excluded = self.excluded_by(text)
-        for lookalike in text.lookalikes:
-            if lookalike.flag != "civil":
-                decision.flag(lookalike.flag)
-            decision.reasons.append(f"look-alike '{lookalike.term}' ({lookalike.flag})")
+        own = _segment(text, 0)
+        excluded = self._note_lookalikes(own, decision)
         arms_code = any(link.relation in ARMS_RELATIONS for link in links)
         if arms_code and links and all(link.category in excluded for link in links):
             decision.flag("code-text-mismatch")
 
-        scores = self.text_scores(text, excluded, decision)
-        code_weights = self._code_weights(links, excluded, text, decision)
+        code_categories = tuple(link.category for link in links)
+        anchored = any(hit.kind in NAMING_KINDS for hit in text.hits if hit.segment > 0)
+        scores = self.text_scores(own, excluded, decision, code_categories, anchored)
+        above = self._context(text)
+        if scores and above is not None:  # "Military aircraft > Fighters": the heading backs the line's words
+            own_terms = {hit.term for hit in own.hits}  # a word repeated from the heading is no second cue
+            other = replace(above, hits=[hit for hit in above.hits if hit.term not in own_terms])
+            scores = self._backed(scores, self.text_scores(other, excluded, Decision(), code_categories))
+        code_weights = self._code_weights(links, excluded, own, decision)
+        qualifier = max((hit.strength for hit in own.hits if hit.kind == "qualifier"), default=0.0)
+        if qualifier and not scores and code_weights:  # "Helicopters > … > Military": the code says which arm
+            code_weights = {category: _either(weight, qualifier) for category, weight in code_weights.items()}
+            decision.reasons.append("the text says military; the code says which arm")
         if scores:
-            self._decide_with_text(decision, scores, code_weights, links, arms_code, hs6 and not code_error)
+            self._decide_with_text(decision, scores, code_weights, links, arms_code, valid_code)
         elif code_weights:
             self._decide_from_code(decision, code_weights, links)
+        if not decision.category and above is not None:
+            self._decide_from_context(decision, above, links, arms_code, valid_code, excluded)
         decision.candidates = _merge_candidates(scores, code_weights)
+        if decision.category and any(hit.flag and decision.category in hit.alternatives for hit in text.hits):
+            decision.flag(next(hit.flag for hit in text.hits if hit.flag and decision.category in hit.alternatives))
         if decision.category == "ART3":
             decision.flag("ammunition")
         if decision.category == "ART4":
             decision.flag("parts")
         return decision
+
+    def _backed(self, scores: dict[str, float], above: dict[str, float]) -> dict[str, float]:
+        """The line's categories, each with the support of the heading's categories of its own branch."""
+        return {
+            category: _either(strength, max((s for c, s in above.items() if c in self._related(category)), default=0))
+            for category, strength in scores.items()
+        }
+
+    def _note_lookalikes(self, text: TextEvidence, decision: Decision) -> set[str]:
+        """The categories a text's look-alike words rule out; their flags and reasons go on the decision.
+        A look-alike named after a fitting word is equipment of the goods named before ("APC with radar")."""
+        fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
+        first = _first_named(text)
+        if fitted is not None and first is not None and first < fitted:
+            text = replace(text, lookalikes=[found for found in text.lookalikes if found.position < fitted])
+        for lookalike in text.lookalikes:
+            if lookalike.flag != "civil":
+                decision.flag(lookalike.flag)
+            decision.reasons.append(f"look-alike '{lookalike.term}' ({lookalike.flag})")
+        return self.excluded_by(text)
+
+    @staticmethod
+    def _context(text: TextEvidence) -> TextEvidence | None:
+        """The nearest heading above a tariff line that names arms, with the look-alikes from it down and
+        its findings discounted: headings give context, not the answer."""
+        depths = [hit.segment for hit in text.hits if hit.segment > 0 and hit.kind in ARMS_KINDS]
+        if not depths:
+            return None
+        depth = min(depths)
+        hits = [replace(hit, weight=hit.weight * CONTEXT**depth) for hit in text.hits if hit.segment == depth]
+        lookalikes = [lookalike for lookalike in text.lookalikes if lookalike.segment <= depth]
+        return TextEvidence(hits, lookalikes, text.calibre_mm, text.tonnes, text.range_km)
+
+    def _decide_from_context(
+        self,
+        decision: Decision,
+        above: TextEvidence,
+        links: list[CodeLink],
+        arms_code: bool,
+        valid_code: bool,
+        excluded: set[str],
+    ) -> None:
+        """When neither the line's own words nor its code decide, the heading above the line may, at a
+        discount: it confirms one of the code's candidates (or, with no code, stands for the text); it never
+        tags a line whose code holds no ATT item ("Other vessels, including warships … > Other")."""
+        if valid_code and not links:
+            return
+        trial = Decision()
+        excluded = excluded | self.excluded_by(above)
+        scores = self.text_scores(above, excluded, trial, tuple(link.category for link in links))
+        code_weights = self._code_weights(links, excluded, above, Decision())
+        if scores:
+            self._decide_with_text(trial, scores, code_weights, links, arms_code, valid_code)
+        if trial.category and (trial.basis == "code+text" or not valid_code):
+            decision.category, decision.basis, decision.confidence = trial.category, trial.basis, trial.confidence
+            decision.reasons.extend(f"heading above: {reason}" for reason in trial.reasons)
+            for name in trial.flags:
+                decision.flag(name)
+            if "shared-civil" in decision.flags and decision.confidence >= STRONG:
+                decision.flags.remove("shared-civil")
 
     def _code_weights(
         self, links: list[CodeLink], excluded: set[str], text: TextEvidence, decision: Decision
@@ -345,7 +492,7 @@ class Classifier:
             return
         if links and (arms_code or best_text >= STRONG):  # a weak word under a civil-shared code settles nothing
             decision.flag("code-text-mismatch")
-        if best_text >= STRONG or (links and best_text >= MAJORITY and not arms_code):
+        if best_text >= STRONG or (best_text >= MAJORITY and ((links and not arms_code) or not valid_code)):
             chosen = max(scores, key=lambda c: (scores[c], len(self.kb.ancestors(c))))
             decision.category, decision.basis = chosen, "text"
             decision.confidence = round(best_text * (0.6 if valid_code else 0.8), 2)
@@ -409,6 +556,30 @@ def shared_classifier(kb: Knowledge, edition: int = 2022) -> Classifier:
         return found
 
 
+def _segment(text: TextEvidence, depth: int) -> TextEvidence:
+    """The findings of one segment of a description chain (0: the line's own text), with the numbers."""
+    hits = [hit for hit in text.hits if hit.segment == depth]
+    lookalikes = [lookalike for lookalike in text.lookalikes if lookalike.segment == depth]
+    return TextEvidence(hits, lookalikes, text.calibre_mm, text.tonnes, text.range_km)
+
+
+def _first_named(text: TextEvidence) -> int | None:
+    """Where the first arm, part, munition or look-alike of a segment is named: the goods, when a fitting
+    word follows it."""
+    positions = [hit.position for hit in text.hits if hit.kind in ARMS_KINDS]
+    positions += [lookalike.position for lookalike in text.lookalikes]
+    return min(positions, default=None)
+
+
+def _bucket(hit: Hit) -> str:
+    """What a hit makes the goods: a munition, a part, or (any other arms word) a weapon."""
+    if hit.kind in ("munition", "component"):
+        return hit.kind
+    if hit.kind == "namesake" and hit.alternatives in (("ART3",), ("ART4",)):
+        return "munition" if hit.alternatives == ("ART3",) else "component"
+    return "weapon"
+
+
 def _either(*chances: float) -> float:
     """Noisy-or: the chance that at least one of several independent pieces of evidence is right."""
     missing = 1.0
@@ -421,6 +592,8 @@ def _describe_hit(hit: Hit) -> str:
     target = "|".join(hit.alternatives)
     if hit.fuzzy is not None:
         return f"text ≈'{hit.term}' ({hit.fuzzy:.0f}% alike) → {target}"
+    if hit.by_shape:
+        return f"text '{hit.term}' (a designation of a listed family) → {target}"
     return f"text '{hit.term}' → {target}"
 
 

@@ -1,34 +1,48 @@
-"""Partner countries: read the way customs data and ATT reports name a State, return ISO 3166 alpha-3.
+"""Partner and reporting States: read the way customs data and ATT reports name a State, return ISO alpha-3.
 
 Customs extracts name partners by ISO alpha-2 (``NE``), alpha-3 (``NER``) or UN M49 / Comtrade numbers
-(``562``, ``0562``); ATT reports write free text in English, French or Spanish, in current, former or
-trade-statistics spellings (``Korea, Rep.``, ``Swaziland``, ``Türkiye``, ``Côte d'Ivoire``). A
-reconciliation joins on the country, so every spelling must land on one code, and a wrong guess is worse
-than no answer: ``Niger`` must never become ``Nigeria``. Matching is therefore exact after normalising case,
-accents, punctuation, spacing and the word "the"; there is no fuzzy matching.
+(``562``, ``0562``); ATT reports and declarations write names in any language and script, in current, former
+or trade-statistics spellings (``Korea, Rep.``, ``Cayman Isds``, ``Afghanistan (l')``, ``Украина``,
+``Deutschland``, ``الأردن``, ``德国``). A reconciliation joins on the State, so every spelling must land on one
+code, and a wrong guess is worse than no answer: ``Niger`` must never become ``Nigeria``. Matching is
+therefore exact on a normalised key (:func:`name_key`); there is no fuzzy matching.
 
-What is recognised, in order of precedence:
+Where the names come from, in order of precedence (a lower level wins; two answers on one level make the
+name ambiguous, and it stays unresolved with a note that says which States it could be):
 
-1. ``mappings/partners.csv`` (alias, iso3, note, source): former names, trade-statistics and World Bank
-   spellings, Comtrade's own numbers (842 USA …) and the special partners of trade statistics (0 World,
-   490 Other Asia nes, 837 Bunkers, EU ``QU`` … ``QZ``). A row with an empty ``iso3`` is a special partner:
-   it is reported as status ``special`` with its note and is never resolved to a country.
+1. ``mappings/partners.csv`` (alias, iso3, note, source): what no library has — trade-statistics spellings,
+   Comtrade's own numbers (842 USA …) and special partners (0 World, 490 Other Asia nes, EU ``QU`` … ``QZ``;
+   an empty ``iso3``: reported as ``special``, never as a country), and names that are ambiguous on purpose
+   (``Congo``: ``COD|COG``, reported ``unknown`` with the row's note).
 2. ISO 3166-1 alpha-2 and alpha-3 codes, and numeric codes (= UN M49 for countries) with or without zeros.
-3. pycountry's English short, official and common names.
-4. Their French and Spanish translations (pycountry's gettext catalogues).
-5. Forms derived from 3–4: ``Korea, Republic of`` → ``Republic of Korea``, ``Bolivia, Plurinational State
-   of`` → ``Bolivia``, ``Holy See (Vatican City State)`` → ``Holy See``. A derived form that would point at
-   two countries (``Korea``) is dropped and reported as ambiguous.
-6. Withdrawn ISO numeric codes not reused since (200 Czechoslovakia, 810 USSR …): ``special``.
+3. English: pycountry's ISO short, official and common names, and CLDR's English territory names (Babel).
+4. The other five UN languages — Arabic, Chinese (simplified and traditional), French, Russian, Spanish —
+   from CLDR (Babel) and pycountry's ISO translations (short and official names).
+5. The national languages of customs data in :data:`LANGUAGES` (German, Portuguese, Italian, Dutch, Polish,
+   Ukrainian, Turkish … and the other EU languages), from the same two libraries.
+6. The head of an inverted name from 3–5: ``Korea, Republic of`` → ``Korea`` (which ``Korea, Democratic
+   People's Republic of`` makes ambiguous), ``Myanmar (Burma)`` → ``Myanmar``.
+7. Former States of ISO 3166-3 (pycountry): ``USSR`` → ``SUN``, ``Yugoslavia`` → ``YUG``, ``Czechoslovakia``
+   → ``CSK``, ``German Democratic Republic`` → ``DDR``, ``Netherlands Antilles`` → ``ANT``, ``Serbia and
+   Montenegro`` → ``SCG``: their own codes with a note, never a successor (a rename such as Burma → MMR is an
+   alias in partners.csv). Their withdrawn numeric codes (810, 890 …) read the same way.
+
+A name is looked up by its words in order, then in any order (``Sudan, South``, UN Arabic ``X (Y - Z)``),
+then — for a formal name — without the words that say what kind of State it is (``Republic of``,
+``el Reino de``, ``Республика``, ``جمهورية``, ``共和国``), which counts only if what is left is exactly a name.
+
+Codes and numbers are resolved from a small table built at once; the name table (levels 3–7, 47 languages
+from two libraries, about 16,000 keys) is built by a pure function, :func:`build_name_table`, the first time
+a name needs resolving, and kept for the process.
 
 >>> normalize_partner("Swaziland")
 PartnerResult(iso3='SWZ', status='ok', note='former name; ISO short name Eswatini since 2018')
 >>> normalize_partner("0562").iso3, normalize_partner("Niger").iso3, normalize_partner("Nigeria").iso3
 ('NER', 'NER', 'NGA')
->>> normalize_partner("490").status
-'special'
->>> normalize_partner("Korea").status
-'unknown'
+>>> normalize_partner("Украина").iso3, normalize_partner("Lietuva").iso3, normalize_partner("Czech Rep.").iso3
+('UKR', 'LTU', 'CZE')
+>>> normalize_partner("490").status, normalize_partner("Korea").status, normalize_partner("USSR").iso3
+('special', 'unknown', 'SUN')
 """
 
 from __future__ import annotations
@@ -38,9 +52,9 @@ import gettext
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -54,20 +68,184 @@ from hsmap.errors import InputError
 PartnerStatus = Literal["ok", "special", "unknown", "blank"]
 STATUSES: tuple[PartnerStatus, ...] = ("ok", "special", "unknown", "blank")
 ALIAS_COLUMNS = ("alias", "iso3", "note", "source")
-LANGUAGES = ("fr", "es")
+
+# The languages whose State names are read: (language, CLDR locale read through Babel or "" for none,
+# pycountry's gettext catalogue of ISO names). The UN languages first; then the languages customs
+# declarations and national reports are written in: the EU's, its neighbours' and large arms traders'.
+# Reading a CLDR locale costs about 10 ms (Babel loads the whole locale), a pycountry catalogue about 2 ms,
+# so CLDR is read for the languages trade data use most and ISO names for the rest.
+UN_LANGUAGES: tuple[tuple[str, str, str], ...] = (
+    ("Arabic", "ar", "ar"),
+    ("Chinese", "zh", "zh_CN"),
+    ("Chinese (traditional)", "zh_Hant", "zh_TW"),
+    ("Spanish", "es", "es"),
+    ("French", "fr", "fr"),
+    ("Russian", "ru", "ru"),
+)
+CUSTOMS_LANGUAGES: tuple[tuple[str, str, str], ...] = (
+    ("German", "de", "de"),
+    ("Portuguese", "pt", "pt"),
+    ("Italian", "it", "it"),
+    ("Dutch", "nl", "nl"),
+    ("Polish", "pl", "pl"),
+    ("Ukrainian", "uk", "uk"),
+    ("Turkish", "tr", "tr"),
+    ("Czech", "cs", "cs"),
+    ("Swedish", "sv", "sv"),
+    ("Japanese", "ja", "ja"),
+    ("Korean", "ko", "ko"),
+    ("Slovak", "", "sk"),
+    ("Slovenian", "", "sl"),
+    ("Croatian", "", "hr"),
+    ("Serbian", "", "sr"),
+    ("Serbian (Latin)", "", "sr@latin"),
+    ("Bosnian", "", "bs"),
+    ("Macedonian", "", "mk"),
+    ("Bulgarian", "", "bg"),
+    ("Romanian", "", "ro"),
+    ("Hungarian", "", "hu"),
+    ("Greek", "", "el"),
+    ("Lithuanian", "lt", "lt"),
+    ("Latvian", "", "lv"),
+    ("Estonian", "", "et"),
+    ("Finnish", "", "fi"),
+    ("Danish", "", "da"),
+    ("Norwegian", "", "nb_NO"),
+    ("Albanian", "", "sq"),
+    ("Georgian", "", "ka"),
+    ("Armenian", "", "hy"),
+    ("Azerbaijani", "", "az"),
+    ("Kazakh", "", "kk"),
+    ("Belarusian", "", "be"),
+    ("Hebrew", "", "he"),
+    ("Persian", "", "fa"),
+    ("Indonesian", "", "id"),
+    ("Vietnamese", "", "vi"),
+    ("Thai", "", "th"),
+    ("Hindi", "", "hi"),
+)
+LANGUAGES = UN_LANGUAGES + CUSTOMS_LANGUAGES
 
 _NUMERIC = re.compile(r"^\d+(?:\.0+)?$")
 _ALIAS_CODE = re.compile(r"^[A-Z]{2,3}$")  # an alias written in capitals like this is a code
 _CODE_TEXT = re.compile(r"^[A-Za-z]{2,3}$")  # read as a code first: "NA" is Namibia, "N/A" is not
 # ISO 3166-1 leaves these alpha-3 ranges to users (e.g. XKX for Kosovo, used by the EU and the World Bank).
 _USER_ASSIGNED = re.compile(r"^(?:AA[A-Z]|Q[M-Z][A-Z]|X[A-Z]{2}|ZZ[A-Z])$")
-_APOSTROPHES = re.compile(r"['’`´ʼ]")
-_TOKENS = re.compile(r"[a-z0-9]+")
-_PARENTHESES = re.compile(r"\s*\([^)]*\)")
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+_AMBIGUOUS = "|"  # an alias whose iso3 lists several codes separated by this is ambiguous on purpose
+_BRACKETED = re.compile(r"(.+?)\s*[(（]([^()（）]+)[)）]")  # "Myanmar (Burma)", "伊朗（伊斯兰共和国）"
+_ANNOTATIONS = re.compile(r"\[[^\]]*\]")  # editorial remarks such as UNTERM's "[fém.]"
+_RUSSIAN_ISLANDS = re.compile(r"\bо-в(а?)\b")  # CLDR's "о-ва", "о-в": острова, остров
+_MARKS = re.compile(  # optional marks: Latin, Greek and Cyrillic accents, Hebrew points, Arabic harakat
+    "[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u1ab0-\u1aff"
+    "\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+_LETTERS = str.maketrans(
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+        "&": " and ",
+        "ة": "ه",
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "ـ": "",
+    }
+)
+# Words that carry no identity: articles, "of", "and" in the languages whose forms differ by them alone
+# ("Afghanistan (l')", "la República de Albania", "Bosnia y Herzegovina", "Trinidad e Tobago").
+_FILLER_WORDS = "the l la le les el los las lo il of de del du des da do dos das di and et y e i und en"
+_FILLERS = frozenset(_FILLER_WORDS.split())
+# Statistical shortenings and the words they stand for, read as one word: "Rep." = "Republic",
+# "Isds" = "Is." = "Islands", "St." = "Saint" = "Sint", "Terr." = "Territory", "Fed. Sts." = "Federated
+# States" — applied in names of two or more words only ("Island" alone is Iceland in German).
+_SHORTENINGS = {
+    **dict.fromkeys(("rep", "republic", "republique", "republica", "repubblica", "republik", "republiek"), "republic"),
+    **dict.fromkeys(("dem", "democratic", "democratique", "democratica"), "democratic"),
+    **dict.fromkeys(("fed", "federal", "federated", "federation"), "federal"),
+    **dict.fromkeys(
+        (
+            "is",
+            "isl",
+            "isls",
+            "isd",
+            "isds",
+            "island",
+            "islands",
+            "isla",
+            "islas",
+            "ile",
+            "iles",
+            "ilha",
+            "ilhas",
+            "isola",
+            "isole",
+            "остров",
+            "острова",
+            "جزر",
+            "جزيره",
+        ),
+        "islands",
+    ),
+    **dict.fromkeys(("st", "saint", "sint"), "saint"),
+    **dict.fromkeys(("terr", "ter", "territory", "territories"), "territory"),
+    **dict.fromkeys(("sts", "states"), "states"),
+    "n": "northern",
+    "br": "british",
+    "fr": "french",
+    "neth": "netherlands",
+    "utd": "united",
+}
+# Words of a formal name that say what kind of State it is, not which ("the Kingdom of Bhutan", "la République
+# fédérative du Brésil", "Республика Ирак", "جمهورية شيلي", "马耳他共和国"): a name that matches nothing is read
+# once more without them, and counts only if what is left is exactly the name of a State.
+_FORM_WORDS_TEXT = (
+    "islands republic kingdom state states commonwealth principality federal federative union sultanate grand "
+    "duchy islamic democratic people peoples s socialist plurinational bolivarian independent cooperative "
+    "hashemite oriental royaume etat etats principaute federale union sultanat duche islamique populaire "
+    "socialiste bolivarienne independant hachemite orientale reino estado estados principado federativa sultania "
+    "gran ducado islamica popular socialista plurinacional bolivariana independiente cooperativa hachemita "
+    "federacion konigreich bundesrepublik furstentum staat regno stato principato popolare krolestwo "
+    "республика королевство государство княжество султанат содружество союз федеративная федеративные "
+    "исламская демократическая народная народно социалистическая многонациональное боливарианская "
+    "независимое великое герцогство восточная штаты "
+    "جمهوريه مملكه دوله اماره سلطنه كمنولث اتحاد دوقيه كبري اسلاميه ديمقراطيه شعبيه اتحاديه اشتراكيه "
+    "متعدده قوميات بوليفاريه مستقله هاشميه شرقيه تعاونيه ولايات موحده"
+)
+_FORM_WORDS = frozenset(_FORM_WORDS_TEXT.split())
+# The same for Chinese, written without spaces: these endings and "阿拉伯" (Arab) before a name.
+_FORM_AFFIXES = (
+    "民主社会主义共和国",
+    "民主主义人民共和国",
+    "联邦民主共和国",
+    "伊斯兰共和国",
+    "联邦共和国",
+    "民主共和国",
+    "人民共和国",
+    "联合共和国",
+    "社会主义共和国",
+    "玻利瓦尔共和国",
+    "东岸共和国",
+    "共和国",
+    "大公国",
+    "苏丹国",
+    "独立国",
+    "多民族国",
+    "王国",
+    "联邦",
+    "公国",
+    "国",
+)
+_ARABIC_ARTICLE = "ال"
+
 
 # Precedence levels: a lower number wins when two sources give the same key different answers.
-_ALIAS, _CODE, _NAME, _TRANSLATION, _DERIVED, _HISTORIC = range(6)
+_ALIAS, _CODE, _NAME, _UN, _TRANSLATION, _DERIVED, _HISTORIC = range(7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,63 +257,112 @@ class PartnerResult:
     note: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
+    """What a key means. ``unknown`` entries are ambiguous names; their note lists the States."""
+
     iso3: str | None
     status: PartnerStatus
     note: str
     level: int
 
 
-@dataclass
-class PartnerIndex:
-    """Every recognised spelling and number, normalised, with the answer it gives."""
+@dataclass(frozen=True)
+class NameTable:
+    """What every known name means, in two key spaces tried in turn: the words in order (:func:`name_key`)
+    and the words in any order (``Sudan, South`` is ``South Sudan``)."""
 
-    codes: dict[str, _Entry] = field(default_factory=dict)
-    names: dict[str, _Entry] = field(default_factory=dict)
-    numbers: dict[int, _Entry] = field(default_factory=dict)
-    ambiguous: dict[str, frozenset[str]] = field(default_factory=dict)
+    exact: dict[str, _Entry]
+    bag: dict[str, _Entry]
 
-    def resolve(self, value: object) -> PartnerResult:
-        """Read one value; never raises, never guesses."""
-        if _is_missing(value):
-            return PartnerResult(None, "blank", "")
-        text = _as_text(value)
-        if not text:
-            return PartnerResult(None, "blank", "")
-        if _NUMERIC.match(text):
-            entry = self.numbers.get(int(text.split(".")[0]))
-            if entry is None:
-                return PartnerResult(None, "unknown", f"no country or area has the numeric code {text!r}")
-            return PartnerResult(entry.iso3, entry.status, entry.note)
-        if _CODE_TEXT.match(text):
-            entry = self.codes.get(text.upper())
-            if entry is not None:
-                return PartnerResult(entry.iso3, entry.status, entry.note)
-        key = name_key(text)
-        if not key:
-            return PartnerResult(None, "blank", f"no letters or digits in {text!r}")
-        entry = self.names.get(key)
-        if entry is not None:
-            return PartnerResult(entry.iso3, entry.status, entry.note)
-        if key in self.ambiguous:
-            options = ", ".join(sorted(self.ambiguous[key]))
-            return PartnerResult(None, "unknown", f"ambiguous: {text!r} could be {options}")
-        return PartnerResult(None, "unknown", f"no exact match for {text!r}")
+    def find(self, words: list[str]) -> _Entry | None:
+        """The entry of these words in order or in any order (None if neither is known)."""
+        return self.exact.get("".join(words)) or self.bag.get(_bag(words)) if words else None
+
+
+class _Separators(dict[int, str | None]):
+    """``str.translate`` table: punctuation, symbols and spaces of any script become a space (cached)."""
+
+    def __missing__(self, code: int) -> str | None:
+        kind = unicodedata.category(chr(code))[0]
+        value = chr(code) if kind in "LMN" else " "
+        self[code] = value
+        return value
+
+
+_SEPARATORS = _Separators()
+
+
+def _words(text: str) -> list[str]:
+    """Case-folded words without optional accents, in any script; brackets and apostrophes separate."""
+    folded = (_ANNOTATIONS.sub(" ", text) if "[" in text else text).casefold()
+    if "о-в" in folded:
+        folded = _RUSSIAN_ISLANDS.sub(r"остров\1", folded)
+    plain = _MARKS.sub("", unicodedata.normalize("NFKD", folded.translate(_LETTERS)))
+    return plain.translate(_SEPARATORS).split()
+
+
+def _bag(words: list[str]) -> str:
+    """The words of a name in any order: "Sudan, South" and "South Sudan" have one bag."""
+    return " ".join(sorted(words)) if len(words) > 1 else ""
 
 
 def name_key(text: str) -> str:
-    """The matching key of a name or code: no accents, case, punctuation, spaces or the word 'the'.
+    """The matching key of a name or code: words without case, accents, articles, "of"/"and", joined.
+
+    Works in every script (Arabic loses its article ``ال``; Chinese and Cyrillic are kept as they are), and
+    statistical shortenings read as the words they stand for.
 
     >>> name_key("Côte d’Ivoire") == name_key("COTE DIVOIRE") == name_key("Cote d'Ivoire")
     True
-    >>> name_key("Gambia, The"), name_key("Trinidad & Tobago")
-    ('gambia', 'trinidadandtobago')
+    >>> name_key("Gambia, The"), name_key("Trinidad & Tobago"), name_key("Afghanistan (l') [masc.]")
+    ('gambia', 'trinidadtobago', 'afghanistan')
+    >>> name_key("Cayman Isds") == name_key("Cayman Islands"), name_key("Dem. Rep.") == name_key("Democratic Republic")
+    (True, True)
+    >>> name_key("الأردن"), name_key("Украина"), name_key("中国（台湾）")
+    ('اردن', 'украина', '中国台湾')
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    plain = _APOSTROPHES.sub("", plain.replace("&", " and "))
-    return "".join(token for token in _TOKENS.findall(plain) if token != "the")
+    return "".join(_key_words(text))
+
+
+def _key_words(text: str) -> list[str]:
+    words = _words(text)
+    if len(words) > 1:
+        words = [_SHORTENINGS.get(word, word) for word in words]
+        words = [word for word in words if word not in _FILLERS] or words
+    return [word[2:] if word.startswith(_ARABIC_ARTICLE) and len(word) > 3 else word for word in words]
+
+
+def _core_words(words: list[str], *, keep_islands: bool) -> list[str]:
+    """A formal name's words without those that say what kind of State it is ([] if there are none):
+    "la República de Albania" → "Albania", "马耳他共和国" → "马耳他"."""
+    kept = [word for word in words if word not in _FORM_WORDS or (keep_islands and word == "islands")]
+    if kept and len(kept) < len(words):
+        return kept
+    joined = "".join(words)  # Chinese: one run of characters
+    core = joined.removeprefix("阿拉伯")
+    for affix in _FORM_AFFIXES:
+        if core.endswith(affix) and len(core) > len(affix):
+            return [core[: -len(affix)]]
+    return [core] if core != joined else []
+
+
+def _reordered(text: str) -> Iterator[str]:
+    """An inverted name the other way round, for scripts written without spaces: 玻利维亚（多民族国） → 多民族国玻利维亚
+    (a library may have the second form)."""
+    match = _BRACKETED.fullmatch(text.strip())
+    if match:
+        yield f"{match.group(2)}{match.group(1)}"
+
+
+def _heads(text: str) -> Iterator[str]:
+    """Shorter everyday forms of a library name: the part before a comma or a bracket."""
+    stripped = text.strip()
+    if stripped.count(",") == 1:
+        yield stripped.split(",")[0]
+    match = _BRACKETED.fullmatch(stripped)
+    if match:
+        yield match.group(1)
 
 
 def _is_missing(value: object) -> bool:
@@ -155,6 +382,56 @@ def _as_text(value: object) -> str:
     return str(value).strip()
 
 
+@dataclass
+class PartnerIndex:
+    """Every recognised code, number and spelling, with the answer it gives.
+
+    ``codes`` and ``numbers`` are built at once; ``names`` (the multi-language table) only when a value
+    that is neither a code nor a number is read, by calling ``build_names``.
+    """
+
+    codes: dict[str, _Entry]
+    numbers: dict[int, _Entry]
+    build_names: Callable[[], NameTable] = field(repr=False)
+
+    @cached_property
+    def names(self) -> NameTable:
+        return self.build_names()
+
+    def resolve(self, value: object) -> PartnerResult:
+        """Read one value; never raises on data, never guesses."""
+        if _is_missing(value):
+            return PartnerResult(None, "blank", "")
+        text = _as_text(value)
+        if not text:
+            return PartnerResult(None, "blank", "")
+        if _NUMERIC.match(text):
+            entry = self.numbers.get(int(text.split(".")[0]))
+            if entry is None:
+                return PartnerResult(None, "unknown", f"no country or area has the numeric code {text!r}")
+            return PartnerResult(entry.iso3, entry.status, entry.note)
+        if _CODE_TEXT.match(text):
+            entry = self.codes.get(text.upper())
+            if entry is not None:
+                return PartnerResult(entry.iso3, entry.status, entry.note)
+        words = _key_words(text)
+        if not words:
+            return PartnerResult(None, "unknown", f"no letters or digits in {text!r}")
+        names = self.names
+        entry = names.find(words) or next(
+            (names.exact[k] for k in map(name_key, _reordered(text)) if k in names.exact), None
+        )
+        if entry is None:  # a formal name: "Commonwealth of the Bahamas", "Республика Ирак", "جمهورية شيلي"
+            cores = (_core_words(words, keep_islands=keep) for keep in (True, False))
+            found = (names.find(core) for core in cores)
+            entry = next((entry for entry in found if entry is not None and entry.status == "ok"), None)
+        if entry is None:
+            return PartnerResult(None, "unknown", f"no exact match for {text!r}")
+        if entry.status == "unknown":
+            return PartnerResult(None, "unknown", f"ambiguous: {text!r} could be {entry.note}")
+        return PartnerResult(entry.iso3, entry.status, entry.note)
+
+
 def default_alias_path() -> Path:
     """The shipped ``mappings/partners.csv``: inside the installed package, or in a source checkout."""
     packaged = Path(str(resources.files("hsmap"))) / "mappings" / "partners.csv"
@@ -167,82 +444,156 @@ class _Builder:
     """Collects candidate keys with their precedence, then settles conflicts."""
 
     def __init__(self) -> None:
-        self.codes: dict[str, _Entry] = {}
-        self.names: dict[str, dict[int, dict[str | None, _Entry]]] = {}
-        self.numbers: dict[int, _Entry] = {}
-
-    def add_code(self, code: str, entry: _Entry) -> None:
-        current = self.codes.get(code.upper())
-        if current is None or entry.level < current.level:
-            self.codes[code.upper()] = entry
+        self.tables: tuple[dict[str, list[_Entry]], dict[str, list[_Entry]]] = ({}, {})
+        self.seen: set[tuple[str, str | None, int]] = set()  # a name comes from many languages: read it once
 
     def add_name(self, text: str, entry: _Entry) -> None:
-        key = name_key(text)
-        if key:
-            self.names.setdefault(key, {}).setdefault(entry.level, {}).setdefault(entry.iso3, entry)
+        if (text, entry.iso3, entry.level) not in self.seen:
+            self.seen.add((text, entry.iso3, entry.level))
+            self.add_words(_key_words(text), entry)
 
-    def add_number(self, number: int, entry: _Entry) -> None:
-        current = self.numbers.get(number)
-        if current is None or entry.level < current.level:
-            self.numbers[number] = entry
+    def add_words(self, words: list[str], entry: _Entry) -> None:
+        for table, key in zip(self.tables, ("".join(words), _bag(words)), strict=True):
+            if key:
+                table.setdefault(key, []).append(entry)
 
-    def build(self) -> PartnerIndex:
-        index = PartnerIndex(codes=dict(self.codes), numbers=dict(self.numbers))
-        for key, levels in self.names.items():
-            for level in sorted(levels):
-                answers = levels[level]
-                if len(answers) == 1:
-                    index.names[key] = next(iter(answers.values()))
-                    break
-                if level == _ALIAS:  # load_aliases already refuses this; kept as a guard
-                    raise ValueError(f"alias key {key!r} has several answers")
-                index.ambiguous[key] = frozenset(str(iso3) for iso3 in answers)
-                break
-        return index
+    def build(self) -> NameTable:
+        exact, bag = self.tables
+        return NameTable(self._settle(exact), self._settle(bag))
 
-
-def _derived_forms(name: str) -> Iterable[str]:
-    """Everyday forms of an ISO-style name: the inverted comma form, the part before the comma, no brackets."""
-    if "(" in name:
-        yield _PARENTHESES.sub("", name).strip()
-    if name.count(",") == 1:
-        head, tail = (part.strip() for part in name.split(","))
-        yield f"{tail} {head}"
-        yield head
+    @staticmethod
+    def _settle(candidates: dict[str, list[_Entry]]) -> dict[str, _Entry]:
+        """One answer a key: the lowest level's first, ambiguous if that level gives several States."""
+        table: dict[str, _Entry] = {}
+        for key, entries in candidates.items():
+            level = min(entry.level for entry in entries)
+            answers = {entry.iso3: entry for entry in reversed(entries) if entry.level == level}
+            if len(answers) == 1:
+                table[key] = next(iter(answers.values()))
+            else:
+                options = " or ".join(sorted(str(iso3) for iso3 in answers))
+                table[key] = _Entry(None, "unknown", options, level)
+        return table
 
 
-def _country_names(country: object) -> set[str]:
-    return {
-        getattr(country, attribute)
-        for attribute in ("name", "official_name", "common_name")
-        if getattr(country, attribute, None)
-    }
+def _english_names(country: object) -> list[str]:
+    names = (getattr(country, attribute, None) for attribute in ("name", "official_name", "common_name"))
+    return list(dict.fromkeys(name for name in names if name))
 
 
-def _add_pycountry(builder: _Builder) -> None:
-    catalogues = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]) for lang in LANGUAGES]
-    current_numbers: set[int] = set()
-    for country in pycountry.countries:
-        iso3 = country.alpha_3
-        builder.add_code(country.alpha_2, _Entry(iso3, "ok", "ISO 3166-1 alpha-2 code", _CODE))
-        builder.add_code(iso3, _Entry(iso3, "ok", "ISO 3166-1 alpha-3 code", _CODE))
-        number = int(country.numeric)
-        current_numbers.add(number)
-        builder.add_number(number, _Entry(iso3, "ok", "ISO 3166-1 numeric / UN M49 code", _CODE))
-        english = _country_names(country)
-        translated = {catalogue.gettext(name) for catalogue in catalogues for name in english} - english
-        for name in english:
-            builder.add_name(name, _Entry(iso3, "ok", "ISO 3166-1 name", _NAME))
-        for name in translated:
-            builder.add_name(name, _Entry(iso3, "ok", "ISO 3166-1 name (French or Spanish)", _TRANSLATION))
-        for name in english | translated:
-            for form in _derived_forms(name):
-                builder.add_name(form, _Entry(iso3, "ok", f"short form of {name!r}", _DERIVED))
+def _catalogue(domain: str, language: str) -> gettext.NullTranslations:
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def _cldr_territories(locale: str) -> Iterator[tuple[str, str]]:
+    """CLDR's territory names of a locale and of its regional variants (es_419 "Costa de Marfil", ar_LB …),
+    as Babel ships them: each file read alone, not merged with its parents (a variant file is small)."""
+    from babel import localedata  # imported here: CLDR locales are the cost of the name table
+
+    prefix = f"{locale}_"
+    script_of_locale = locale.count("_")  # "zh_Hant": variants are zh_Hant_HK, not zh_Hans_SG
+    for name in [locale, *sorted(localedata.locale_identifiers())]:
+        parts = name.split("_")
+        if name != locale and not (name.startswith(prefix) and len(parts[1 + script_of_locale]) in (2, 3)):
+            continue
+        yield from localedata.load(name, merge_inherited=False).get("territories", {}).items()
+
+
+def _library_names() -> Iterator[tuple[str, str, int, str]]:
+    """(name, iso3, level, note) for every State name Babel's CLDR data and pycountry have."""
+    countries = [(country.alpha_3, _english_names(country)) for country in pycountry.countries]
+    alpha2 = {country.alpha_2: country.alpha_3 for country in pycountry.countries}
+    alpha2["XK"] = "XKX"  # CLDR's code for Kosovo; XKX is the user-assigned alpha-3 (see partners.csv)
+    for iso3, names in countries:
+        for name in names:
+            yield name, iso3, _NAME, "ISO 3166-1 name"
+    for code, name in _cldr_territories("en"):
+        if code in alpha2:  # numeric regions (150 Europe, 202 Sub-Saharan Africa …) and EU, UN, ZZ are not States
+            yield name, alpha2[code], _NAME, "CLDR English name"
+    for language, locale, catalogue_language in LANGUAGES:
+        level = _UN if (language, locale, catalogue_language) in UN_LANGUAGES else _TRANSLATION
+        if locale:
+            for code, name in _cldr_territories(locale):
+                if code in alpha2:
+                    yield name, alpha2[code], level, f"{language} name (CLDR)"
+        catalogue = _catalogue("iso3166-1", catalogue_language)
+        for iso3, names in countries:
+            for name in names:
+                translated = catalogue.gettext(name)
+                if translated != name:
+                    yield translated, iso3, level, f"{language} ISO 3166-1 name"
+
+
+def _historic_names() -> Iterator[tuple[str, str, str]]:
+    """(name, alpha-3, note) of the former States of ISO 3166-3, in English and in :data:`LANGUAGES`."""
+    catalogues = [_catalogue("iso3166-3", language) for _, _, language in LANGUAGES]
     for former in pycountry.historic_countries:
-        number = int(getattr(former, "numeric", "") or -1)
-        if number >= 0 and number not in current_numbers:
-            note = f"withdrawn ISO code of {former.name} (until {former.withdrawal_date}); no single current country"
-            builder.add_number(number, _Entry(None, "special", note, _HISTORIC))
+        note = historic_note(former.alpha_3) or ""
+        for name in _english_names(former):
+            for text in dict.fromkeys([name, *(catalogue.gettext(name) for catalogue in catalogues)]):
+                yield text, former.alpha_3, note
+
+
+def historic_note(iso3: str) -> str | None:
+    """Why a former State's code is kept as it is (None if ``iso3`` is not in ISO 3166-3)."""
+    former = pycountry.historic_countries.get(alpha_3=iso3)
+    if former is None:
+        return None
+    return (
+        f"former {former.name} (ISO 3166-3 {former.alpha_4}, withdrawn {former.withdrawal_date}): "
+        "kept as its own code, never read as a successor State"
+    )
+
+
+def build_name_table(aliases: pd.DataFrame, *, file: str = "mappings/partners.csv") -> NameTable:
+    """Every name of every State, keyed by :func:`name_key`: a pure function of the alias table and the
+    installed libraries (its result can be cached). An alias that contradicts a library name raises InputError.
+    """
+    builder = _Builder()
+    derived: list[tuple[list[str], _Entry]] = []
+    entries: dict[tuple[str, int, str], _Entry] = {}
+    for name, iso3, level, note in _library_names():
+        entry = entries.get((iso3, level, note))
+        if entry is None:
+            entry = entries[iso3, level, note] = _Entry(iso3, "ok", note, level)
+        builder.add_name(name, entry)
+        short = _Entry(iso3, "ok", f"short form of {name!r}", _DERIVED)
+        derived.extend((words, short) for words in _forms(name))
+    for name, iso3, note in _historic_names():
+        builder.add_name(name, _Entry(iso3, "ok", note, _HISTORIC))
+        derived.extend((words, _Entry(iso3, "ok", note, _HISTORIC)) for words in _forms(name))
+    for words, entry in derived:
+        builder.add_words(words, entry)
+    library = builder.build()
+    for record in aliases.itertuples(index=False):
+        if record.alias.isdigit() or _ALIAS_CODE.match(record.alias):
+            continue
+        entry = _alias_entry(record.iso3, record.note)
+        official = library.exact.get(name_key(record.alias))
+        if official is not None and official.level <= _TRANSLATION and official.iso3 is not None:
+            allowed = set(record.iso3.split(_AMBIGUOUS)) if record.iso3 else set()
+            if official.iso3 not in allowed:
+                raise InputError(
+                    file,
+                    int(record.row),
+                    "alias",
+                    f"{record.alias!r} is {official.iso3} ({official.note}), not {record.iso3 or 'special'}",
+                )
+        builder.add_name(record.alias, entry)
+    return builder.build()
+
+
+def _forms(name: str) -> Iterator[list[str]]:
+    """Everyday forms of a library name: the part before a comma or bracket ("Korea, Republic of" → "Korea",
+    which Korea's other half makes ambiguous; "Myanmar (Burma)" → "Myanmar")."""
+    if "," in name or "(" in name or "（" in name:
+        yield from map(_key_words, _heads(name))
+
+
+def _alias_entry(iso3: str, note: str) -> _Entry:
+    if _AMBIGUOUS in iso3:
+        return _Entry(None, "unknown", note, _ALIAS)
+    return _Entry(iso3 or None, "ok" if iso3 else "special", note, _ALIAS)
 
 
 def _alias_key(alias: str) -> str:
@@ -254,6 +605,22 @@ def _alias_key(alias: str) -> str:
     return name_key(alias)
 
 
+def _known_iso3() -> frozenset[str]:
+    current = {country.alpha_3 for country in pycountry.countries}
+    return frozenset(current | {former.alpha_3 for former in pycountry.historic_countries})
+
+
+def _check_iso3(iso3: str, known: frozenset[str]) -> str | None:
+    """Why an alias's iso3 cell is wrong, or None."""
+    codes = iso3.split(_AMBIGUOUS)
+    if len(codes) > 1 and len(set(codes)) != len(codes):
+        return f"{iso3!r} lists a code twice"
+    for code in codes:
+        if not (code in known or _USER_ASSIGNED.match(code)):
+            return f"{code!r} is not an ISO 3166-1 or 3166-3 alpha-3 code"
+    return None
+
+
 def load_aliases(path: Path | str | None = None) -> pd.DataFrame:
     """Read and check the alias table; a bad row raises InputError naming the file, row and column."""
     source = Path(path) if path is not None else default_alias_path()
@@ -262,7 +629,7 @@ def load_aliases(path: Path | str | None = None) -> pd.DataFrame:
         rows = list(csv.reader(handle))
     if not rows or tuple(cell.strip() for cell in rows[0]) != ALIAS_COLUMNS:
         raise InputError(shown, 1, None, f"the header must be {','.join(ALIAS_COLUMNS)}")
-    known_iso3 = {country.alpha_3 for country in pycountry.countries}
+    known = _known_iso3()
     records: list[dict[str, str]] = []
     seen: dict[str, tuple[int, str]] = {}
     for number, row in enumerate(rows[1:], start=2):
@@ -274,12 +641,13 @@ def load_aliases(path: Path | str | None = None) -> pd.DataFrame:
         alias, iso3 = record["alias"], record["iso3"]
         if not alias:
             raise InputError(shown, number, "alias", "empty alias")
-        if iso3 and not (iso3 in known_iso3 or _USER_ASSIGNED.match(iso3)):
-            raise InputError(shown, number, "iso3", f"{iso3!r} is not an ISO 3166-1 alpha-3 code")
+        if iso3 and (problem := _check_iso3(iso3, known)):
+            raise InputError(shown, number, "iso3", problem)
         if not record["source"]:
             raise InputError(shown, number, "source", "every alias names its source")
-        if not iso3 and not record["note"]:
-            raise InputError(shown, number, "note", "a special partner (empty iso3) needs a note saying what it is")
+        if (not iso3 or _AMBIGUOUS in iso3) and not record["note"]:
+            what = "an ambiguous name (several codes)" if iso3 else "a special partner (empty iso3)"
+            raise InputError(shown, number, "note", f"{what} needs a note saying what it is")
         key = _alias_key(alias)
         if not key:
             raise InputError(shown, number, "alias", f"{alias!r} has no letters or digits")
@@ -295,47 +663,53 @@ def load_aliases(path: Path | str | None = None) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=[*ALIAS_COLUMNS, "row"])
 
 
-def build_index(aliases: pd.DataFrame, *, file: str = "mappings/partners.csv") -> PartnerIndex:
-    """Combine the alias table with pycountry; an alias that contradicts ISO 3166 raises InputError."""
-    builder = _Builder()
-    _add_pycountry(builder)
-    iso_index = builder.build()
+def _iso_codes() -> tuple[dict[str, _Entry], dict[int, _Entry]]:
+    """ISO 3166-1 codes and numbers, and the withdrawn numbers of ISO 3166-3 not given to anyone since."""
+    codes: dict[str, _Entry] = {}
+    numbers: dict[int, _Entry] = {}
+    for country in pycountry.countries:
+        codes[country.alpha_2] = _Entry(country.alpha_3, "ok", "ISO 3166-1 alpha-2 code", _CODE)
+        codes[country.alpha_3] = _Entry(country.alpha_3, "ok", "ISO 3166-1 alpha-3 code", _CODE)
+        numbers[int(country.numeric)] = _Entry(country.alpha_3, "ok", "ISO 3166-1 numeric / UN M49 code", _CODE)
+    for former in sorted(pycountry.historic_countries, key=lambda former: str(former.withdrawal_date)):
+        number = int(getattr(former, "numeric", "") or -1)
+        current = numbers.get(number)
+        if number >= 0 and (current is None or current.level == _HISTORIC):
+            numbers[number] = _Entry(former.alpha_3, "ok", historic_note(former.alpha_3) or "", _HISTORIC)
+    return codes, numbers
+
+
+def _code_tables(aliases: pd.DataFrame, file: str) -> tuple[dict[str, _Entry], dict[int, _Entry]]:
+    """ISO codes and numbers with the alias rows that are codes or numbers; a contradiction raises."""
+    codes, numbers = _iso_codes()
     for record in aliases.itertuples(index=False):
-        iso3 = record.iso3 or None
-        entry = _Entry(iso3, "ok" if iso3 else "special", record.note, _ALIAS)
+        entry = _alias_entry(record.iso3, record.note)
         if record.alias.isdigit():
             number = int(record.alias)
-            official = iso_index.numbers.get(number)
-            if official is not None and official.level == _CODE and official.iso3 != iso3:
-                raise InputError(
-                    file,
-                    int(record.row),
-                    "alias",
-                    f"numeric code {record.alias} is {official.iso3} in ISO 3166-1, not {iso3 or 'special'}",
-                )
-            builder.add_number(number, entry)
-            continue
-        if _ALIAS_CODE.match(record.alias):
-            official = iso_index.codes.get(record.alias)
-            if official is not None and official.iso3 != iso3:
-                raise InputError(
-                    file,
-                    int(record.row),
-                    "alias",
-                    f"{record.alias!r} is {official.iso3} in ISO 3166-1 ({official.note}), not {iso3 or 'special'}",
-                )
-            builder.add_code(record.alias, entry)
-            continue
-        official = iso_index.names.get(name_key(record.alias))
-        if official is not None and official.level <= _TRANSLATION and official.iso3 != iso3:
-            raise InputError(
-                file,
-                int(record.row),
-                "alias",
-                f"{record.alias!r} is {official.iso3} in ISO 3166-1 ({official.note}), not {iso3 or 'special'}",
-            )
-        builder.add_name(record.alias, entry)
-    return builder.build()
+            official = numbers.get(number)
+            if official is not None and official.level == _CODE and official.iso3 != entry.iso3:
+                wanted = record.iso3 or "special"
+                message = f"numeric code {record.alias} is {official.iso3} in ISO 3166-1, not {wanted}"
+                raise InputError(file, int(record.row), "alias", message)
+            numbers[number] = entry
+        elif _ALIAS_CODE.match(record.alias):
+            official = codes.get(record.alias)
+            if official is not None and official.iso3 != entry.iso3:
+                wanted = record.iso3 or "special"
+                message = f"{record.alias!r} is {official.iso3} in ISO 3166-1 ({official.note}), not {wanted}"
+                raise InputError(file, int(record.row), "alias", message)
+            codes[record.alias] = entry
+    return codes, numbers
+
+
+def build_index(aliases: pd.DataFrame, *, file: str = "mappings/partners.csv") -> PartnerIndex:
+    """The index for an alias table: codes and numbers now, names when first needed.
+
+    An alias that contradicts an ISO code raises InputError here; one that contradicts a library name
+    raises when the name table is built.
+    """
+    codes, numbers = _code_tables(aliases, file)
+    return PartnerIndex(codes, numbers, lambda: build_name_table(aliases, file=file))
 
 
 @lru_cache(maxsize=8)
@@ -375,3 +749,14 @@ def normalize_partners(series: pd.Series, index: PartnerIndex | None = None) -> 
         },
         index=series.index,
     )
+
+
+def country_name(iso3: str) -> str:
+    """A readable name for an alpha-3 code: the ISO short (or common) name, a former State's ISO 3166-3
+    name, or "" when ISO has none (user-assigned codes such as XKX)."""
+    if not (len(iso3) == 3 and iso3.isalpha() and iso3.isupper()):
+        return ""
+    country = pycountry.countries.get(alpha_3=iso3) or pycountry.historic_countries.get(alpha_3=iso3)
+    if country is None:
+        return ""
+    return str(getattr(country, "common_name", None) or country.name)

@@ -22,21 +22,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 
-from hsmap.classify import classify
 from hsmap.codes import normalize_codes
 from hsmap.columns import CODE_NAMES, TEXT_NAMES, find_column
 from hsmap.countries import PartnerIndex, name_key, normalize_partners
+from hsmap.editions import AUTO, EditionChoice, EditionReader
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, iter_table
-from hsmap.knowledge import Knowledge
+from hsmap.knowledge import Knowledge, load_knowledge
 
 CANONICAL_COLUMNS = (
     "source_row",  # the line's row in the file as a spreadsheet counts it (header = 1)
@@ -52,7 +54,9 @@ CANONICAL_COLUMNS = (
     "hs6",
     "description",  # the goods description as written ("" when the file has none)
     "category",  # ATT category ID, "" when the line is not an ATT item
+    "undecided",  # the top-level categories the code cannot tell apart ("I+II"), "" when decided (see undecided_levels)
     "flags",  # the classifier's flags, semicolon-separated
+    "confidence",  # the classifier's confidence (0–1); NaN when a classified file gives none
     "unit",  # items, kg, none, other:<unit>
     "items",  # number of items (unit items), else NaN
     "kg",  # kilograms (unit kg, else the net weight column), else NaN
@@ -143,6 +147,7 @@ VALUE_NAMES = (
 CURRENCY_NAMES = ("currency", "currencycode", "cur", "valuecurrency", "devise", "moneda", "wahrung", "waehrung")
 CATEGORY_NAMES = ("attcategory",)
 FLAG_NAMES = ("flags",)
+CONFIDENCE_NAMES = ("confidence",)
 # Comtrade "plus" breakdowns repeat the goods of a total row; only the total (0 / C00) is kept.
 BREAKDOWN_TOTALS = {"motcode": "0", "customscode": "C00", "partner2code": "0"}
 _COMTRADE_MARKERS = {"primaryvalue", "fobvalue", "cifvalue", "reportercode", "cmdcode", "qtyunitcode", "refyear"}
@@ -267,6 +272,7 @@ class CustomsColumns:
     currency: str | None = None
     category: str | None = None
     flags: str | None = None
+    confidence: str | None = None
     breakdowns: tuple[tuple[str, str], ...] = ()  # (column, value of the total row)
     comtrade: bool = False
     value_currency: str | None = None  # a currency named by the value column (value_eur → EUR)
@@ -277,6 +283,12 @@ def _first(names: list[str], wanted: tuple[str, ...]) -> str | None:
     for name in names:
         by_key.setdefault(_key(name), name)
     return next((by_key[key] for key in wanted if key in by_key), None)
+
+
+def first_column(names: list[str], wanted: tuple[str, ...]) -> str | None:
+    """The first column named like one of ``wanted`` (one of the header lists above), ignoring case, accents
+    and separators: for readers of declaration files that need one field without a partner column."""
+    return _first(names, wanted)
 
 
 def detect_customs_columns(
@@ -332,6 +344,7 @@ def detect_customs_columns(
         currency=_first(names, CURRENCY_NAMES),
         category=category,
         flags=_first(names, FLAG_NAMES) if category is not None else None,
+        confidence=_first(names, CONFIDENCE_NAMES) if category is not None else None,
         breakdowns=breakdowns,
         comtrade=bool(keys & _COMTRADE_MARKERS),
         value_currency=value_currency,
@@ -427,6 +440,43 @@ def _exists(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
     return pd.to_datetime(whole, errors="coerce").notna()
 
 
+def declaration_years(frame: pd.DataFrame) -> pd.Series | None:
+    """The year of each declaration line, from its year, period or date column (found by name as the
+    reconciliation finds it), 0 where unreadable; None when the file has no such column. A cell is read once
+    per process (a file of millions of lines repeats a few hundred dates), and a chunk of one year, the
+    common case, costs one pass that finds its distinct cells."""
+    names = [str(column) for column in frame.columns]
+    year_column, date_column = _first(names, YEAR_NAMES), _first(names, DATE_NAMES)
+    column, parse = (year_column, parse_years) if year_column is not None else (date_column, parse_dates)
+    if column is None:
+        return None
+    values = frame.iloc[:, names.index(column)]
+    try:
+        distinct = pc.unique(pa.array(values)).to_pylist()
+    except (pa.ArrowException, TypeError, ValueError):  # mixed cell types: pandas sorts them out
+        distinct = None
+    years = set(_years_of(distinct, parse)) if distinct is not None else set()
+    if len(years) == 1:
+        return pd.Series(years.pop(), index=frame.index, dtype="int64")
+    codes, cells = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(np.array(_years_of(cells.tolist(), parse), dtype=np.int64)[codes], index=frame.index)
+
+
+def _years_of(cells: list[object], parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]]) -> list[int]:
+    """The years of distinct cells, each parsed once per process."""
+    keys = [(parse.__name__, None if pd.isna(cell) else cell) for cell in cells]
+    known = _YEARS if len(_YEARS) < _YEARS_LIMIT else {}
+    fresh = [key for key in dict.fromkeys(keys) if key not in known]
+    if fresh:
+        years = parse(pd.Series([cell for _, cell in fresh], dtype=object))[0]
+        known.update(zip(fresh, years.tolist(), strict=True))
+    return [known[key] for key in keys]
+
+
+_YEARS: dict[tuple[str, object], int] = {}  # (parser, cell) → year, shared by every chunk
+_YEARS_LIMIT = 1 << 16
+
+
 def parse_flows(values: pd.Series) -> pd.Series:
     """Flow cells → export, import, re-export, re-import, or "" when the word or code is not known."""
     return _keys(values).map(_FLOW_OF).fillna("").astype("str")
@@ -465,7 +515,7 @@ def prepare_customs(
     *,
     first_row: int = 2,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
@@ -473,8 +523,9 @@ def prepare_customs(
 ) -> pd.DataFrame:
     """One chunk of a customs file → :data:`CANONICAL_COLUMNS`, one row per input row, in order.
 
-    Lines without an ``att_category`` column are classified here (:func:`hsmap.classify.classify`).
-    ``first_row`` is the file row of the chunk's first line. The defaults fill a field the file lacks.
+    Lines without an ``att_category`` column are classified here, each under the HS edition in force in its
+    year unless ``edition`` names one (:class:`hsmap.editions.EditionReader`). ``first_row`` is the file row
+    of the chunk's first line. The defaults fill a field the file lacks.
     """
     index = chunk.index
     out = pd.DataFrame(index=index)
@@ -512,8 +563,10 @@ def prepare_customs(
     out["partner_status"] = resolved["partner_status"].astype("str").to_numpy()
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
-    category, flags, hs6 = _categories(chunk, columns, kb, edition)
+    years = out["year"].to_numpy()
+    category, flags, hs6, undecided, confidence = _categories(chunk, columns, kb or load_knowledge(), edition, years)
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
+    out["undecided"], out["confidence"] = undecided.to_numpy(), confidence.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
     out["description"] = text.str.slice(0, 120).to_numpy()
 
@@ -572,10 +625,43 @@ def _problems(chunk: pd.DataFrame, columns: CustomsColumns, *masks: pd.Series) -
     return problem
 
 
+COMBINED = "+"  # joins the top-level categories of a combined level: "I+II"
+
+
+def undecided_levels(candidates: pd.Series, basis: pd.Series, kb: Knowledge) -> pd.Series:
+    """The categories of several Art. 2(1) trees a line's code cannot tell apart, joined in the knowledge
+    base's order (``I+II``, ``III+VIII.LW``), else ``""``.
+
+    A line is undecided when its code alone decided it (``basis`` ``code``: no description told the
+    candidates apart) and its candidates — the categories ``att_hs.csv`` links to that code — lie in more than
+    one top-level Art. 2(1) category: 8710.00 without a telling description may be a battle tank (I) or an
+    armoured combat vehicle (II); 9301.10 a large-calibre gun (III) or a light weapon (VIII.LW.3, .4, .6). Each
+    tree is named by the deepest category holding its candidates (VIII.LW). Art. 3/4 candidates (8710.00 also
+    holds parts) are not named: the annual report does not cover them. Each distinct candidates text is read
+    once.
+    """
+    by_code = basis.astype("str").eq("code")
+    texts = candidates.astype("str")
+    order = {cid: position for position, cid in enumerate(kb.categories)}
+    labels = {}
+    for text in texts[by_code].unique():
+        named = [part.split(":")[0].strip() for part in text.split(";")]
+        trees: dict[str, list[str]] = {}
+        for cid in named:
+            if cid in kb.categories and kb.in_article_2(cid):
+                trees.setdefault(kb.top_level(cid), []).append(cid)
+        members = sorted((kb.common_ancestor(cids) for cids in trees.values()), key=order.__getitem__)
+        labels[text] = COMBINED.join(members) if len(members) > 1 else ""
+    return texts.map(labels).where(by_code, "").fillna("").astype("str")
+
+
 def _categories(
-    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge | None, edition: int
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(att_category, flags, hs6): as given by an already-classified file, else from the classifier."""
+    chunk: pd.DataFrame, columns: CustomsColumns, kb: Knowledge, edition: EditionChoice, years: np.ndarray
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(att_category, flags, hs6, undecided, confidence): as given by an already-classified file (its
+    ``candidates`` and ``basis`` columns, when :func:`hsmap.classify.classify` wrote them, say whether the code
+    alone decided; its ``confidence`` column if it has one, else NaN), else from the classifier of each line's
+    edition."""
     index = chunk.index
     if columns.category is not None:
         category = cell_text(chunk[columns.category])
@@ -587,13 +673,22 @@ def _categories(
             hs6 = cell_text(chunk["hs6"])
         else:
             hs6 = pd.Series("", index=index, dtype="str")
-        return category, flags, hs6
-    result = classify(chunk, columns.code, columns.text, edition=edition, kb=kb)
-    return (
-        result["att_category"].astype("str").fillna(""),
-        result["flags"].astype("str").fillna(""),
-        result["hs6"].astype("str").fillna(""),
+        if "candidates" in chunk.columns and "basis" in chunk.columns:
+            undecided = undecided_levels(cell_text(chunk["candidates"]), cell_text(chunk["basis"]), kb)
+        else:
+            undecided = pd.Series("", index=index, dtype="str")
+        if columns.confidence is not None:
+            confidence = parse_amounts(chunk[columns.confidence])[0]
+        else:
+            confidence = pd.Series(np.nan, index=index, dtype="float64")
+        return category, flags, hs6, undecided, confidence
+    rows, ids = EditionReader(kb, edition).decide(chunk, columns.code, columns.text, years)
+    decided = rows.select(["att_category", "flags", "hs6", "candidates", "basis"]).take(ids)
+    category, flags, hs6, candidates, basis = (
+        pd.Series(column.to_numpy(zero_copy_only=False), index=index, dtype="str") for column in decided.columns
     )
+    confidence = pd.Series(rows.column("confidence").take(ids).to_numpy(zero_copy_only=False), index=index)
+    return category, flags, hs6, undecided_levels(candidates, basis, kb), confidence.astype("float64")
 
 
 def _exclusions(
@@ -628,7 +723,7 @@ def iter_customs(
     text: str | None = None,
     partner: str | None = None,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
@@ -662,7 +757,7 @@ def customs_chunks(
     text: str | None = None,
     partner: str | None = None,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
@@ -717,7 +812,7 @@ def customs_frame(
     frame: pd.DataFrame,
     *,
     kb: Knowledge | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,

@@ -131,7 +131,9 @@ def with_partitions(frame: pd.DataFrame, file: DatasetFile) -> pd.DataFrame:
     if not added:
         return frame
     columns = {key: pd.Series(value, index=frame.index, dtype="str") for key, value in added.items()}
-    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    combined = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    combined.attrs = frame.attrs  # what the reader noted (bytes read, for progress)
+    return combined
 
 
 def added_partitions(file: DatasetFile) -> list[str]:

@@ -8,8 +8,11 @@ Parquet file per input file — the same rows in the same order as the pandas en
 :func:`classify_batches` is the ``Iterator[pd.DataFrame] -> Iterator[pd.DataFrame]`` function that
 ``DataFrame.mapInPandas`` takes, and :func:`spark_schema` the schema it returns.
 
-Each worker process loads the knowledge base and builds one :class:`~hsmap.classify.Classifier` per edition
-(:func:`worker_classifier`), so its caches serve every partition it gets and nothing heavy is shipped with the
+For a reconciliation, :func:`dask_aggregation` sums customs lines on the workers and hands
+:func:`hsmap.reconcile.reconcile_files` only the partial aggregates.
+
+Each worker process loads the knowledge base and keeps one :class:`~hsmap.classify.Classifier` per HS edition
+(:func:`worker_reader`), so its caches serve every partition it gets and nothing heavy is shipped with the
 tasks. Dask and distributed are the optional ``dask`` extra; PySpark is the administration's own install.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +30,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hsmap.classify import OUTPUT_COLUMNS, Classifier, shared_classifier
 from hsmap.columns import detect_columns
 from hsmap.dataset import (
     DatasetFile,
@@ -43,6 +45,7 @@ from hsmap.dataset import (
     resolve_dataset,
     with_partitions,
 )
+from hsmap.editions import AUTO, EDITION_COLUMN, RESULT_COLUMNS, EditionChoice, EditionReader
 from hsmap.errors import HsmapError, InputError
 from hsmap.knowledge import load_knowledge
 from hsmap.outputs import AtomicFile, refuse_overlap
@@ -52,7 +55,9 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
     from distributed import Client
 
+    from hsmap.knowledge import Knowledge
     from hsmap.reconcile import CustomsAggregate
+    from hsmap.reconcile.run import Aggregation
 
 PARTITION_ROWS = 1_000_000  # lines per Dask partition: a worker holds one partition and its result at a time
 
@@ -73,20 +78,21 @@ def _dask() -> Any:
 # --- the pure function, per worker ------------------------------------------------------------------------------
 
 
-def worker_classifier(edition: int = 2022, kb_root: str | None = None) -> Classifier:
-    """One classifier per process and edition: its caches serve every partition or batch the process gets."""
-    return shared_classifier(load_knowledge(kb_root), edition)
+def worker_reader(edition: EditionChoice = AUTO, kb_root: str | None = None) -> EditionReader:
+    """This process's knowledge base read under ``edition``: its classifiers, one per edition and shared by the
+    process (:func:`hsmap.classify.shared_classifier`), serve every partition or batch it gets."""
+    return EditionReader(load_knowledge(kb_root), edition)
 
 
 def classify_partition(
     frame: pd.DataFrame,
     code_column: str | None,
     text_column: str | None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> pd.DataFrame:
     """:func:`hsmap.pipeline.classify_declarations` with this process's classifier — what every engine maps."""
-    return classify_declarations(frame, code_column, text_column, worker_classifier(edition, kb_root))
+    return classify_declarations(frame, code_column, text_column, worker_reader(edition, kb_root))
 
 
 # --- Spark ------------------------------------------------------------------------------------------------------
@@ -96,7 +102,7 @@ def classify_batches(
     batches: Iterable[pd.DataFrame],
     code_column: str | None = "hs_code",
     text_column: str | None = "description",
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Classify each batch and yield it: the function ``DataFrame.mapInPandas`` takes (bind the columns with
@@ -106,24 +112,26 @@ def classify_batches(
 
 
 def output_columns(input_columns: Iterable[str]) -> list[str]:
-    """The columns :func:`classify` returns for a frame with these columns, in order: the input columns (one
-    named like a result column comes back as ``input_<name>``), then :data:`~hsmap.classify.OUTPUT_COLUMNS`."""
-    return [f"input_{name}" if name in OUTPUT_COLUMNS else name for name in input_columns] + OUTPUT_COLUMNS
+    """The columns :func:`classify_batches` returns for a frame with these columns, in order: the input columns
+    (one named like a result column comes back as ``input_<name>``), then
+    :data:`~hsmap.editions.RESULT_COLUMNS`."""
+    return [f"input_{name}" if name in RESULT_COLUMNS else name for name in input_columns] + RESULT_COLUMNS
 
 
 def spark_schema(input_schema: Any) -> Any:
     """The ``StructType`` :func:`classify_batches` returns for a Spark DataFrame of ``input_schema``: the input
-    fields (renamed as :func:`output_columns` says), then the result fields (``confidence`` a double, the rest
-    strings)."""
-    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+    fields (renamed as :func:`output_columns` says), then the result fields (``confidence`` a double,
+    ``hs_edition`` an integer, the rest strings)."""
+    from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
     kept = [
         StructField(
-            f"input_{field.name}" if field.name in OUTPUT_COLUMNS else field.name, field.dataType, field.nullable
+            f"input_{field.name}" if field.name in RESULT_COLUMNS else field.name, field.dataType, field.nullable
         )
         for field in input_schema.fields
     ]
-    added = [StructField(name, DoubleType() if name == "confidence" else StringType(), True) for name in OUTPUT_COLUMNS]
+    kinds = {"confidence": DoubleType(), EDITION_COLUMN: IntegerType()}
+    added = [StructField(name, kinds.get(name, StringType()), True) for name in RESULT_COLUMNS]
     return StructType(kept + added)
 
 
@@ -182,7 +190,7 @@ def classify_dask(
     source: dd.DataFrame | Path | str,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> dd.DataFrame:
     """A lazy Dask DataFrame of classified lines: ``map_partitions(classify)`` over ``source`` (a Dask DataFrame,
@@ -195,7 +203,7 @@ def classify_dask(
     else:
         code_column, text_column = detect_columns([str(c) for c in source.columns], "dataset", code_column, text_column)
     empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in source.dtypes.items()})
-    meta = classify_declarations(empty, code_column, text_column, worker_classifier(edition, kb_root))
+    meta = classify_declarations(empty, code_column, text_column, worker_reader(edition, kb_root))
     with dask.config.set({"dataframe.convert-string": False}):
         return source.map_partitions(classify_partition, code_column, text_column, edition, kb_root, meta=meta)
 
@@ -245,7 +253,7 @@ def classify_dataset_dask(
     client: Client,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     partition_rows: int = PARTITION_ROWS,
     kb_root: str | None = None,
     strict: bool = False,
@@ -297,33 +305,36 @@ def classify_dataset_dask(
 # --- reconciliation on Dask -------------------------------------------------------------------------------------
 
 
-def _aggregate_piece(frame: pd.DataFrame, settings: dict[str, Any]) -> CustomsAggregate:
-    """On a worker: one piece → canonical lines → its partial aggregate (rows numbered within the piece)."""
+def _canonical_piece(
+    frame: pd.DataFrame, settings: dict[str, Any], function: Callable[[pd.DataFrame, str, int], Any], piece: Piece
+) -> Any:
+    """On a worker: one piece → canonical lines (rows numbered within the piece) → ``function(lines, file,
+    first_row)``, with the piece's file (relative to the dataset) and the position of its first line there."""
     from hsmap.customs import prepare_customs
-    from hsmap.reconcile import aggregate_customs
 
+    settings = dict(settings)
     kb = load_knowledge(settings.pop("kb_root"))
-    return aggregate_customs([prepare_customs(frame, kb=kb, **settings)])
+    return function(prepare_customs(frame, kb=kb, **settings), str(piece.file.relative), piece.first_row)
 
 
-def aggregate_customs_dask(
+def map_customs_dask(
     source: Path | str,
     client: Client,
+    function: Callable[[pd.DataFrame, str, int], Any],
     *,
     code: str | None = None,
     text: str | None = None,
     partner: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     default_currency: str | None = None,
     default_flow: str | None = None,
     default_year: int | None = None,
     partition_rows: int = PARTITION_ROWS,
     kb_root: str | None = None,
-) -> CustomsAggregate:
-    """Customs lines of a file, folder or glob aggregated piece by piece on the workers; only the partial
-    aggregates come back, and :func:`hsmap.reconcile.combine_aggregates` adds them up in dataset order."""
+) -> list[Any]:
+    """``function`` applied on the workers to the canonical customs lines of each piece of a file, folder or
+    glob (:func:`_canonical_piece`); the small results come back in dataset order."""
     from hsmap.customs import check_customs_columns, detect_customs_columns
-    from hsmap.reconcile import combine_aggregates
 
     dask = _dask()
     files = resolve_dataset(source)
@@ -341,5 +352,49 @@ def aggregate_customs_dask(
         "default_year": default_year,
         "kb_root": kb_root,
     }
-    tasks = [dask.delayed(_aggregate_piece)(partition, dict(settings)) for partition in frame.to_delayed()]
-    return combine_aggregates(client.gather(client.compute(tasks)))
+    tasks = [
+        dask.delayed(_canonical_piece)(partition, settings, function, part)
+        for partition, part in zip(frame.to_delayed(), parts, strict=True)
+    ]
+    return list(client.gather(client.compute(tasks)))
+
+
+def _aggregate_piece(lines: pd.DataFrame, file: str, first_row: int, review: pd.DataFrame | None) -> CustomsAggregate:
+    """On a worker: a piece's canonical lines, less those a draft left for review, as a partial aggregate."""
+    from hsmap.reconcile import aggregate_customs
+    from hsmap.review_list import mark_reviewed
+
+    if review is not None and len(review):
+        lines = mark_reviewed(lines, file, review, row_offset=first_row)
+    return aggregate_customs([lines])
+
+
+def aggregate_customs_dask(
+    source: Path | str,
+    client: Client,
+    *,
+    review: pd.DataFrame | None = None,
+    **settings: Any,
+) -> CustomsAggregate:
+    """Customs lines of a file, folder or glob aggregated piece by piece on the workers (settings as for
+    :func:`map_customs_dask`); only the partial aggregates come back, and
+    :func:`hsmap.reconcile.combine_aggregates` adds them up in dataset order. Lines of ``review`` (a draft
+    report's list, :func:`hsmap.review_list.read_review_list`) are excluded."""
+    from hsmap.reconcile import combine_aggregates
+
+    function = functools.partial(_aggregate_piece, review=review)
+    return combine_aggregates(map_customs_dask(source, client, function, **settings))
+
+
+def dask_aggregation(client: Client, partition_rows: int = PARTITION_ROWS) -> Aggregation:
+    """The aggregation :func:`hsmap.reconcile.reconcile_files` takes, run on ``client``'s cluster: the engine
+    layer drives the reconciliation, which never imports an engine."""
+
+    def aggregate(
+        source: Path | str, kb: Knowledge, settings: dict[str, Any], review: pd.DataFrame
+    ) -> CustomsAggregate:
+        return aggregate_customs_dask(
+            source, client, review=review, partition_rows=partition_rows, kb_root=str(kb.root), **settings
+        )
+
+    return aggregate

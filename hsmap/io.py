@@ -22,17 +22,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from hsmap.chunking import CHUNK_ROWS
 from hsmap.errors import InputError
 from hsmap.outputs import AtomicFile, release_quietly, writing
 from hsmap.spreadsheet import spreadsheet_table, xlsx_rows
 from hsmap.text_encoding import WIDE, detect_encoding
 
-CHUNK_ROWS = 250_000
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
 _XLSX_MAX_ROWS = 1_048_575
-_BLOCK_SIZE = 1 << 22  # bytes the CSV reader parses at a time (grown for a row larger than this)
+_CSV_BLOCK = 1 << 22  # bytes the CSV reader parses at a time, into one batch (grown for a row larger than this)
 _C_LONG_MAX = 2**31 - 1  # the largest field size limit every platform's csv module accepts
+BYTES_READ = "hsmap.bytes_read"  # in a CSV or Parquet chunk's ``attrs``: bytes of its file parsed so far (progress)
 
 
 def _suffix(path: Path) -> str:
@@ -85,17 +86,25 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     encoding = detect_encoding(path)
     _check_text_file(path, encoding)
     names, delimiter = _header(path, encoding)
-    block_size, done = _BLOCK_SIZE, 0
+    size, block_size, done, blocks = path.stat().st_size, _CSV_BLOCK, 0, 0
+
+    def counted(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The batches of one attempt, counted as they are read (each parses one block of the file)."""
+        nonlocal blocks
+        blocks = 0
+        for batch in batches:
+            blocks += 1
+            yield batch
+
     while True:  # once, unless a row is larger than a block: then again with larger blocks, from that row on
         try:
-            for table in _regrouped(
-                _after(_csv_batches(path, encoding, delimiter, names, block_size), done), chunk_rows
-            ):
+            batches = counted(_csv_batches(path, encoding, delimiter, names, block_size))
+            for table in _regrouped(_after(batches, done), chunk_rows):
                 done += table.num_rows
-                yield _to_pandas(table, names)
+                yield _read_so_far(_to_pandas(table, names), min(size, blocks * block_size))  # a batch, a block
             break
         except _RowTooLarge:
-            if block_size > path.stat().st_size:
+            if block_size > size:
                 raise InputError(str(path), None, None, "a row could not be read whole (broken quoting?)") from None
             block_size *= 4
     if not done:
@@ -148,6 +157,12 @@ def _after(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBa
             continue
         yield batch.slice(rows)
         rows = 0
+
+
+def _read_so_far(frame: pd.DataFrame, position: int) -> pd.DataFrame:
+    """``frame`` marked with how many bytes of its file had been parsed once it was read (:data:`BYTES_READ`)."""
+    frame.attrs[BYTES_READ] = position
+    return frame
 
 
 def chunk_sizes(chunk_rows: int) -> Iterator[int]:
@@ -228,9 +243,11 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise InputError(str(path), None, None, f"not a readable Parquet file ({error})") from None
     check_columns(parquet.schema_arrow.names, path)
     empty = True
+    size, rows, read = path.stat().st_size, max(1, parquet.metadata.num_rows), 0
     for table in _regrouped(parquet.iter_batches(batch_size=max(1, chunk_rows // 8)), chunk_rows):
         empty = False
-        yield arrow_to_pandas(table)
+        read += table.num_rows
+        yield _read_so_far(arrow_to_pandas(table), size * read // rows)  # in proportion to the rows
     if empty:
         yield arrow_to_pandas(parquet.schema_arrow.empty_table())
 

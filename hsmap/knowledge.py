@@ -6,7 +6,9 @@ row 1) and the field, so a reviewer can fix the data without reading code.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -18,7 +20,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from hsmap.errors import InputError
-from hsmap.schema import AttLink, Category, Correlation, HsCode, Negative, Term
+from hsmap.kb_cache import load_compiled_knowledge
+from hsmap.schema import AttLink, Category, Correlation, EditionInForce, HsCode, Negative, Term
 
 Model = TypeVar("Model", bound=BaseModel)
 _CORRELATION_FILE = re.compile(r"^correlation_(\d{4})_(\d{4})\.csv$")
@@ -40,6 +43,7 @@ class Knowledge:
     root: Path
     categories: dict[str, Category]
     hs: dict[int, pd.DataFrame]  # edition → code, level, parent, description, source
+    in_force: pd.DataFrame  # edition, in_force_from, source, note; oldest first
     correlations: pd.DataFrame  # from_edition, to_edition, from_code, to_code, relation, …
     links: pd.DataFrame  # edition, code, category, relation, weight, confidence, note, source
     terms: pd.DataFrame  # term, category, lang, kind, weight, note
@@ -48,7 +52,12 @@ class Knowledge:
 
     @property
     def editions(self) -> list[int]:
+        """The HS editions the knowledge base has files for, oldest first."""
         return sorted(self.hs)
+
+    @property
+    def newest(self) -> int:
+        return self.editions[-1]
 
     def children(self, category: str) -> list[str]:
         return self._children.get(category, [])
@@ -70,8 +79,19 @@ class Knowledge:
     def top_level(self, category: str) -> str:
         return self.ancestors(category)[-1]
 
+    def common_ancestor(self, categories: Iterable[str]) -> str:
+        """The deepest category that is (an ancestor of) each of ``categories``, all of one tree."""
+        chains = [self.ancestors(category) for category in categories]
+        shared = set(chains[0]).intersection(*chains[1:])
+        return next(ancestor for ancestor in chains[0] if ancestor in shared)
+
     def label(self, category: str) -> str:
         return self.categories[category].name
+
+    def in_article_2(self, category: str) -> bool:
+        """Whether the category is (below) one of the ATT Art. 2(1) categories that the annual report covers
+        (``article`` in ``categories.yaml``), not Art. 3 ammunition or Art. 4 parts."""
+        return self.categories[self.top_level(category)].article.startswith("2(1)")
 
 
 def _read_rows(path: Path, model: type[Model], root: Path) -> list[Model]:
@@ -162,12 +182,15 @@ def _check_category_ids(
 
 
 def _load_correlations(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """Every ``hs/correlation_<old>_<new>.csv``; each pair of successive editions needs one."""
     frames = []
+    pairs = []
     for path in sorted((root / "hs").glob("correlation_*.csv")):
         match = _CORRELATION_FILE.match(path.name)
         if not match:
             raise InputError(_shown(path, root), None, None, "name it correlation_<from>_<to>.csv")
         old, new = int(match.group(1)), int(match.group(2))
+        pairs.append((old, new))
         for edition in (old, new):
             if edition not in hs:
                 raise InputError(_shown(path, root), None, None, f"no hs/{edition}.csv to correlate")
@@ -179,8 +202,33 @@ def _load_correlations(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
             if unlinked:
                 raise InputError(_shown(path, root), None, column, f"hs/{edition}.csv {unlinked[0]} has no link")
         frames.append(frame.assign(from_edition=old, to_edition=new))
+    missing = sorted(set(itertools.pairwise(sorted(hs))) - set(pairs))
+    if missing:  # correlate chains editions one step at a time
+        old, new = missing[0]
+        raise InputError(_shown(root / "hs", root), None, None, f"no correlation_{old}_{new}.csv for HS {old} → {new}")
     columns = ["from_edition", "to_edition", *Correlation.model_fields]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def _load_in_force(root: Path, hs: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """``hs/editions.csv``: one row per edition file, in order of entry into force."""
+    path = root / "hs" / "editions.csv"
+    if not path.is_file():
+        raise InputError(_shown(path, root), None, None, "file missing: when each HS edition entered into force")
+    frame = _table(_read_rows(path, EditionInForce, root), list(EditionInForce.model_fields))
+    previous = None
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.edition not in hs:
+            raise InputError(_shown(path, root), number, "edition", f"no hs/{row.edition}.csv")
+        if previous is not None and row.edition <= previous.edition:
+            raise InputError(_shown(path, root), number, "edition", "editions are listed oldest first, once each")
+        if previous is not None and row.in_force_from <= previous.in_force_from:
+            raise InputError(_shown(path, root), number, "in_force_from", "not after the previous edition's date")
+        previous = row
+    missing = sorted(set(hs) - set(frame["edition"]))
+    if missing:
+        raise InputError(_shown(path, root), None, "edition", f"hs/{missing[0]}.csv has no row: when is it in force?")
+    return frame
 
 
 def _load_lexicon(root: Path, categories: dict[str, Category]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -200,11 +248,16 @@ def _load_lexicon(root: Path, categories: dict[str, Category]) -> tuple[pd.DataF
 
 
 def load_knowledge(root: Path | str | None = None) -> Knowledge:
-    """Load and cross-check the knowledge base (cached per folder: call it freely)."""
-    return _load(Path(root).resolve() if root is not None else default_root())
+    """Load and cross-check the knowledge base (once per folder and process, and compiled on disk until a file
+    changes: call it freely)."""
+    return _compiled(Path(root).resolve() if root is not None else default_root())
 
 
 @cache
+def _compiled(root: Path) -> Knowledge:
+    return load_compiled_knowledge(root, _load, Knowledge)
+
+
 def _load(root: Path) -> Knowledge:
     if not root.is_dir():
         raise InputError(str(root), None, None, "knowledge base folder not found")
@@ -216,6 +269,7 @@ def _load(root: Path) -> Knowledge:
             _check_hs(frame, path, root)
             hs[int(match.group(1))] = frame
     correlations = _load_correlations(root, hs)
+    in_force = _load_in_force(root, hs)
 
     links_path = root / "att_hs.csv"
     links = _table(_read_rows(links_path, AttLink, root), list(AttLink.model_fields))
@@ -235,6 +289,7 @@ def _load(root: Path) -> Knowledge:
         root=root,
         categories=categories,
         hs=hs,
+        in_force=in_force,
         correlations=correlations,
         links=links,
         terms=terms,

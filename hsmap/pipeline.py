@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.classify import EXPLANATION_COLUMNS, Classifier, attach_rows, decision_ids, shared_classifier
+from hsmap.classify import EXPLANATION_COLUMNS
 from hsmap.columns import detect_columns
+from hsmap.customs import declaration_years
 from hsmap.dataset import (
     DatasetWriter,
     added_partitions,
@@ -22,8 +23,9 @@ from hsmap.dataset import (
     refuse_output_overlap,
     resolve_dataset,
 )
+from hsmap.editions import AUTO, EditionChoice, EditionReader, attach_results
 from hsmap.errors import InputError
-from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
+from hsmap.io import BYTES_READ, CHUNK_ROWS, TableWriter, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.outputs import refuse_overlap
 from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
@@ -101,18 +103,20 @@ def decide_declarations(
     frame: pd.DataFrame,
     code_column: str | None,
     text_column: str | None,
-    classifier: Classifier,
+    reader: EditionReader,
     file: str = "",
     checks: Future[np.ndarray] | None = None,
 ) -> tuple[pa.Table, np.ndarray]:
-    """The decisions of :func:`hsmap.classify.classify` with the problems of each line's other cells
-    (quantity, value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and
-    per line the row it gets. ``checks`` is :func:`hsmap.values.value_problems` already under way in another
-    thread. Flags are merged once per distinct (decision, problems) pair."""
-    decided = decision_ids(frame, code_column, text_column, classifier)
+    """The decisions of the classifier of each line's HS edition (:class:`hsmap.editions.EditionReader`, the
+    year read from the line's year or date column) with the problems of each line's other cells (quantity,
+    value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and per line
+    the row it gets. ``checks`` is :func:`hsmap.values.value_problems` already under way in another thread.
+    Flags are merged once per distinct (decision, problems) pair."""
+    years = declaration_years(frame) if reader.by_date else None
+    decisions, decided = reader.decide(frame, code_column, text_column, years)
     problems = checks.result() if checks is not None else value_problems(frame, file)
-    pair_ids, pairs = pd.factorize(decided.astype(np.int64) << 16 | problems)
-    rows = classifier.table().take(pairs >> 16)
+    pair_ids, pairs = pd.factorize(decided << 16 | problems)
+    rows = decisions.take(pairs >> 16)
     with_problems = np.flatnonzero(pairs & 0xFFFF)
     if len(with_problems):
         masks, which = np.unique(pairs[with_problems] & 0xFFFF, return_inverse=True)
@@ -124,11 +128,11 @@ def decide_declarations(
 
 
 def classify_declarations(
-    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier, file: str = ""
+    frame: pd.DataFrame, code_column: str | None, text_column: str | None, reader: EditionReader, file: str = ""
 ) -> pd.DataFrame:
-    """:func:`hsmap.classify.classify` with the problems of the lines' other cells in ``flags`` — what every
-    file engine runs."""
-    return attach_rows(frame, *decide_declarations(frame, code_column, text_column, classifier, file))
+    """Every line with the classification of its HS edition (``hs_edition`` says which) and the problems of
+    its other cells in ``flags`` — what every file engine runs."""
+    return attach_results(frame, *decide_declarations(frame, code_column, text_column, reader, file))
 
 
 def classify_file(
@@ -136,17 +140,20 @@ def classify_file(
     target: Path,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     sheet: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
     strict: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify every row of ``source`` into ``target`` (format from its suffix), chunk by chunk. With
-    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written."""
+    ``strict``, rows with input problems make it fail with an InputError listing them, and nothing is written.
+    As each chunk is written, ``on_chunk`` hears its rows and ``on_read`` how far into a CSV or Parquet source
+    (in bytes) the lines written so far reach — progress that never runs ahead of the output."""
     refuse_overlap(target, [source])
-    classifier = shared_classifier(kb or load_knowledge(), edition)
+    reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
     with TableWriter(target, EXPLANATION_COLUMNS) as writer:
         _stream(
@@ -154,10 +161,11 @@ def classify_file(
             writer.write,
             str(source),
             summary,
-            classifier,
+            reader,
             code_column,
             text_column,
             on_chunk,
+            on_read=on_read,
         )
         if strict and summary.problem_rows:
             raise summary.problem_error()
@@ -169,23 +177,25 @@ def classify_dataset(
     target: Path,
     code_column: str | None = None,
     text_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     chunk_rows: int = CHUNK_ROWS,
     kb: Knowledge | None = None,
     on_chunk: Callable[[int], None] | None = None,
     strict: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """Classify a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`) into a partitioned Parquet
     dataset under ``target``: one output file per input file, same relative path, files one after another
     and each streamed chunk by chunk, so memory follows ``chunk_rows``, not the size of the dataset.
 
     Columns are found in each file on its own columns (a partition folder never becomes the code column);
-    one classifier serves every file, so a decision made in January is reused in December.
+    one classifier per edition serves every file, so a decision made in January is reused in December.
     """
     files = resolve_dataset(source)
     refuse_output_overlap(source, files, target)
-    classifier = shared_classifier(kb or load_knowledge(), edition)
+    reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
+    done_bytes = 0  # of the files finished, for ``on_read`` over the whole dataset
     with DatasetWriter(target, files) as dataset:
         for file in files:
             added = added_partitions(file)
@@ -196,13 +206,15 @@ def classify_dataset(
                     lambda frame, w=writer, a=added: w.write(drop_added(frame, a)),
                     str(file.path),
                     found,
-                    classifier,
+                    reader,
                     code_column,
                     text_column,
                     on_chunk,
                     exclude=added,
+                    on_read=None if on_read is None else lambda read, before=done_bytes: on_read(before + read),
                 )
             summary.merge(found)
+            done_bytes += file.path.stat().st_size
         if strict and summary.problem_rows:
             raise summary.problem_error()
     return summary
@@ -213,11 +225,12 @@ def _stream(
     write: Callable[[pd.DataFrame], None],
     name: str,
     summary: ClassifySummary,
-    classifier: Classifier,
+    reader: EditionReader,
     code_column: str | None,
     text_column: str | None,
     on_chunk: Callable[[int], None] | None,
     exclude: list[str] | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> None:
     """Classify chunks in order and hand each result to ``write``.
 
@@ -228,32 +241,35 @@ def _stream(
     """
 
     def decide(chunk: pd.DataFrame, checks: Future[np.ndarray]) -> tuple[pd.DataFrame, pa.Table, np.ndarray]:
-        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, classifier, name, checks)
-        return attach_rows(chunk, rows, ids), rows, ids
+        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, reader, name, checks)
+        return attach_results(chunk, rows, ids), rows, ids
 
-    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]]) -> int:
+    def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]], read: int | None) -> tuple[int, int | None]:
         result, rows, ids = decided.result()
         write(result)
         summary.add_decided(rows.select(["att_category", "flags"]).to_pandas(), ids, name)
-        return len(result)
+        return len(result), read
 
-    def done(finished: Future[int]) -> None:
-        rows = finished.result()
+    def done(finished: Future[tuple[int, int | None]]) -> None:
+        rows, read = finished.result()
         if on_chunk is not None:
             on_chunk(rows)
+        if on_read is not None and read is not None:
+            on_read(read)
 
     with (
         ThreadPoolExecutor(max_workers=1) as checker,
         ThreadPoolExecutor(max_workers=DECIDERS) as deciders,
         ThreadPoolExecutor(max_workers=1) as writer,
     ):
-        in_flight: deque[Future[int]] = deque()
+        in_flight: deque[Future[tuple[int, int | None]]] = deque()
         for chunk in chunks:
             if summary.code_column is None and summary.text_column is None:
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
             checks = checker.submit(value_problems, chunk, name)
-            in_flight.append(writer.submit(finish, deciders.submit(decide, chunk, checks)))
+            decided = deciders.submit(decide, chunk, checks)
+            in_flight.append(writer.submit(finish, decided, chunk.attrs.get(BYTES_READ)))
             while len(in_flight) >= CHUNKS_IN_FLIGHT:
                 done(in_flight.popleft())
         while in_flight:

@@ -28,7 +28,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -94,8 +94,10 @@ class ReportLine(BaseModel):
         "yes (or given once for the whole file)",
     )
     category: str | None = _field(
-        "ATT category ID (I … VIII, sub-categories such as VII.b or VIII.SA.4, ART3, ART4); template "
-        "spellings such as `VII(b)` or `Small arms 4` are accepted and written back as IDs.",
+        "ATT category ID (I … VIII, sub-categories such as VII.b or VIII.SA.4); template spellings such as "
+        "`VII(b)` or `Small arms 4` are accepted and written back as IDs. `ART3` (ammunition) and `ART4` "
+        "(parts) are read too, but the template's tables cover the Art. 2(1) categories only: they are "
+        "voluntary information.",
         ["category", "att category", "categories", "category of arms", "weapon category", "categorie", "categoria"],
         "yes, except on nil-report and withheld rows",
         default=None,
@@ -176,6 +178,20 @@ class ReportLine(BaseModel):
         "no (default no)",
         default=False,
     )
+    public: bool | None = _field(
+        "Whether the report may be made public: the template asks it once per report, so every row of a "
+        "report and table that gives it gives the same answer; empty when not stated.",
+        ["public", "may be made public", "report may be made public", "make public", "publicly available"],
+        "no",
+        default=None,
+    )
+    national_definition: str | None = _field(
+        "The State's national definition of the line's category, where it reports by its own definition "
+        "instead of the UN Register's (template Annex 2).",
+        ["national definition", "national definitions", "national definition of category", "annex 2"],
+        "no",
+        default=None,
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> ReportLine:
@@ -192,7 +208,17 @@ REPORT_FIELDS: tuple[str, ...] = tuple(ReportLine.model_fields)
 DERIVED_COLUMNS = ("reporting_state_iso3", "partner_iso3", "partner_status", "partner_note")
 REPORT_COLUMNS: tuple[str, ...] = ("source_row", *REPORT_FIELDS, *DERIVED_COLUMNS)
 _REQUIRED_COLUMNS = ("reporting_state", "year", "flow", "basis", "category", "partner")
-_TEXT_FIELDS = ("reporting_state", "category", "partner", "currency", "state_of_origin", "description", "comments")
+STATED_ONCE = ("reporting_state", "year", "flow", "basis")  # fields a report may state once, on its title page
+_TEXT_FIELDS = (
+    "reporting_state",
+    "category",
+    "partner",
+    "currency",
+    "state_of_origin",
+    "description",
+    "comments",
+    "national_definition",
+)
 _SUBCATEGORY_HEADERS = ("subcategory", "sub category")
 
 _FLOWS = {
@@ -547,16 +573,19 @@ def read_report(
     flow: Flow | None = None,
     basis: Basis | None = None,
     partner_index: PartnerIndex | None = None,
+    stated_by: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read an ATT annual report (.csv or .xlsx) into the tidy table of :data:`REPORT_COLUMNS`.
 
     Headers are matched case- and accent-insensitively against each field's accepted names (see
     :func:`report_schema_markdown`); a ``subcategory`` column, if present, is appended to ``category``.
     ``reporting_state``, ``year``, ``flow`` and ``basis`` fill the column when it is absent and any blank
-    cell, for reports that state them once on the title page. ``known_categories`` are the category IDs of
-    the knowledge base. Rows keep their order; wholly blank rows are skipped, and ``source_row`` is the
-    spreadsheet row (header = 1) of each line. Columns the reader does not know are kept, after the others.
-    Raises :class:`ReportError` listing up to ten problems.
+    cell, for reports that state them once on the title page; ``stated_by`` names how the caller lets a
+    person give each of them (``{"year": "--report-year"}``), so that the message about a missing column or
+    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base. Rows keep
+    their order; wholly blank rows are skipped, and ``source_row`` is the spreadsheet row (header = 1) of each
+    line. Columns the reader does not know are kept, after the others. Raises :class:`ReportError` listing up
+    to ten problems.
     """
     path = Path(path)
     shown = path.name
@@ -577,8 +606,10 @@ def read_report(
     for name in _REQUIRED_COLUMNS:
         if name not in columns and defaults.get(name) is None:
             accepted = ", ".join(repr(h) for h in _field_headers(name)[:4])
+            stated = name in STATED_ONCE
+            fix = f"; if the report states it once for the file, {_give(name, stated_by)}" if stated else ""
             problems.header.append(
-                InputError(shown, 1, None, f"missing column {name!r} (headers accepted: {accepted} …)")
+                InputError(shown, 1, None, f"missing column {name!r} (headers accepted: {accepted} …){fix}")
             )
     problems.raise_if_any()
 
@@ -610,6 +641,7 @@ def read_report(
         "currency": _parse_currency,
         "nil_report": _parse_bool,
         "withheld": _parse_bool,
+        "public": _parse_bool,
     }
     values: dict[str, pd.Series] = {}
     for name in REPORT_FIELDS:
@@ -624,9 +656,12 @@ def read_report(
     nil = values["nil_report"].eq(True)
     withheld = values["withheld"].eq(True)
 
-    for name in ("reporting_state", "year", "flow", "basis"):
+    for name in STATED_ONCE:  # one line per column: a title page states them once for every row
         missing = body.index[blank[name]]
-        problems.add(missing, header_of(name), order[name], f"missing {name.replace('_', ' ')}")
+        if len(missing):
+            what = name.replace("_", " ")
+            message = f"missing {what} on {rows_phrase(missing)}; fill the cells, or {_give(name, stated_by)}"
+            problems.add(missing[:1], header_of(name), order[name], message)
     for name in ("category", "partner"):
         missing = body.index[blank[name] & ~nil & ~withheld]
         problems.add(
@@ -648,9 +683,22 @@ def read_report(
         "a value needs its currency (an ISO 4217 code such as EUR)",
     )
     problems.add(*_nil_conflicts(values, nil, header_of("nil_report"), order["nil_report"]))
+    problems.add(*_public_conflicts(values, header_of("public"), order["public"]))
     problems.raise_if_any()
 
     return _assemble(body, values, nil, withheld, extras, partner_index)
+
+
+def rows_phrase(rows: Sequence[int] | pd.Index) -> str:
+    """``row 7`` or ``16 rows (2, 3, 4, 5, 6 …)``: which rows of a file, in a message."""
+    shown = ", ".join(str(row) for row in list(rows[:5])) + (" …" if len(rows) > 5 else "")
+    return f"row {shown}" if len(rows) == 1 else f"{len(rows):,} rows ({shown})"
+
+
+def _give(name: str, stated_by: Mapping[str, str] | None) -> str:
+    """How to state a field once for the whole file: the caller's option, else the argument of this reader."""
+    option = (stated_by or {}).get(name)
+    return f"give it once for the file with {option}" if option else f"give it once for the file as {name}=…"
 
 
 def _map_headers(
@@ -724,6 +772,21 @@ def _nil_conflicts(
     return pd.Index(nil_keys["source_row"]), column, order, messages
 
 
+def _public_conflicts(values: dict[str, pd.Series], column: str, order: int) -> tuple[pd.Index, str, int, str]:
+    """Rows of one report and table (State, year, flow) that disagree on whether it may be made public."""
+    keys = pd.DataFrame(
+        {
+            "state": values["reporting_state"],
+            "year": values["year"],
+            "flow": values["flow"],
+            "public": values["public"],
+        }
+    ).dropna()
+    answers = keys.groupby(["state", "year", "flow"])["public"].transform("nunique")
+    disagreeing = keys.index[answers > 1]
+    return disagreeing, column, order, "rows of one report disagree on whether it may be made public"
+
+
 def _assemble(
     body: pd.DataFrame,
     values: dict[str, pd.Series],
@@ -744,6 +807,7 @@ def _assemble(
     out["value"] = out["value"].astype("float64")
     out["nil_report"] = nil.to_numpy(dtype=bool)
     out["withheld"] = withheld.to_numpy(dtype=bool)
+    out["public"] = pd.array(out["public"].to_numpy(), dtype="boolean")
     reporter = normalize_partners(out["reporting_state"], partner_index)
     out["reporting_state_iso3"] = reporter["partner_iso3"]
     out = pd.concat([out, normalize_partners(out["partner"], partner_index)], axis=1)

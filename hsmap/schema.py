@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -9,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 Confidence = Literal["high", "medium", "low"]
 Relation = Literal["exclusive", "shared-military", "shared-civil"]
 CorrelationKind = Literal["1:1", "1:n", "n:1", "n:n"]
-TermKind = Literal["term", "designation", "component", "munition", "purpose", "fitted", "except"]
+TermKind = Literal[
+    "term", "designation", "namesake", "component", "munition", "purpose", "fitted", "except", "example", "qualifier"
+]
+TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]
 
 HsCodeText = Annotated[str, StringConstraints(pattern=r"^\d{2}$|^\d{4}$|^\d{4}\.\d{2}$")]
@@ -32,6 +36,11 @@ class Thresholds(_Row):
     weight_t_min: float | None = None
 
 
+# A condition on item attributes (``attributes.yaml``): attribute → value(s) or bound(s), ``any_of`` → alternatives.
+ConditionValue = str | list[str]
+ItemCondition = dict[str, ConditionValue | list[dict[str, ConditionValue]]]
+
+
 class Category(_Row):
     """An ATT category (Art. 2(1) (a)–(h), Art. 3 or Art. 4) or one of its sub-categories."""
 
@@ -41,6 +50,7 @@ class Category(_Row):
     name: NonEmpty
     definition: NonEmpty
     thresholds: Thresholds | None = None
+    items: ItemCondition | None = None  # the definition on item attributes, for proposals' definition check
     ml: list[Annotated[str, StringConstraints(pattern=r"^ML\d{1,2}$")]] = []
     source: NonEmpty
     confidence: Confidence = "high"
@@ -69,6 +79,22 @@ class HsCode(_Row):
         return value
 
 
+class EditionInForce(_Row):
+    """When an HS edition entered into force; it reads declarations until the next edition does."""
+
+    edition: int
+    in_force_from: date
+    source: NonEmpty
+    note: str = ""
+
+    @field_validator("in_force_from")
+    @classmethod
+    def _first_of_january(cls, value: date) -> date:
+        if (value.month, value.day) != (1, 1):
+            raise ValueError("a line's edition is chosen by its year: HS editions enter into force on 1 January")
+        return value
+
+
 class Correlation(_Row):
     """A link between a subheading of an older edition and one of the next edition."""
 
@@ -94,7 +120,8 @@ class AttLink(_Row):
 
 
 class Term(_Row):
-    """A word or designation that names an ATT item; ``category`` may list alternatives with ``|``."""
+    """A word or designation that names an ATT item; ``category`` may list alternatives with ``|``
+    (``*`` for a qualifier, which names no arm). ``flag`` is raised on a line the term decides."""
 
     term: NonEmpty
     category: NonEmpty
@@ -102,6 +129,7 @@ class Term(_Row):
     kind: TermKind
     weight: Weight = 1.0
     note: str = ""
+    flag: TermFlag | None = None
 
 
 class Negative(_Row):

@@ -50,12 +50,30 @@ def test_correlate_drones_forward():
     assert "8806." in result.stdout
 
 
+def test_correlate_chains_an_hs_2012_code_to_hs_2022_and_editions_lists_them():
+    result = invoke("correlate", "8802.20", "--from", "2012", "--to", "2022", "--format", "csv")
+    assert result.exit_code == 0
+    found = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str).set_index("to_code")
+    assert found.loc["8806.21", "relation"] == "n:n" and found.loc["8806.21", "from_ex"] == "True"
+    assert found.loc["8802.20", "relation"] == "1:n"
+    default = invoke("correlate", "8802.20", "--format", "csv")  # from the edition before the newest
+    assert default.exit_code == 0 and "8806.21" in default.stdout
+    editions = json.loads(invoke("editions", "--format", "json").stdout)
+    assert [(row["edition"], row["in_force_from"], row["in_force_until"]) for row in editions] == [
+        ("2012", "2012-01-01", "2016-12-31"),
+        ("2017", "2017-01-01", "2021-12-31"),
+        ("2022", "2022-01-01", ""),
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["lookup", "93AB"], "only digits"),
         (["codes", "IX"], "unknown category"),
         (["correlate", "8710.00", "--from", "1988"], "no HS 1988"),
+        (["classify", "missing.csv", "-o", "out.csv", "--edition", "2007"], "no HS 2007"),
+        (["classify", "missing.csv", "-o", "out.csv", "--edition", "latest"], "give auto or one of the editions"),
         (["classify", "missing.csv", "-o", "out.csv"], "file not found"),
     ],
 )

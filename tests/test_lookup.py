@@ -18,7 +18,7 @@ TOP_LEVEL = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "ART3", "ART4"]
 
 
 @pytest.mark.parametrize("category", TOP_LEVEL)
-@pytest.mark.parametrize("edition", [2017, 2022])
+@pytest.mark.parametrize("edition", [2012, 2017, 2022])
 def test_every_category_resolves_to_codes_and_back(kb, category, edition):
     codes = codes_for_category(category, edition, kb)
     assert not codes.empty
@@ -81,6 +81,32 @@ def test_drones_split_from_aircraft_and_parts_merge(kb):
     assert "8807.30" in set(parts["to_code"])
     back = correlate("8807.30", 2022, 2017, kb)
     assert "8803.30" in set(back["to_code"])
+
+
+def test_hs_2012_drones_are_chained_through_hs_2017_into_8806(kb):
+    drones = correlate("8802.20", 2012, 2022, kb).set_index("to_code")
+    assert {"8802.20", "8806.21", "8806.24", "8806.99"} <= set(drones.index)
+    assert drones.loc["8802.20", "relation"] == "1:n"  # unchanged, then part of it left for 8806
+    assert drones.loc["8806.24", "relation"] == "n:n"
+    assert drones["from_ex"].all()  # only part of HS 2012 8802.20 went to any one of them
+    assert not drones.loc["8802.20", "to_ex"] and drones.loc["8806.24", "to_ex"]
+    assert drones.loc["8806.24", "note"].startswith("HS 2012 → 2017: Code and scope unchanged; HS 2017 → 2022: ")
+    back = correlate("8806.24", 2022, 2012, kb)
+    assert set(back["to_code"]) == {"8525.80", "8802.11", "8802.20"}  # up to 150 kg: the lightest bands
+    assert set(back["relation"]) == {"n:n"}
+
+
+def test_chained_relations_keep_the_partial_marks_of_every_step(kb):
+    tanks = correlate("8710.00", 2012, 2022, kb)
+    assert tanks[["to_code", "relation", "from_ex", "to_ex"]].values.tolist() == [["8710.00", "1:1", False, False]]
+    cars = correlate("8703.21", 2012, 2022, kb).set_index("to_code")["relation"].to_dict()
+    assert cars == {"8703.21": "1:n", "8703.40": "n:n", "8703.60": "n:n"}  # hybrids left 8703.21 in HS 2017
+    buses = correlate("8702.90", 2022, 2012, kb)  # backwards: HS 2012 8702.90 also held what became 8702.30/.40
+    assert buses[["to_code", "relation", "to_ex"]].values.tolist() == [["8702.90", "n:1", True]]
+    # UNSD's loose links to electronic components (left out of our files) keep 9305.10 partial at both steps
+    parts = correlate("9305.10", 2012, 2022, kb)
+    assert parts[["to_code", "relation", "from_ex"]].values.tolist() == [["9305.10", "1:n", True]]
+    assert "8542.31" in parts["note"].iat[0] and "8541.51" in parts["note"].iat[0]
 
 
 def test_vectorised_lookup_keeps_rows_and_order(kb):

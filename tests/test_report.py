@@ -277,6 +277,30 @@ def test_missing_required_column(tmp_path: Path) -> None:
     assert "missing column 'reporting_state'" in error.message
 
 
+def test_fields_stated_once_name_the_option_that_gives_them(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"  # a ministry's table: the title page gives State, year and basis
+    path.write_text("Export or import,Category,Final importing State,Number of items\nexport,I,Chile,1\n", "utf-8")
+    options = {"reporting_state": "--report-state", "year": "--report-year", "basis": "--report-basis"}
+    error = _error(path, stated_by=options)
+    assert [problem.message.split(" (")[0] for problem in error.problems] == [
+        "missing column 'reporting_state'",
+        "missing column 'year'",
+        "missing column 'basis'",
+    ]
+    assert error.problems[0].message.endswith("give it once for the file with --report-state")
+    assert error.problems[1].message.endswith("give it once for the file with --report-year")
+    assert _error(path).problems[0].message.endswith("give it once for the file as reporting_state=…")
+
+
+def test_blank_cells_of_a_field_stated_once_are_one_problem(tmp_path: Path) -> None:
+    rows = "".join(f",,export,actual,VIII.SA.4,Ukraine,{n},,,,,,no,no\n" for n in range(1, 17))
+    error = _error(_csv(tmp_path, rows), stated_by={"year": "--year"})
+    assert [(p.row, p.column) for p in error.problems] == [(2, "Reporting State"), (2, "Calendar year")]
+    assert "missing year on 16 rows (2, 3, 4, 5, 6 …); fill the cells, or give it once for the file with --year" in (
+        error.problems[1].message
+    )
+
+
 def test_duplicate_meaning_columns(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text(
@@ -432,3 +456,20 @@ def test_example_report_reads_and_every_line_fits_the_model() -> None:
     for record in report[list(REPORT_FIELDS)].to_dict("records"):
         clean = {key: (None if pd.isna(value) else value) for key, value in record.items()}
         ReportLine.model_validate(clean)
+
+
+def test_may_be_made_public_and_national_definitions_are_optional_fields(tmp_path: Path) -> None:
+    header = TEMPLATE_HEADER.rstrip("\n") + ",Report may be made public,National definition\n"
+    body = (
+        "Austria,2023,export,actual,VIII.SA.1,Switzerland,360,,,,,,no,no,yes,\n"
+        "Austria,2023,export,actual,IV,Saudi Arabia,1,,,,,,no,no,,Combat aircraft incl. armed trainers\n"
+    )
+    report = read_report(_csv(tmp_path, body, header), known_categories=KNOWN)
+    assert report["public"].tolist() == [True, pd.NA]
+    assert report["national_definition"].fillna("").tolist() == ["", "Combat aircraft incl. armed trainers"]
+    assert read_report(EXAMPLE, known_categories=KNOWN)["public"].isna().all()  # reports without the field
+    disagreeing = body.replace(",no,no,,Combat", ",no,no,no,Combat")
+    with pytest.raises(ReportError) as raised:
+        read_report(_csv(tmp_path, disagreeing, header, name="other.csv"), known_categories=KNOWN)
+    assert raised.value.column == "Report may be made public"
+    assert "disagree on whether it may be made public" in str(raised.value)

@@ -26,7 +26,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from hsmap.errors import InputError
 from hsmap.report import ReportError
 from hsmap.store import (
     MIRROR_COLUMNS,
@@ -156,15 +155,26 @@ def test_a_file_with_problems_is_rejected_whole_with_its_reasons(store: Store, f
         store.load_report(files["bad_report.csv"])
 
 
-def test_a_report_whose_reporting_state_is_unknown_is_rejected(store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "atlantis.csv"
-    path.write_text(
-        "Reporting State,Year,Flow,Basis,Category,Partner,Number of items\nAtlantis,2024,export,actual,I,France,1\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(InputError, match="Atlantis"):
+def test_a_report_whose_reporting_state_is_unknown_is_rejected_in_one_line(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "ruritania.csv"
+    rows = "".join(f"Ruritania,2024,export,actual,VIII.SA.{n % 6 + 1},France,{n}\n" for n in range(16))
+    path.write_text("Reporting State,Year,Flow,Basis,Category,Partner,Number of items\n" + rows, encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
         store.load_report(path)
-    assert store.count(year=2024, category="I", partner="France") == 0
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (2, "reporting_state")
+    assert "'Ruritania' on 16 rows (2, 3, 4, 5, 6 …) is not a State hsmap can identify" in problem.message
+    assert "mappings/partners.csv" in problem.message
+    assert store.count(year=2024, partner="France") == 0
+
+
+def test_cli_load_names_the_options_for_fields_a_report_states_once(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "title_page.csv"
+    path.write_text("Category,Final importing State,Number of items\nI,France,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["store", "load", str(path), "--flow", "export", "--db", str(db)])
+    assert result.exit_code == 2
+    for option in ("--state", "--year", "--basis"):
+        assert f"give it once for the file with {option}" in result.output
 
 
 def test_a_customs_file_failing_in_a_later_chunk_leaves_nothing_behind(store: Store, files: dict[str, Path]) -> None:
@@ -304,9 +314,8 @@ EXPECTED_MIRROR = {
     (2024, "CZE", "UKR", "II", "both"): ("mismatch", set()),
     (2024, "CZE", "UKR", "III", "both"): ("match", {"currency"}),
     (2024, "POL", "UKR", "VIII.SA", "both"): ("match", {"aggregated", "authorised-vs-actual"}),
-    (2024, "CZE", "UKR", "VIII.LW.1", "exporter"): ("only-report", {"category-differs"}),
-    (2024, "CZE", "UKR", "VIII.SA.5", "importer"): ("only-report", {"category-differs"}),
-    (2024, "CZE", "UKR", "VIII.LW.6", "importer"): ("only-report", {"withheld"}),
+    # heavy machine guns (exporter VIII.LW.1) against machine guns and mortars (importer VIII.SA.5, VIII.LW.6)
+    (2024, "CZE", "UKR", "VIII", "both"): ("mismatch", {"category-differs", "withheld"}),
     (2024, "CZE", "UKR", "V.a", "importer"): ("only-report", {"calendar-year"}),
     (2023, "CZE", "UKR", "V.a", "exporter"): ("only-report", {"no-counterpart-report", "calendar-year"}),
     (2023, "CZE", "SVK", "VIII.SA.4", "exporter"): ("only-report", {"no-counterpart-report"}),
@@ -342,16 +351,19 @@ def test_mirror_numbers_and_explanations(store: Store) -> None:
     assert iii["export_rows"] == 2 and iii["export_items"] == 6 and iii["export_value"] == 21_200_000
     assert iii["export_source_rows"] == "cze_2024.csv row 4, cze_2024.csv row 5"
     assert (iii["export_currency"], iii["import_currency"]) == ("EUR", "USD")
-    assert "does not convert currencies" in iii["explanation"]
+    assert "no exchange rate for 2024 converts them" in iii["explanation"] and "--rates" in iii["explanation"]
     small_arms = table.loc[("POL", "UKR", "VIII.SA", "both")]
     assert small_arms["export_categories"] == "VIII.SA.2,VIII.SA.4" and small_arms["export_items"] == 150
     assert (small_arms["export_basis"], small_arms["import_basis"]) == ("authorized", "actual")
     nil = table.loc[("CZE", "POL", "VIII.SA.4", "exporter")]
     assert "Poland (POL) filed a nil report for its 2024 imports" in nil["explanation"]
-    mortars = table.loc[("CZE", "UKR", "VIII.LW.6", "importer")]
-    assert "withholds the partner" in mortars["explanation"] and "cze_2024.csv row 8" in mortars["explanation"]
-    differs = table.loc[("CZE", "UKR", "VIII.SA.5", "importer")]
-    assert "VIII.LW.1 (20 items worth EUR 140,000)" in differs["explanation"]
+    weapons = table.loc[("CZE", "UKR", "VIII", "both")]
+    assert (weapons["export_items"], weapons["import_items"], weapons["items_diff"]) == (20, 50, -30)
+    assert (
+        "The exporter reported VIII.LW.1, the importer VIII.LW.6, VIII.SA.5: compared at VIII" in weapons["explanation"]
+    )
+    assert "withholds the partner of VIII.LW.6" in weapons["explanation"]  # the exporter's mortars, partner withheld
+    assert "cze_2024.csv row 8" in weapons["explanation"]
     assert "Atlantis" in table.loc[("CZE", "?atlantis", "VIII.SA.2", "exporter")]["explanation"]
     assert all(table["explanation"].str.len() > 0)
 
@@ -386,6 +398,114 @@ def test_mirror_keeps_the_other_basis_apart(store: Store, tmp_path: Path) -> Non
         ["not-comparable", "exporter", "authorized", 8],
     ]
     assert "authorised-vs-actual" in table["gaps"].iloc[1]
+
+
+# Real-shaped Register returns in which the two States put one transfer in different sub-categories, and one
+# pair whose categories differ at the top level (no parent to meet at: the reports say what they hold).
+EXPORTERS = "Reporting State,Year,Flow,Basis,Category,Final importing State,Number of items,Description of item\n"
+IMPORTERS = "Reporting State,Year,Flow,Basis,Category,Exporting State,Number of items,Description of item\n"
+DISAGREEING = {
+    "rus_2015_export.csv": EXPORTERS
+    + "Russian Federation,2015,export,actual,VII(b),Viet Nam,26,MANPADS (missiles and launchers)\n",
+    "vnm_2015_import.csv": IMPORTERS + "Viet Nam,2015,import,actual,VII(a),Russian Federation,26,IGLA-S\n",
+    "swe_2014_export.csv": EXPORTERS + 'Sweden,2014,export,actual,VII(b),Brazil,113,"RBS 70 missiles, sights"\n',
+    "bra_2014_import.csv": IMPORTERS + "Brazil,2014,import,actual,VII(a),Sweden,113,RBS-70 Bolide\n",
+    "usa_2016_export.csv": EXPORTERS
+    + "United States of America,2016,export,actual,VII(a),Romania,72,AIM-120C AMRAAM\n"
+    + "United States of America,2016,export,actual,IV(a),Romania,12,F-16 (used)\n"
+    + "United States of America,2016,export,actual,I,Romania,4,M1A1\n",
+    "rou_2016_import.csv": IMPORTERS
+    + "Romania,2016,import,actual,VII(b),United States of America,12,HIMARS launchers\n"
+    + "Romania,2016,import,actual,IV(b),United States of America,12,F-16AM\n"
+    + "Romania,2016,import,actual,II,United States of America,4,M1A1 tanks\n",
+    "fra_2016_export.csv": EXPORTERS + "France,2016,export,actual,V(a),Mexico,3,Fennec AS555\n",
+    "mex_2016_import.csv": IMPORTERS + "Mexico,2016,import,actual,V(b),France,3,Helicopters\n",
+    "cze_2016_export.csv": EXPORTERS
+    + "Czech Republic,2016,export,actual,VIII.SA.2,Peru,120,CZ 805 BREN A1 rifles\n"
+    + "Czech Republic,2016,export,actual,VIII.SA.1,Peru,40,CZ 75 pistols\n",
+    "per_2016_import.csv": IMPORTERS
+    + "Peru,2016,import,actual,VIII.SA.4,Czechia,120,Assault rifles\n"
+    + "Peru,2016,import,actual,VIII.SA.1,Czechia,40,Pistols\n",
+}
+
+
+@pytest.fixture
+def disagreeing(tmp_path: Path, kb) -> Store:
+    with Store(":memory:", kb=kb) as opened:
+        paths = []
+        for name, text in DISAGREEING.items():
+            paths.append(tmp_path / name)
+            paths[-1].write_text(text, encoding="utf-8")
+        assert {result.status for result in opened.load(paths)} == {"loaded"}
+        yield opened
+
+
+@pytest.mark.parametrize(
+    ("year", "exporter", "importer", "parent", "status", "said"),
+    [
+        (2015, "RUS", "VNM", "VII", "match", "The exporter reported VII.b, the importer VII.a"),
+        (2014, "SWE", "BRA", "VII", "match", "The exporter reported VII.b, the importer VII.a"),
+        (2016, "USA", "ROU", "VII", "mismatch", "The exporter reported VII.a, the importer VII.b"),
+        (2016, "USA", "ROU", "IV", "match", "The exporter reported IV.a, the importer IV.b"),
+        (2016, "FRA", "MEX", "V", "match", "The exporter reported V.a, the importer V.b"),
+        (2016, "CZE", "PER", "VIII.SA", "match", "The exporter reported VIII.SA.1, VIII.SA.2, the importer "),
+    ],
+)
+def test_mirror_compares_disagreeing_sub_categories_at_their_parent(
+    disagreeing: Store, year: int, exporter: str, importer: str, parent: str, status: str, said: str
+) -> None:
+    table = disagreeing.mirror(year=year, exporter=exporter, importer=importer)
+    row = table.set_index("category").loc[parent]
+    assert (row["status"], row["side"]) == (status, "both")
+    assert (
+        row["export_items"]
+        == disagreeing.totals(by="year", reporter=exporter, year=year, category=parent)["items"].sum()
+    )
+    assert "category-differs" in row["gaps"]
+    assert (
+        said in row["explanation"] and f"compared at {parent}, the lowest category holding both" in row["explanation"]
+    )
+
+
+def test_mirror_keeps_top_level_categories_apart(disagreeing: Store) -> None:
+    table = disagreeing.mirror(year=2016, exporter="USA", category="I,II")
+    assert table[["category", "status", "side"]].values.tolist() == [
+        ["I", "only-report", "exporter"],
+        ["II", "only-report", "importer"],
+    ]  # no code to say they cannot be told apart: each report says what it holds
+    assert all("category-differs" in gaps for gaps in table["gaps"])
+    assert "reports II (4 items) from" in table["explanation"].iloc[0]
+
+
+def test_mirror_converts_values_with_a_rate_table(store: Store) -> None:
+    rates = pd.DataFrame({"from": ["EUR"], "to": ["USD"], "rate": [1.08], "year": [2024]})
+    plain = store.mirror(year=2024, category="III").iloc[0]
+    assert plain["value_status"] == "not-comparable" and "--rates" in plain["explanation"]
+    converted = store.mirror(year=2024, category="III", rates=rates, currency="USD").iloc[0]
+    assert (converted["export_currency"], converted["import_currency"]) == ("USD", "USD")
+    assert converted["export_value"] == pytest.approx(21_200_000 * 1.08)
+    assert converted["value_diff"] == pytest.approx(21_200_000 * 1.08 - 22_000_000)
+    assert converted["value_status"] == "mismatch"
+    assert "Values in EUR are converted to USD at the given rates" in converted["explanation"]
+    lenient = store.mirror(year=2024, category="III", rates=rates, currency="USD", value_tolerance=0.05).iloc[0]
+    assert lenient["status"] == "within-tolerance"
+    inverse = store.mirror(year=2024, category="III", rates=rates, currency="EUR").iloc[0]  # 1 USD = 1/1.08 EUR
+    assert inverse["import_value"] == pytest.approx(22_000_000 / 1.08)
+    other_year = pd.DataFrame({"from": ["EUR"], "to": ["USD"], "rate": [1.1], "year": [2023]})
+    assert store.mirror(year=2024, category="III", rates=other_year).iloc[0]["value_status"] == "not-comparable"
+
+
+def test_totals_convert_values_with_a_rate_table(store: Store) -> None:
+    rates = pd.DataFrame({"from": ["EUR"], "to": ["USD"], "rate": [1.08], "year": [2024]})
+    totals = store.totals(by="reporter", year=2024, flow="export", rates=rates, currency="USD").dropna(subset="value")
+    assert totals[["reporter", "basis", "currency"]].values.tolist() == [
+        ["CZE", "actual", "USD"],
+        ["POL", "authorized", "USD"],
+    ]
+    assert totals["value"].tolist() == pytest.approx([37_943_000 * 1.08, 340_000 * 1.08])
+    by_year = store.totals(by="year", reporter="CZE", flow="export", rates=rates, currency="USD").dropna(subset="value")
+    assert by_year[["year", "currency"]].values.tolist() == [[2023, "EUR"], [2024, "USD"]]  # no 2023 rate
+    assert by_year["value"].tolist() == pytest.approx([3_230_000, 37_943_000 * 1.08])
 
 
 def test_mirror_statuses_are_the_reconciliation_vocabulary() -> None:
@@ -524,7 +644,10 @@ def test_cli_mirror_and_sql(db: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["store", "mirror", "--status", "mismatch", "-o", str(out), "--db", str(db)])
     assert result.exit_code == 0, result.output
     mirror = pd.read_csv(out)
-    assert mirror[["exporter", "importer", "category"]].values.tolist() == [["CZE", "UKR", "II"]]
+    assert mirror[["exporter", "importer", "category"]].values.tolist() == [
+        ["CZE", "UKR", "II"],
+        ["CZE", "UKR", "VIII"],
+    ]
     shown = runner.invoke(app, ["store", "mirror", "--year", "2023", "--format", "json", "--db", str(db)])
     assert shown.exit_code == 0
     assert {row["gaps"] for row in json.loads(shown.output)} == {
@@ -536,6 +659,25 @@ def test_cli_mirror_and_sql(db: Path, tmp_path: Path) -> None:
     assert sql.exit_code == 0 and sql.output.split() == ["n", "22"]
     refused = runner.invoke(app, ["store", "sql", "DROP TABLE report_lines", "--db", str(db)])
     assert refused.exit_code == 2
+
+
+def test_cli_mirror_and_totals_take_a_rate_table(db: Path, tmp_path: Path) -> None:
+    rates = tmp_path / "rates.csv"
+    rates.write_text("year,from,to,rate\n2024,EUR,USD,1.08\n", encoding="utf-8")
+    args = ["--rates", str(rates), "--currency", "USD", "--format", "json", "--db", str(db)]
+    mirror = runner.invoke(app, ["store", "mirror", "--category", "III", *args])
+    assert mirror.exit_code == 0, mirror.output
+    [row] = json.loads(mirror.output)
+    assert (row["value_status"], row["export_currency"]) == ("mismatch", "USD")
+    totals = runner.invoke(app, ["store", "query", "--reporter", "POL", "--by", "year", *args])
+    assert totals.exit_code == 0, totals.output
+    assert [(r["currency"], r["value"]) for r in json.loads(totals.output)] == [("USD", pytest.approx(367_200))]
+    lines = runner.invoke(app, ["store", "query", "--reporter", "POL", "--rates", str(rates), "--db", str(db)])
+    assert lines.exit_code == 2 and "add --by" in lines.output
+    bad = tmp_path / "bad_rates.csv"
+    bad.write_text("from,to,rate\nEUR,USD,0\n", encoding="utf-8")
+    refused = runner.invoke(app, ["store", "mirror", "--rates", str(bad), "--db", str(db)])
+    assert refused.exit_code == 2 and "bad_rates.csv" in refused.output and "above 0" in refused.output
 
 
 def test_cli_needs_an_existing_store_to_query(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ partial sums (:class:`CustomsAggregate`), so memory follows the number of distin
 report side is the tidy table of :func:`hsmap.report.read_report`. Both sides are brought to the category
 level they both support — per category tree, never below the finest level the report uses, and within a
 partner at the coarsest category either side gives (a report row ``VIII`` absorbs customs lines classified
-``VIII.SA.4``) — and joined with an outer merge.
+``VIII.SA.4``), at the common parent where the two sides disagree below it (customs ``VIII.SA.4`` against
+a report row ``VIII.SA.2``), and at a combined level such as ``I+II`` where a customs code cannot tell two
+categories apart (8710.00 without a telling description) — and joined with an outer merge.
 
 Each comparison row gets a status: ``match``, ``within-tolerance``, ``mismatch`` (with absolute and relative
 differences, customs minus report, relative to the report), ``only-customs``, ``only-report`` or
@@ -29,13 +31,14 @@ from hsmap.reconcile.aggregate import CustomsAggregate, aggregate_customs, combi
 from hsmap.reconcile.money import normalise_rates, read_rates
 from hsmap.reconcile.options import ReconcileOptions
 from hsmap.reconcile.result import Reconciliation
-from hsmap.reconcile.run import reconcile, reconcile_files, reconcile_frames
+from hsmap.reconcile.run import Aggregation, reconcile, reconcile_files, reconcile_frames, streaming_aggregation
 from hsmap.reconcile.statuses import STATUSES, compare_measure
 from hsmap.reconcile.tables import COMPARISON_COLUMNS
 
 __all__ = [
     "COMPARISON_COLUMNS",
     "STATUSES",
+    "Aggregation",
     "CustomsAggregate",
     "ReconcileOptions",
     "Reconciliation",
@@ -47,4 +50,5 @@ __all__ = [
     "reconcile",
     "reconcile_files",
     "reconcile_frames",
+    "streaming_aggregation",
 ]

@@ -9,7 +9,18 @@ from typing import Any
 
 import pandas as pd
 
-PARTIAL_KEYS = ["reporter_iso3", "year", "flow", "partner_key", "category", "hs6", "currency", "unit", "exclusion"]
+PARTIAL_KEYS = [
+    "reporter_iso3",
+    "year",
+    "flow",
+    "partner_key",
+    "category",
+    "undecided",
+    "hs6",
+    "currency",
+    "unit",
+    "exclusion",
+]
 SUMS = [
     "lines",
     "item_lines",
@@ -67,7 +78,7 @@ def _combine(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class CustomsAggregate:
-    """Customs lines summed per (reporter, year, flow, partner, category, HS6, currency, unit, exclusion).
+    """Customs lines summed per (reporter, year, flow, partner, category, undecided, HS6, currency, unit, exclusion).
 
     Feed it canonical chunks with :meth:`add`; it keeps partial sums, the partner spellings seen and the
     unreadable cells, so its size follows the distinct values, never the number of lines.

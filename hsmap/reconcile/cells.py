@@ -43,6 +43,7 @@ def sum_customs_cells(cells: pd.DataFrame, kb: Knowledge) -> pd.DataFrame:
         if any(str(hs6).replace(".", "").startswith(code) and top == code_top for code, code_top in shared)
     }
     cells = cells.assign(
+        undecided_code=cells["hs6"].where(cells["undecided"] != "", ""),
         shared_code=[
             hs6 if ((hs6, top) in shared_pairs or lines > 0) else ""
             for hs6, top, lines in zip(cells["hs6"], cells["top"], cells["shared_civil_lines"], strict=True)
@@ -70,6 +71,7 @@ def sum_customs_cells(cells: pd.DataFrame, kb: Knowledge) -> pd.DataFrame:
     out["customs_categories"] = grouped["category"].agg(joined)
     out["other_units"] = grouped["other_unit"].agg(joined)
     out["shared_codes"] = grouped["shared_code"].agg(joined)
+    out["undecided_codes"] = grouped["undecided_code"].agg(joined)
     out["bad_currencies"] = grouped["bad_currency"].agg(joined)
     out = out.rename(columns={name: f"c_{name}" for name in out.columns})
     return out.reset_index()
@@ -82,6 +84,16 @@ def sum_report_cells(rows: pd.DataFrame, target: str, rates: pd.DataFrame) -> pd
         return pd.DataFrame({name: pd.Series(dtype="int64" if name == "year" else "str") for name in keys})
     rows = convert_report(rows, target, rates)
     grouped = rows.groupby(keys, sort=False)
+    by_category = rows.groupby([*keys, "category"], sort=False).agg(
+        items=("items", lambda items: items.sum() if items.notna().all() else np.nan),
+        source_rows=("source_row", lambda numbers: ", ".join(str(n) for n in numbers)),
+    )
+    by_category["part"] = [
+        f"{category} {'without a number' if pd.isna(items) else f'{items:,.0f}'}, row{'s' if ',' in at else ''} {at}"
+        for (*_, category), items, at in zip(
+            by_category.index, by_category["items"], by_category["source_rows"], strict=True
+        )
+    ]
     out = pd.DataFrame(
         {
             "rows": grouped.size(),
@@ -93,6 +105,7 @@ def sum_report_cells(rows: pd.DataFrame, target: str, rates: pd.DataFrame) -> pd
             "unconvertible": grouped["unconvertible"].sum(),
             "bad_currencies": grouped["bad_currency"].agg(joined),
             "categories": grouped["category"].agg(joined),
+            "breakdown": by_category.groupby(level=keys, sort=False)["part"].agg("; ".join),
             "partner": grouped["partner"].first(),
             "descriptions": grouped["description"].agg(lambda texts: joined(texts, 3)),
             "comments": grouped["comments"].agg(lambda texts: " | ".join(dict.fromkeys(t for t in texts if t))),
@@ -162,10 +175,12 @@ _TEXT_COLUMNS = [
     "c_customs_categories",
     "c_other_units",
     "c_shared_codes",
+    "c_undecided_codes",
     "c_bad_currencies",
     "r_source_rows",
     "r_bad_currencies",
     "r_categories",
+    "r_breakdown",
     "r_partner",
     "r_descriptions",
     "r_comments",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hsmap.reconcile.categories import ARTICLE_2_TOPS, CategoryTree
+from hsmap.reconcile.categories import CategoryTree
 from hsmap.reconcile.cells import joined
 from hsmap.reconcile.statuses import EPSILON, EXACT_VALUE
 
@@ -78,7 +78,7 @@ class Explainer:
             cells[cells["status"] == "only-customs"], ["year", "flow", "top_category"]
         )
         self.only_report = self._index(cells[cells["status"] == "only-report"], ["year", "flow", "partner_key"])
-        art2 = cells[(cells["c_lines"] > 0) & cells["top_category"].isin(ARTICLE_2_TOPS)]
+        art2 = cells[(cells["c_lines"] > 0) & cells["top_category"].map(tree.in_scope).astype(bool)]
         self.art2 = art2.groupby(["year", "flow"]).agg(lines=("c_lines", "sum"), cats=("cmp", joined)).to_dict("index")
         self.not_att = self._index(
             not_att.sort_values("lines", ascending=False, kind="stable"), ["year", "flow", "partner_key"]
@@ -135,14 +135,16 @@ class Explainer:
         )
 
     def report_phrase(self, row: Any) -> str:
-        category = row.r_categories if row.r_categories and row.r_categories != row.cmp else row.cmp
-        what = self.tree.prose(category) if category in self.tree.label else (category or "items")
+        several = ", " in row.r_categories  # rows of several categories compared at one level
+        category = row.cmp if several else (row.r_categories or row.cmp)
+        what = self.tree.prose(category) if self.tree.name(category) else (category or "items")
         counted = pd.notna(row.r_items) and row.r_items_missing == 0
         count = f"{_number(row.r_items)} {what}" if counted else what
         worth = f" worth {self.money(row.r_value)}" if pd.notna(row.r_value) and row.r_unconvertible == 0 else ""
         rows = f"row {row.r_source_rows}" if row.r_rows == 1 else f"rows {row.r_source_rows}"
+        where = f" ({row.r_breakdown})" if several else f" ({rows})"
         partner = row.r_partner or row.partner_key
-        return f"the report lists {count}{worth} {self.direction(row)} {partner} ({rows})"
+        return f"the report lists {count}{worth} {self.direction(row)} {partner}{where}"
 
     def differences(self, row: Any) -> str:
         parts = []
@@ -262,10 +264,12 @@ class Explainer:
             f"Report row {row.r_source_rows} withholds the partner of {what}{desc} (ATT Art. 13(3)): "
             "it cannot be compared."
         )
+        tops = {row.top_category} if row.cmp else set(self.tree.article_2_tops)
         candidates = [
             cell
-            for top in ([row.top_category] if row.cmp else ARTICLE_2_TOPS)
-            for cell in self.only_customs_by_top.get((row.year, row.flow, top), [])
+            for (year, flow, top), cells in self.only_customs_by_top.items()
+            if (year, flow) == (row.year, row.flow) and tops.intersection(self.tree.tops(top))
+            for cell in cells
         ]
         if candidates:
             listed = "; ".join(
@@ -291,7 +295,7 @@ class Explainer:
         has_c, has_r = row.c_lines > 0, row.r_rows > 0
         customs = self.customs_phrase(row) if has_c else ""
         report = self.report_phrase(row) if has_r else ""
-        prose = self.tree.prose(row.cmp) if row.cmp in self.tree.label else row.cmp
+        prose = self.tree.prose(row.cmp) if self.tree.name(row.cmp) else row.cmp
         to = self.direction(row)
         if row.out_of_scope:
             gaps.append("out-of-scope")
@@ -344,6 +348,18 @@ class Explainer:
             text += f' {described} "{row.c_description}".'
         return " ".join([text, *self.hints(row, gaps)])
 
+    def combined_reason(self, row: Any) -> str:
+        """Why a row is compared at a combined level such as ``I+II``, and what each side holds there."""
+        members = self.tree.members(row.cmp)
+        names = [self.tree.prose(member) for member in members]
+        could_be = ", ".join(names[:-1]) + " or " + names[-1]
+        holds = "both" if len(members) == 2 else "all of them"
+        return (
+            f"Customs lines under {row.c_undecided_codes} could be {could_be}: the code holds {holds} and no "
+            f"description tells them apart, so customs is compared with the report's {' and '.join(members)} "
+            f"together, at {row.cmp}."
+        )
+
     def hints(self, row: Any, gaps: list[str]) -> list[str]:
         """The structural gaps that may explain this row, as sentences."""
         hints: list[str] = []
@@ -354,7 +370,16 @@ class Explainer:
         report_categories = [c for c in row.r_categories.split(", ") if c]
         finer_customs = [c for c in customs_categories if c != row.cmp]
         finer_report = [c for c in report_categories if c != row.cmp]
-        if finer_customs or finer_report:
+        if row.c_undecided_codes and self.tree.is_combined(row.cmp):
+            gaps.append("code-cannot-tell")
+            hints.append(self.combined_reason(row))
+        elif customs_categories and report_categories and row.cmp not in customs_categories + report_categories:
+            gaps.append("category-differs")
+            hints.append(
+                f"Customs lines are classified {', '.join(customs_categories)}, the report lists "
+                f"{', '.join(report_categories)}: they are compared at {row.cmp}, the lowest category holding both."
+            )
+        elif finer_customs or finer_report:
             gaps.append("aggregated")
             if finer_customs and not finer_report:
                 hints.append(
@@ -387,7 +412,7 @@ class Explainer:
             hints.append(f"{_number(row.c_re_export_lines)} of the customs lines are re-exports{origin}.")
         if row.c_shared_codes and problem:
             gaps.append("shared-civil")
-            shared = _SHARED_WITH.get(row.top_category, "civil goods and arms")
+            shared = _SHARED_WITH.get(self.tree.tops(row.top_category)[0], "civil goods and arms")
             hints.append(
                 f"{row.c_shared_codes} lines {to} {partner}: {shared} share this code — check the descriptions."
             )
@@ -429,7 +454,8 @@ class Explainer:
                 "licences)."
             )
         if status == "only-customs":
-            withheld = [w for w in self.withheld.get((row.year, row.flow), []) if w.top in ("", row.top_category)]
+            tops = ("", *self.tree.tops(row.top_category))
+            withheld = [w for w in self.withheld.get((row.year, row.flow), []) if w.top in tops]
             if withheld:
                 gaps.append("withheld")
                 rows = ", ".join(str(w.source_row) for w in withheld)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from hsmap.reconcile.categories import ARTICLE_2_TOPS, OUT_OF_SCOPE
 from hsmap.reconcile.statuses import STATUSES
 
 
@@ -22,6 +21,7 @@ class Reconciliation:
     problems: pd.DataFrame
     accounting: pd.DataFrame
     settings: dict[str, str]
+    top_order: tuple[str, ...] = field(default=())  # top-level (and combined) categories in the treaty's order
 
     def by_status(self) -> pd.DataFrame:
         """Comparison rows, customs lines and report rows per status, in the order of :data:`STATUSES`."""
@@ -50,8 +50,8 @@ class Reconciliation:
         )
         counts = pd.crosstab(frame[key], frame["status"]).reindex(columns=list(STATUSES), fill_value=0)
         table = totals.join(counts).fillna(0).reset_index()
-        if key == "top_category":  # the treaty's order: I … VIII, then Art. 3 and Art. 4
-            order = {top: position for position, top in enumerate((*ARTICLE_2_TOPS, *OUT_OF_SCOPE))}
+        if key == "top_category":  # the treaty's order: I, I+II, II … VIII, then Art. 3 and Art. 4
+            order = {top: position for position, top in enumerate(self.top_order)}
             table = table.iloc[table[key].map(order).fillna(len(order)).argsort(kind="stable")]
         return table.reset_index(drop=True)
 

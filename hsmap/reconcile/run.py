@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from hsmap.customs import customs_chunks, iter_customs
 from hsmap.dataset import is_dataset, iter_file, resolve_dataset
+from hsmap.editions import AUTO, EditionChoice
 from hsmap.io import CHUNK_ROWS
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.reconcile.aggregate import CustomsAggregate, aggregate_customs, combine_aggregates
@@ -32,6 +33,7 @@ from hsmap.reconcile.tables import (
     report_unmatched_table,
 )
 from hsmap.report import read_report
+from hsmap.review_list import exclude_reviewed, read_review_list
 
 
 def reconcile(
@@ -54,13 +56,20 @@ def reconcile(
     cells_in = usable[usable["category"] != ""].copy()
     compare_rows = rep[rep["role"] == "compare"].copy()
 
-    cells_in["capped"] = capped_categories(cells_in, rep, tree)
-    mapping = comparison_levels(cells_in, compare_rows, tree)
     on = ["year", "flow", "partner_key"]
-    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped"], right_on=[*on, "member"])
-    cells_in["cmp"] = cells_in["cmp"].fillna(cells_in["capped"]).astype("str")
-    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category"], right_on=[*on, "member"])
-    compare_rows["cmp"] = compare_rows["cmp"].fillna(compare_rows["category"]).astype("str")
+    cells_in["capped"] = capped_categories(cells_in, rep, tree)
+    compare_rows["undecided"] = ""
+    members = pd.concat(
+        [
+            cells_in[[*on, "capped", "undecided"]].rename(columns={"capped": "category"}).assign(side="customs"),
+            compare_rows[[*on, "category", "undecided"]].assign(side="report"),
+        ],
+        ignore_index=True,
+    )
+    mapping = comparison_levels(members, on, tree).rename(columns={"category": "member"})
+    level_keys = [*on, "member", "undecided"]
+    cells_in = cells_in.merge(mapping, how="left", left_on=[*on, "capped", "undecided"], right_on=level_keys)
+    compare_rows = compare_rows.merge(mapping, how="left", left_on=[*on, "category", "undecided"], right_on=level_keys)
 
     cells_in = convert_customs(cells_in, target, rates)
     customs_cells = sum_customs_cells(cells_in, kb)
@@ -69,9 +78,9 @@ def reconcile(
     merged["kind"] = "cell"
     special = special_report_rows(rep[rep["role"] != "compare"], target, rates)
     table = fill_defaults(pd.concat([merged, special], ignore_index=True))
-    table["top_category"] = table["cmp"].map(tree.top).fillna("").astype("str")
+    table["top_category"] = table["cmp"].map(tree.top_of).fillna("").astype("str")
     table["cell_id"] = np.arange(len(table))
-    table = assign_statuses(table, rep, options)
+    table = assign_statuses(table, rep, options, tree)
     context = Explainer(tree, table, rep, not_att, excluded, target)
     explained = [context.explain(row) for row in table.itertuples(index=False)]
     table["explanation"] = [text for text, _ in explained]
@@ -85,6 +94,7 @@ def reconcile(
         partners=partners_table(customs.partners, rep),
         problems=customs.problems.copy(),
         accounting=accounting_table(customs, excluded, not_att, cells_in, rep),
+        top_order=tuple(sorted(set(table["top_category"]) - {""}, key=tree.position)),
         settings={
             "tolerance (items)": f"{options.tolerance:g}",
             "tolerance (value)": f"{options.value_tol:g}",
@@ -106,6 +116,38 @@ def reconcile_frames(
     return reconcile(aggregate_customs(chunks), report, kb, options)
 
 
+Aggregation = Callable[[Path | str, Knowledge, dict[str, Any], pd.DataFrame], CustomsAggregate]
+"""Sums the customs lines of a file, folder or glob: ``(source, kb, settings, review) → CustomsAggregate``, where
+``settings`` are :func:`hsmap.customs.customs_chunks`' column names and defaults (``code``, ``text``,
+``partner``, ``edition``, ``default_currency``, ``default_flow``, ``default_year``) and ``review`` the lines a
+draft report left for review (:func:`hsmap.review_list.read_review_list`), which are excluded. The
+reconciliation takes one in and never chooses an engine: :func:`streaming_aggregation` here,
+:func:`hsmap.engines.dask_aggregation` on a Dask cluster."""
+
+
+def streaming_aggregation(sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Aggregation:
+    """Aggregate in this process, chunk by chunk; a dataset file by file, the parts combined in order."""
+
+    def aggregate(
+        source: Path | str, kb: Knowledge, settings: dict[str, Any], review: pd.DataFrame
+    ) -> CustomsAggregate:
+        if is_dataset(source):
+            return combine_aggregates(
+                aggregate_customs(
+                    exclude_reviewed(
+                        customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings),
+                        str(file.relative),
+                        review,
+                    )
+                )
+                for file in resolve_dataset(source)
+            )
+        chunks = iter_customs(Path(source), sheet=sheet, chunk_rows=chunk_rows, kb=kb, **settings)
+        return aggregate_customs(exclude_reviewed(chunks, Path(source).name, review))
+
+    return aggregate
+
+
 def reconcile_files(
     customs_path: Path | str,
     report_path: Path | str,
@@ -117,24 +159,37 @@ def reconcile_files(
     code_column: str | None = None,
     text_column: str | None = None,
     partner_column: str | None = None,
-    edition: int = 2022,
+    edition: EditionChoice = AUTO,
     customs_currency: str | None = None,
     customs_flow: str | None = None,
     customs_year: int | None = None,
     report_defaults: dict[str, Any] | None = None,
+    report_stated_by: Mapping[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    client: Any = None,
+    aggregation: Aggregation | None = None,
 ) -> Reconciliation:
     """Read both files (customs chunk by chunk, classified on the fly when it has no ``att_category``) and
     reconcile them. ``report_defaults`` fills report fields stated once for the file (reporting_state, year,
-    flow, basis).
+    flow, basis); ``report_stated_by`` names how the caller lets a user give them, for the message about a
+    missing column (:func:`hsmap.report.read_report`).
 
     ``customs_path`` may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
     aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
-    are combined; rows are numbered across the files in sorted path order. With a Dask ``client`` the pieces
-    are aggregated on the cluster (:func:`hsmap.engines.aggregate_customs_dask`)."""
+    are combined; rows are numbered across the files in sorted path order. ``aggregation`` sums the customs
+    lines elsewhere, e.g. on a Dask cluster (:func:`hsmap.engines.dask_aggregation`); by default they are
+    streamed in this process (:func:`streaming_aggregation`, ``customs_sheet`` and ``chunk_rows``).
+
+    A draft report (``hsmap draft-report``) names the customs lines it left for review
+    (:func:`hsmap.review_list.read_review_list`): they are excluded with that reason, never compared."""
     kb = kb or load_knowledge()
-    report = read_report(report_path, report_sheet, known_categories=kb.categories, **(report_defaults or {}))
+    report = read_report(
+        report_path,
+        report_sheet,
+        known_categories=kb.categories,
+        stated_by=report_stated_by,
+        **(report_defaults or {}),
+    )
+    review = read_review_list(report_path)
     settings: dict[str, Any] = {
         "code": code_column,
         "text": text_column,
@@ -144,16 +199,8 @@ def reconcile_files(
         "default_flow": customs_flow,
         "default_year": customs_year,
     }
-    if client is not None:
-        from hsmap.engines import aggregate_customs_dask
-
-        aggregate = aggregate_customs_dask(customs_path, client, kb_root=str(kb.root), **settings)
-    elif is_dataset(customs_path):
-        aggregate = combine_aggregates(
-            aggregate_customs(customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings))
-            for file in resolve_dataset(customs_path)
-        )
-    else:
-        chunks = iter_customs(Path(customs_path), sheet=customs_sheet, chunk_rows=chunk_rows, kb=kb, **settings)
-        aggregate = aggregate_customs(chunks)
-    return reconcile(aggregate, report, kb, options)
+    aggregate = (aggregation or streaming_aggregation(customs_sheet, chunk_rows))(customs_path, kb, settings, review)
+    result = reconcile(aggregate, report, kb, options)
+    if len(review):
+        result.settings["left for review in the draft"] = f"{len(review):,} customs lines"
+    return result

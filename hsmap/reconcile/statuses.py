@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hsmap.reconcile.categories import ARTICLE_2_TOPS, OUT_OF_SCOPE
+from hsmap.reconcile.categories import CategoryTree
 from hsmap.reconcile.options import ReconcileOptions
 
 STATUSES = ("match", "within-tolerance", "mismatch", "only-customs", "only-report", "not-comparable")
@@ -45,7 +45,9 @@ _RANK = {"": 0, "not-comparable": 0, "match": 1, "within-tolerance": 2, "mismatc
 _OF_RANK = {0: "not-comparable", 1: "match", 2: "within-tolerance", 3: "mismatch"}
 
 
-def assign_statuses(table: pd.DataFrame, rep: pd.DataFrame, options: ReconcileOptions) -> pd.DataFrame:
+def assign_statuses(
+    table: pd.DataFrame, rep: pd.DataFrame, options: ReconcileOptions, tree: CategoryTree
+) -> pd.DataFrame:
     """Each row's items, value and overall status, with the differences (``STATUSES``)."""
     has_c = table["c_lines"] > 0
     has_r = table["r_rows"] > 0
@@ -56,7 +58,8 @@ def assign_statuses(table: pd.DataFrame, rep: pd.DataFrame, options: ReconcileOp
         [key in report_tops for key in zip(table["year"], table["flow"], table["top_category"], strict=True)],
         index=table.index,
     )
-    table["out_of_scope"] = cell & table["top_category"].isin(OUT_OF_SCOPE) & ~top_reported & ~has_r
+    in_scope = table["top_category"].map(tree.in_scope).astype(bool)
+    table["out_of_scope"] = cell & table["top_category"].ne("") & ~in_scope & ~top_reported & ~has_r
     both = cell & has_c & has_r & resolved
 
     items_comparable = both & (table["c_item_lines"] == table["c_lines"]) & (table["r_items_missing"] == 0)
@@ -78,7 +81,7 @@ def assign_statuses(table: pd.DataFrame, rep: pd.DataFrame, options: ReconcileOp
     rank = np.maximum(table["items_status"].map(_RANK), table["value_status"].map(_RANK))
     from_measures = rank.map(_OF_RANK)
 
-    art2 = table[cell & has_c & table["top_category"].isin(ARTICLE_2_TOPS) & resolved]
+    art2 = table[cell & has_c & in_scope & resolved]
     active = set(zip(art2["year"], art2["flow"], strict=True))
     nil_contradicted = pd.Series(
         [key in active for key in zip(table["year"], table["flow"], strict=True)], index=table.index

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pycountry
 
+from hsmap.countries import country_name
 from hsmap.reconcile.aggregate import CustomsAggregate
 from hsmap.reconcile.categories import CategoryTree
 
@@ -51,18 +51,13 @@ _STATUS_ORDER = {
 }
 
 
-def _country_name(key: str) -> str:
-    country = pycountry.countries.get(alpha_3=key) if len(key) == 3 and key.isalpha() and key.isupper() else None
-    return getattr(country, "common_name", None) or getattr(country, "name", "") if country else ""
-
-
 def comparison_table(table: pd.DataFrame, tree: CategoryTree, currency: str) -> pd.DataFrame:
     """The public comparison table, worst statuses first."""
     resolved = ~table["partner_key"].str.match(r"^[?*]|^$")
     shown_partner = table["partner_key"].where(
         resolved, table["c_partner"].where(table["c_partner"] != "", table["r_partner"])
     )
-    names = {key: _country_name(key) for key in table["partner_key"].unique()}
+    names = {key: country_name(key) for key in table["partner_key"].unique()}
     partner_name = table["r_partner"].where(table["r_partner"] != "", table["partner_key"].map(names).fillna(""))
     partner_name = partner_name.where(partner_name != "", table["c_partner"])
     value_known = (table["c_value_lines"] > 0) & (table["c_unconvertible_lines"] < table["c_value_lines"])
@@ -74,7 +69,7 @@ def comparison_table(table: pd.DataFrame, tree: CategoryTree, currency: str) -> 
             "partner": shown_partner,
             "partner_name": partner_name,
             "category": table["cmp"],
-            "category_name": table["cmp"].map(tree.label).fillna(""),
+            "category_name": table["cmp"].map(tree.name).fillna(""),
             "top_category": table["top_category"],
             "customs_lines": table["c_lines"].astype("int64"),
             "customs_items": table["c_items"].where(table["c_item_lines"] > 0),

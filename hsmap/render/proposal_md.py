@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hsmap.render.draft import AmendmentView, Draft, dashes, evidence_lines
+from hsmap.render.draft import TABLE_ONE_TEXT, TABLE_TWO_TEXT, AmendmentView, Draft, evidence_lines, shown
+from hsmap.render.legal_text import ChapterText, dashes, with_dashes
+
+EVIDENCE_HEADERS = ["Amendment", "Current", "Proposed", "Text", "Isolates", "Lines", "Items", "kg", "Value"]
+CATEGORY_HEADERS = ["Code", "Text", "Isolates", "Also holds", "Definition relied on", "Decidable", "Note"]
 
 
 def _cell(value: object) -> str:
     """Table cells keep to one line and cannot close the cell early."""
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return " ".join(str(value).split()).replace("|", "\\|")
+    return shown(value).replace("|", "\\|")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _table(frame: pd.DataFrame, headers: list[str] | None = None) -> list[str]:
@@ -22,6 +26,19 @@ def _table(frame: pd.DataFrame, headers: list[str] | None = None) -> list[str]:
     for row in frame.itertuples(index=False):
         lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
     return [*lines, ""]
+
+
+def _chapter(chapter: ChapterText) -> list[str]:
+    out = [f"### {chapter.chapter}", ""]
+    for change in chapter.changes:
+        out += [f"**{change.target}**", "", change.instruction, ""]
+        out += _table(with_dashes(change.lines), ["Code", "Description"])
+    if chapter.notes:
+        out += ["**Subheading Notes.**", "", chapter.notes_instruction, ""]
+        out += [f"> {note}\n" for note in chapter.notes]
+    if chapter.consequential:
+        out += ["**Consequential amendments.**", ""] + [f"- {text}" for text in chapter.consequential] + [""]
+    return out
 
 
 def _side_by_side(view: AmendmentView) -> list[str]:
@@ -46,60 +63,54 @@ def _amendment(view: AmendmentView) -> list[str]:
     out = [f"### {view.number}. Heading {view.heading}" + (f": {view.heading_text}" if view.heading_text else ""), ""]
     out += [f"*{view.instruction}*", ""]
     out += _side_by_side(view)
-    if view.subheading_notes:
-        out += ["**Subheading notes**", ""]
-        out += [f"{n}. {' '.join(note.split())}" for n, note in enumerate(view.subheading_notes, start=1)] + [""]
     out += ["**ATT categories of the new subheadings**", ""]
-    out += _table(
-        view.categories,
-        ["Code", "Text", "Isolates", "Also holds", "Definition relied on", "Decidable from a declaration", "Note"],
-    )
+    out += _table(view.categories, CATEGORY_HEADERS)
+    out += [view.definition_check, ""]
     out += ["**Correlation**", ""]
     out += _table(view.correlation, ["Current", "Proposed", "Relation", "Note"])
     out += ["**Justification**", ""]
     if view.justification:
-        out += [" ".join(view.justification.split()), ""]
+        out += [_words(view.justification), ""]
     if len(view.today):
         out += ["What shares the current code(s) today (hsmap knowledge base, `att_hs.csv`):", ""]
         out += _table(view.today, ["Current", "Category", "Name", "Relation", "Prior weight", "Note"])
     if view.notes:
-        out += ["**Notes**", ""] + [f"- {' '.join(note.split())}" for note in view.notes] + [""]
+        out += ["**Notes**", ""] + [f"- {_words(note)}" for note in view.notes] + [""]
     return out
 
 
 def render_markdown(draft: Draft) -> str:
-    """The whole draft as one Markdown text."""
+    """The whole draft as one Markdown text: front page, Part I legal text, Part II correlation tables,
+    Part III explanatory memorandum, then the annexes."""
     proposal = draft.proposal
-    out = [
-        f"# {proposal.title}",
-        "",
-        f"> {' '.join(draft.banner.split())}",
-        "",
-        " ".join(draft.edition_line.split()),
-        "",
-    ]
+    out = [f"# {proposal.title}", "", f"> {_words(draft.banner)}", "", f"**{_words(draft.edition_line)}**", ""]
     if proposal.summary:
-        out += ["## Summary", "", " ".join(proposal.summary.split()), ""]
+        out += ["## Summary", "", _words(proposal.summary), ""]
     if len(draft.summary_categories):
         out += ["## ATT categories isolated", ""]
         out += _table(draft.summary_categories, ["Category", "Name", "New subheadings"])
-    out += ["## Amendments", ""]
+    out += [f"## Part I. Amendments to the HS {proposal.base_edition} Nomenclature", ""]
+    for chapter in draft.legal_text:
+        out += _chapter(chapter)
+    base = f"HS {proposal.base_edition}"
+    out += ["## Part II. Correlation tables", "", f"Table I: {TABLE_ONE_TEXT.format(base=base)}", ""]
+    out += _table(draft.table_one, ["Proposed", base, "Remarks"])
+    out += [f"Table II: {TABLE_TWO_TEXT.format(base=base)}", ""]
+    out += _table(draft.table_two, [base, "Proposed"])
+    out += ["## Part III. Explanatory memorandum", ""]
     for view in draft.amendments:
         out += _amendment(view)
-    out += ["## Correlation table", ""]
-    out += _table(draft.correlation, ["Amendment", "Current", "Proposed", "Relation", "Note"])
     if draft.evidence is not None:
-        out += ["## Evidence from declarations", ""] + [line + "  " for line in evidence_lines(draft.evidence)] + [""]
-        out += _table(
-            draft.evidence.table, ["Amendment", "Current", "Proposed", "Text", "Isolates", "Lines", "Items", "Value"]
-        )
+        out += ["## Annex A. Evidence from declarations", ""]
+        out += [line + "  " for line in evidence_lines(draft.evidence)] + [""]
+        out += _table(draft.evidence.table, EVIDENCE_HEADERS)
     if len(draft.definitions):
-        out += ["## Definitions relied on (own words, hsmap knowledge base)", ""]
+        out += ["## Annex B. Definitions relied on (own words, hsmap knowledge base)", ""]
         out += _table(draft.definitions, ["Category", "Name", "Definition"])
     if proposal.notes:
-        out += ["## Notes", ""] + [f"- {' '.join(note.split())}" for note in proposal.notes] + [""]
+        out += ["## Notes", ""] + [f"- {_words(note)}" for note in proposal.notes] + [""]
     if len(draft.problems):
         out += ["## Open problems (hsmap validation)", ""]
         out += _table(draft.problems, ["Severity", "Code", "Rule", "Message"])
-    out += ["## Sources", "", " ".join(proposal.source.split()), ""]
+    out += ["## Sources", "", _words(proposal.source), ""]
     return "\n".join(out)

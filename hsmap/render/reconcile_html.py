@@ -25,7 +25,6 @@ COLOURS = {
     "not-comparable": "#757575",
 }
 CUSTOMS_COLOUR, REPORT_COLOUR = "#ef6c00", "#1565c0"
-TOP_ORDER = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "ART3", "ART4")
 COMPARISON_COLUMNS = (
     ("status", "Status"),
     ("year", "Year"),
@@ -147,10 +146,8 @@ def render_html(result: Reconciliation, sources: dict[str, str] | None = None) -
         f"{_text(status)}</div>"
         for status in STATUSES
     )
-    by_category = result.by_category()
-    order = {top: position for position, top in enumerate(TOP_ORDER)}
-    by_category = by_category.assign(_order=by_category["top_category"].map(order).fillna(99))
-    by_category = by_category[by_category["top_category"] != ""].sort_values("_order").drop(columns="_order")
+    by_category = result.by_category()  # in the treaty's order
+    by_category = by_category[by_category["top_category"] != ""]
     currency = result.settings.get("currency", "")
     charts = bar_chart(by_category, "customs_items", "report_items", "Number of items per category", "items")
     charts += bar_chart(by_category, "customs_value", "report_value", f"Value per category ({currency})", currency)

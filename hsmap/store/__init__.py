@@ -12,8 +12,10 @@ transaction, with the reasons. Every value a user gives reaches DuckDB as a boun
 names from fixed tables are written into the SQL text.
 
 Totals never add authorized to actual figures nor values in different currencies: ``basis`` (reports) and
-``currency`` are always among the grouping columns. :meth:`Store.mirror` pairs each exporter's reported export
-with the importer's reported import; see its docstring for the statuses.
+``currency`` are always among the grouping columns; given a rate table, totals and the mirror comparison
+first convert values to one currency wherever a rate is known (:mod:`hsmap.reconcile.money`).
+:meth:`Store.mirror` pairs each exporter's reported export with the importer's reported import; see its
+docstring for the statuses.
 
 Where things live: :class:`Store` in :mod:`~hsmap.store.database`, built from opening the file
 (:mod:`~hsmap.store.connection`), loading (:mod:`~hsmap.store.load`, lines built by :mod:`~hsmap.store.lines`),
@@ -24,32 +26,25 @@ The tables, and how to query them in plain SQL: :mod:`~hsmap.store.schema`. Read
 :mod:`~hsmap.store.names`; files written: :mod:`~hsmap.store.output`; the local web page: :mod:`~hsmap.store.web`.
 """
 
-from hsmap.reconcile.statuses import compare_measure
-from hsmap.store.connection import default_db_path, updating
-from hsmap.store.database import Store
-from hsmap.store.errors import StoreError
-from hsmap.store.filters import Filters, parse_years
-from hsmap.store.mirror import MIRROR_COLUMNS, MIRROR_STATUSES
-from hsmap.store.names import country_name
-from hsmap.store.output import write_table, write_xlsx
-from hsmap.store.query import DIMENSIONS, QUERY_COLUMNS
-from hsmap.store.schema import DATA, Data
+from hsmap.lazy import lazy_namespace
 
-__all__ = [
-    "DATA",
-    "DIMENSIONS",
-    "MIRROR_COLUMNS",
-    "MIRROR_STATUSES",
-    "QUERY_COLUMNS",
-    "Data",
-    "Filters",
-    "Store",
-    "StoreError",
-    "compare_measure",
-    "country_name",
-    "default_db_path",
-    "parse_years",
-    "updating",
-    "write_table",
-    "write_xlsx",
-]
+_HOMES = {  # public name → the module that defines it (imported on first use: DuckDB only when needed)
+    "DATA": "hsmap.store.schema",
+    "DIMENSIONS": "hsmap.store.schema",
+    "MIRROR_COLUMNS": "hsmap.store.mirror",
+    "MIRROR_STATUSES": "hsmap.store.schema",
+    "QUERY_COLUMNS": "hsmap.store.query",
+    "Data": "hsmap.store.schema",
+    "Filters": "hsmap.store.filters",
+    "Store": "hsmap.store.database",
+    "StoreError": "hsmap.store.errors",
+    "compare_measure": "hsmap.reconcile.statuses",
+    "country_name": "hsmap.store.names",
+    "default_db_path": "hsmap.store.connection",
+    "parse_years": "hsmap.store.filters",
+    "updating": "hsmap.store.connection",
+    "write_table": "hsmap.store.output",
+    "write_xlsx": "hsmap.store.output",
+}
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_namespace(__name__, _HOMES)

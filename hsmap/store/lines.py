@@ -10,7 +10,7 @@ import pandas as pd
 from hsmap.customs import partner_keys
 from hsmap.errors import InputError
 from hsmap.knowledge import Knowledge
-from hsmap.report import MAX_PROBLEMS, ReportError
+from hsmap.report import MAX_PROBLEMS, ReportError, rows_phrase
 
 
 @dataclass
@@ -31,17 +31,19 @@ def build_report_lines(frame: pd.DataFrame, kb: Knowledge, shown: str) -> pd.Dat
     if frame.empty:
         raise InputError(shown, None, None, "no report lines; a nil report needs a row saying so (nil report: yes)")
     unknown = frame[frame["reporting_state_iso3"].isna()]
-    if len(unknown):
+    if len(unknown):  # one line per spelling, however many rows repeat it
+        spellings = unknown.groupby("reporting_state", sort=False)["source_row"].agg(list)
         problems = [
             InputError(
                 shown,
-                int(row.source_row),
+                int(rows[0]),
                 "reporting_state",
-                f"reporting State {row.reporting_state!r} is not a State hsmap can identify; write its ISO code",
+                f"reporting State {spelling!r} on {rows_phrase(rows)} is not a State hsmap can identify: write "
+                "its ISO 3166 code (e.g. CZE) or add the spelling to mappings/partners.csv",
             )
-            for row in unknown.head(MAX_PROBLEMS).itertuples()
+            for spelling, rows in spellings.head(MAX_PROBLEMS).items()
         ]
-        raise ReportError(problems, len(unknown))
+        raise ReportError(problems, len(spellings))
     out = pd.DataFrame(index=frame.index)
     out["source_row"] = frame["source_row"].astype("int64")
     out["reporter_iso3"] = frame["reporting_state_iso3"].astype("str")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from hsmap.customs import iter_customs
+from hsmap.editions import AUTO, EditionChoice
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS
 from hsmap.report import read_report
@@ -137,11 +138,13 @@ class Loading(StoreConnection):
         year: int | None = None,
         flow: Literal["export", "import"] | None = None,
         basis: Literal["authorized", "actual"] | None = None,
+        stated_by: Mapping[str, str] | None = None,
     ) -> LoadResult:
         """Validate a whole ATT annual report (.csv/.xlsx) and store it, or store nothing and raise.
 
         Raises :class:`~hsmap.report.ReportError` (or :class:`InputError`) naming the rows at fault. The
-        defaults fill a column the file lacks, as in :func:`hsmap.report.read_report`.
+        defaults fill a column the file lacks, and ``stated_by`` names how to give them in a message, as in
+        :func:`hsmap.report.read_report`.
         """
         path, digest, size, existing = self._identify(path)
         if existing is not None:
@@ -154,6 +157,7 @@ class Loading(StoreConnection):
             year=year,
             flow=flow,
             basis=basis,
+            stated_by=stated_by,
         )
         options = {"sheet": sheet, "reporting_state": reporting_state, "year": year, "flow": flow, "basis": basis}
         lines = build_report_lines(frame, self.kb, path.name)
@@ -189,7 +193,7 @@ class Loading(StoreConnection):
         *,
         reporter: str | None = None,
         sheet: str | None = None,
-        edition: int = 2022,
+        edition: EditionChoice = AUTO,
         currency: str | None = None,
         flow: str | None = None,
         year: int | None = None,

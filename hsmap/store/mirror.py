@@ -10,14 +10,16 @@ import numpy as np
 import pandas as pd
 
 from hsmap.knowledge import Knowledge
+from hsmap.reconcile.categories import CategoryTree
+from hsmap.reconcile.levels import comparison_levels
+from hsmap.reconcile.money import conversion_factors, normalise_rates
 from hsmap.reconcile.statuses import EPSILON, EXACT_VALUE, compare_measure
 from hsmap.store.connection import StoreConnection
 from hsmap.store.errors import StoreError
 from hsmap.store.filters import category_ids, parse_years, split_values, state_key
 from hsmap.store.mirror_explain import MirrorExplanations
 from hsmap.store.names import country_name
-
-MIRROR_STATUSES = ("match", "within-tolerance", "mismatch", "only-report", "not-comparable")
+from hsmap.store.schema import MIRROR_STATUSES
 
 # Report lines summed per reporter × year × flow × basis × category × partner × currency × withheld (no nil rows).
 _MIRROR_LINES_SQL = """
@@ -82,6 +84,7 @@ _SIDE_COLUMNS = {
     "basis": "str",
     "categories": "str",
     "source_rows": "str",
+    "given_currencies": "str",
     "present": "bool",
 }
 _STATUS_ORDER = {"mismatch": 0, "only-report": 1, "not-comparable": 2, "within-tolerance": 3, "match": 4}
@@ -102,6 +105,8 @@ SELECT {keys},
        array_to_string(list_sort(list_distinct(list(basis))), ',') AS basis,
        array_to_string(list_sort(list_distinct(list(category))), ',') AS categories,
        array_to_string(list(refs ORDER BY refs), '; ') AS source_rows,
+       coalesce(array_to_string(list_sort(list_distinct(
+           list(given_currency) FILTER (WHERE value_rows > 0 AND given_currency <> ''))), ','), '') AS given_currencies,
        min(partner_text) AS partner_text,
        min(partner_note) AS partner_note,
        coalesce(array_to_string(list_distinct(list(descriptions) FILTER (WHERE descriptions <> '')), '; '), '')
@@ -119,10 +124,26 @@ def _aggregate(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
         local.register("cells", cells)
         names = ", ".join(keys)  # column names chosen by this module, never user text
         out = local.execute(_AGGREGATE_SQL.format(keys=names)).df()
-    for name in ("currency", "basis", "categories", "source_rows", "partner_text", "partner_note", "descriptions"):
+    text = ("currency", "basis", "categories", "source_rows", "given_currencies", "partner_text", "partner_note")
+    for name in (*text, "descriptions"):
         out[name] = out[name].fillna("").astype("str")
     out["value"] = out["value"].where(~out["currency"].str.contains(",", regex=False))
     return out
+
+
+def _converted(cells: pd.DataFrame, rates: pd.DataFrame, currency: str | None) -> pd.DataFrame:
+    """Values converted to one currency where ``rates`` know a rate for their year: ``currency`` (default: the
+    currency most rows with a value are in). ``given_currency`` keeps the currency each report used."""
+    valued = cells[(cells["value_rows"] > 0) & cells["currency"].ne("")]
+    if valued.empty:
+        return cells
+    target = (currency or str(valued.groupby("currency")["value_rows"].sum().idxmax())).strip().upper()
+    factor = conversion_factors(cells, target, rates)
+    known = factor.notna() & cells["currency"].ne("")
+    return cells.assign(
+        value=(cells["value"] * factor).where(known, cells["value"]),
+        currency=cells["currency"].where(~known, target),
+    )
 
 
 class Mirroring(StoreConnection):
@@ -138,12 +159,20 @@ class Mirroring(StoreConnection):
         status: str | Iterable[str] | None = None,
         tolerance: float = 0.0,
         value_tolerance: float | None = None,
+        rates: pd.DataFrame | None = None,
+        currency: str | None = None,
     ) -> pd.DataFrame:
         """Pair each exporter's reported export with the importer's reported import and say how they agree.
 
-        A pair is (year, exporter, importer, category), compared at the coarsest category either report uses
-        for that pair within a category tree (an importer's ``VIII.SA`` absorbs an exporter's ``VIII.SA.2``
-        and ``VIII.SA.4``). Statuses use the reconciliation's words: ``match``, ``within-tolerance``,
+        A pair is (year, exporter, importer, category), compared at the level the reconciliation uses
+        (:func:`hsmap.reconcile.levels.comparison_levels`): the coarsest category either report uses for that
+        pair within a category tree (an importer's ``VIII.SA`` absorbs an exporter's ``VIII.SA.2`` and
+        ``VIII.SA.4``), and the lowest category holding both where each report has categories the other lacks
+        (an exporter's ``VII.b`` against the importer's ``VII.a`` are compared at ``VII``, and the explanation
+        says so). Values are compared in one currency: with ``rates`` (columns ``from``, ``to``, ``rate``,
+        optional ``year``: :func:`hsmap.reconcile.read_rates`) every value is converted to ``currency`` (default:
+        the currency most values are in) where a rate is known; values in different currencies without a rate
+        are not compared. Statuses use the reconciliation's words: ``match``, ``within-tolerance``,
         ``mismatch`` (numbers differ; differences are export minus import, relative to the importer's
         figure), ``only-report`` (only one State reported the transfer; ``side`` says which: ``exporter`` or
         ``importer``) and ``not-comparable`` (a withheld partner, a partner hsmap cannot identify, rows of
@@ -152,7 +181,8 @@ class Mirroring(StoreConnection):
         ``no-counterpart-report`` (the other State's report for that year and flow is not loaded),
         ``aggregated``, ``authorised-vs-actual``, ``currency``, ``withheld``, ``unresolved-partner``,
         ``calendar-year`` — and ``explanation`` says it in words. Each State reports on one basis per year and
-        flow: ``actual`` when it reports any actual transfers, else ``authorized``.
+        flow: ``actual`` when it reports any actual transfers, else ``authorized``. Filters are those of
+        ``hsmap store mirror``: States in any spelling, categories with their sub-categories, years and ranges.
         """
         if tolerance < 0 or (value_tolerance is not None and value_tolerance < 0):
             raise StoreError("a tolerance is a relative difference of 0 or more (0.1 = 10 %)")
@@ -170,6 +200,9 @@ class Mirroring(StoreConnection):
             where = "(" + " OR ".join("r.year BETWEEN ? AND ?" for _ in years) + ")"
             params = [bound for first, last in years for bound in (first - 1, last + 1)]
         cells = self.con.execute(_MIRROR_LINES_SQL.format(where=where), params).df()
+        cells["given_currency"] = cells["currency"].fillna("").astype("str")
+        if rates is not None or currency:
+            cells = _converted(cells, normalise_rates(rates), currency)
         coverage = self.con.execute(
             f"SELECT DISTINCT reporter_iso3, year, flow, nil_report FROM report_lines r WHERE {where}", params
         ).fetchall()
@@ -203,7 +236,8 @@ class _Mirror(MirrorExplanations):
         value_tolerance: float,
     ) -> None:
         self.kb, self.tolerance, self.value_tolerance = kb, tolerance, value_tolerance
-        self.top = {cid: kb.top_level(cid) for cid in kb.categories}
+        self.tree = CategoryTree(kb)
+        self.top = self.tree.top
         self.lineage = {cid: set(kb.ancestors(cid)) for cid in kb.categories}
         self.covered = {(state, int(year), flow) for state, year, flow, _ in coverage}
         self.nil = {(state, int(year), flow) for state, year, flow, nil in coverage if nil}
@@ -235,16 +269,12 @@ class _Mirror(MirrorExplanations):
         return cells
 
     def _levels(self, pairs: pd.DataFrame) -> pd.Series:
-        """The category each row is compared at: its coarsest ancestor that either side uses for the pair."""
-        present = set(zip(pairs["year"], pairs["exporter"], pairs["importer"], pairs["category"], strict=True))
-        chains = {cid: list(reversed(self.kb.ancestors(cid))) for cid in self.kb.categories}
-        levels = []
-        for year, exporter, importer, category in zip(
-            pairs["year"], pairs["exporter"], pairs["importer"], pairs["category"], strict=True
-        ):
-            chain = chains.get(category, [category])
-            levels.append(next(c for c in chain if (year, exporter, importer, c) in present))
-        return pd.Series(levels, index=pairs.index, dtype="str")
+        """The category each row is compared at (:func:`~hsmap.reconcile.levels.comparison_levels`, the two
+        flows as the two sides)."""
+        keys = ["year", "exporter", "importer"]
+        members = pairs[[*keys, "category"]].assign(side=pairs["flow"], undecided="")
+        levels = comparison_levels(members, keys, self.tree).drop(columns="undecided")
+        return pairs[[*keys, "category"]].merge(levels, on=[*keys, "category"], how="left")["cmp"].set_axis(pairs.index)
 
     # the table -------------------------------------------------------------------------------------------
     def run(self) -> pd.DataFrame:
@@ -293,7 +323,7 @@ class _Mirror(MirrorExplanations):
         for prefix in ("export_", "import_"):
             for name in ("rows", "item_rows", "value_rows", "withheld_rows"):
                 table[prefix + name] = table[prefix + name].fillna(0).astype("int64")
-            for name in ("currency", "basis", "categories", "source_rows"):
+            for name in ("currency", "basis", "categories", "source_rows", "given_currencies"):
                 table[prefix + name] = table[prefix + name].fillna("").astype("str")
         items_comparable = (
             both
@@ -357,6 +387,7 @@ class _Mirror(MirrorExplanations):
             table[f"{flow}_basis"] = out["basis"].where(mine, "")
             table[f"{flow}_categories"] = out["categories"].where(mine, "")
             table[f"{flow}_source_rows"] = out["source_rows"].where(mine, "")
+            table[f"{flow}_given_currencies"] = out["given_currencies"].where(mine, "")
         return table
 
     @staticmethod
@@ -367,7 +398,7 @@ class _Mirror(MirrorExplanations):
             for name in ("rows", "withheld_rows"):
                 column = prefix + name
                 table[column] = table[column].fillna(0).astype("int64") if column in table else 0
-            for name in ("currency", "basis", "categories", "source_rows"):
+            for name in ("currency", "basis", "categories", "source_rows", "given_currencies"):
                 table[prefix + name] = table[prefix + name].fillna("").astype("str")
         for name in ("items_diff", "items_rel_diff", "value_diff", "value_rel_diff"):
             table[name] = table[name].astype("float64") if name in table else np.nan

@@ -192,8 +192,8 @@ class MirrorExplanations:
             if len(currencies) > 1 and row.export_value_rows and row.import_value_rows:
                 gaps.append("currency")
                 hints.append(
-                    f"Values are in {', '.join(sorted(currencies))}: the store does not convert currencies, so "
-                    "values are not compared."
+                    f"Values are in {', '.join(sorted(currencies))} and no exchange rate for {row.year} converts "
+                    "them, so values are not compared (give a rate table with --rates)."
                 )
             else:
                 hints.append(
@@ -201,8 +201,27 @@ class MirrorExplanations:
                         "value", row.export_value_rows, row.export_rows, row.import_value_rows, row.import_rows
                     )
                 )
-        reported = {c for c in (row.export_categories + "," + row.import_categories).split(",") if c}
-        if reported != {row.category}:
+        given = f"{row.export_given_currencies},{row.import_given_currencies}"
+        converted = {c for c in given.split(",") if c} - {row.export_currency}
+        if converted and row.value_status in ("match", "within-tolerance", "mismatch"):
+            gaps.append("currency")
+            hints.append(
+                f"Values in {', '.join(sorted(converted))} are converted to {row.export_currency} at the given rates."
+            )
+        exported = [c for c in row.export_categories.split(",") if c]
+        imported = [c for c in row.import_categories.split(",") if c]
+        if row.category not in exported + imported:
+            gaps.append("category-differs")
+            hints.append(
+                f"The exporter reported {', '.join(exported)}, the importer {', '.join(imported)}: compared at "
+                f"{row.category}, the lowest category holding both."
+            )
+            if row.status != "match":  # what the side with fewer items left out of the pairing may hold
+                if not row.items_diff > 0:
+                    hints += self._unpaired_hints(row.exporter, row.year, "export", row.category, gaps)
+                if not row.items_diff < 0:
+                    hints += self._unpaired_hints(row.importer, row.year, "import", row.category, gaps)
+        elif set(exported + imported) != {row.category}:
             gaps.append("aggregated")
             hints.append(
                 f"Compared at {row.category}, the finest level both reports give (exporter: {row.export_categories}; "

@@ -7,11 +7,12 @@ from typing import Any
 
 import pandas as pd
 
+from hsmap.reconcile.money import conversion_factors, normalise_rates
 from hsmap.store.connection import StoreConnection
 from hsmap.store.errors import StoreError
 from hsmap.store.filters import Filters, split_values
 from hsmap.store.names import country_name
-from hsmap.store.schema import DATA, Data
+from hsmap.store.schema import DATA, DIMENSIONS, Data
 
 # What a query returns, in this order; every name is also a column a query may be sorted by.
 QUERY_COLUMNS: dict[Data, tuple[str, ...]] = {
@@ -60,30 +61,6 @@ QUERY_COLUMNS: dict[Data, tuple[str, ...]] = {
     ),
 }
 _DEFAULT_ORDER = ("year", "reporter_iso3", "flow", "source_id", "source_row")
-# Dimensions a total may be grouped by: the name shown → the stored column.
-DIMENSIONS: dict[Data, dict[str, str]] = {
-    "report": {
-        "reporter": "reporter_iso3",
-        "partner": "partner_key",
-        "category": "category",
-        "top_category": "top_category",
-        "year": "year",
-        "flow": "flow",
-        "basis": "basis",
-        "currency": "currency",
-    },
-    "customs": {
-        "reporter": "reporter_iso3",
-        "partner": "partner_key",
-        "category": "category",
-        "top_category": "top_category",
-        "year": "year",
-        "month": "month",
-        "flow": "flow",
-        "hs6": "hs6",
-        "currency": "currency",
-    },
-}
 
 
 class Querying(StoreConnection):
@@ -226,15 +203,20 @@ class Querying(StoreConnection):
         *,
         by: str | Sequence[str] = ("year",),
         data: Data = "report",
+        rates: pd.DataFrame | None = None,
+        currency: str | None = None,
         **criteria: Any,
     ) -> pd.DataFrame:
         """Totals of the transfer lines that pass the filters, grouped by ``by`` (see :data:`DIMENSIONS`).
 
         ``basis`` (reports) and ``currency`` are always added to the grouping: authorized and actual figures,
-        and values in different currencies, are never added together. Nil-report rows are not transfers and
-        are left out. Columns: the dimensions (with ``*_name`` beside reporter, partner and category), then
-        ``lines``, (reports) ``withheld_lines``, ``items``, ``lines_without_items``, (customs) ``kg``,
-        ``value``, ``lines_without_value``.
+        and values in different currencies, are never added together. With ``rates`` (the reconciliation's
+        rate table, :func:`hsmap.reconcile.read_rates`) values are first converted to ``currency`` (default:
+        the currency most lines with a value are in) wherever a rate for their year is known; the others keep
+        their own currency and total apart. Nil-report rows are not transfers and are left out. Columns: the
+        dimensions (with ``*_name`` beside reporter, partner and category), then ``lines``, (reports)
+        ``withheld_lines``, ``items``, ``lines_without_items``, (customs) ``kg``, ``value``,
+        ``lines_without_value``.
         """
         table = self._table(data)
         dims = split_values(by)
@@ -244,6 +226,9 @@ class Querying(StoreConnection):
             raise StoreError(f"cannot total by {', '.join(unknown)} (dimensions: {', '.join(known)})")
         keys = list(dict.fromkeys([*dims, *(["basis"] if data == "report" else []), "currency"]))
         where, params = self._where(self._filters(filters, criteria), data)
+        if data == "report":
+            where = f"NOT nil_report AND {where}"
+        lines, converting = self._converted_lines(table, where, params, rates, currency)
         selected = ", ".join(f"{known[name]} AS {name}" for name in keys)
         group = ", ".join(known[name] for name in keys)
         order = ", ".join(f"{name} NULLS FIRST" for name in keys)
@@ -251,14 +236,45 @@ class Querying(StoreConnection):
             measures = """count(*) AS lines, count(*) FILTER (WHERE withheld) AS withheld_lines,
                           sum(items)::BIGINT AS items, count(*) - count(items) AS lines_without_items,
                           sum(value) AS value, count(*) - count(value) AS lines_without_value"""
-            where = f"NOT nil_report AND {where}"
         else:
             measures = """count(*) AS lines, sum(items) AS items, sum(kg) AS kg,
                           sum(value) AS value, count(*) - count(value) AS lines_without_value"""
         frame = self.con.execute(
-            f"SELECT {selected}, {measures} FROM {table} WHERE {where} GROUP BY {group} ORDER BY {order}", params
+            f"SELECT {selected}, {measures} FROM {lines} WHERE {where} GROUP BY {group} ORDER BY {order}",
+            [*converting, *params],
         ).df()
         return self._named(frame)
+
+    def _converted_lines(
+        self, table: str, where: str, params: list[Any], rates: pd.DataFrame | None, currency: str | None
+    ) -> tuple[str, list[Any]]:
+        """The lines to total, as SQL (and its parameters): the table itself, or its lines with every value
+        that has a rate in ``currency`` — factors from :func:`hsmap.reconcile.money.conversion_factors`."""
+        if rates is None and not currency:
+            return table, []
+        pairs = self.con.execute(
+            f"""SELECT year, currency, count(*) AS lines FROM {table}
+                WHERE {where} AND value IS NOT NULL AND currency IS NOT NULL GROUP BY ALL""",
+            params,
+        ).df()
+        if pairs.empty:
+            return table, []
+        target = (currency or str(pairs.groupby("currency")["lines"].sum().idxmax())).strip().upper()
+        pairs["factor"] = conversion_factors(pairs, target, normalise_rates(rates))
+        known = pairs.dropna(subset=["factor"])
+        if known.empty:
+            return table, []
+        factors = ", ".join("(?, ?, ?)" for _ in range(len(known)))
+        values = [
+            cell
+            for year, code, factor in known[["year", "currency", "factor"]].itertuples(index=False)
+            for cell in (int(year), str(code), float(factor))
+        ]
+        sql = f"""(SELECT l.* REPLACE (l.value * coalesce(f.factor, 1) AS value,
+                                      CASE WHEN f.factor IS NULL THEN l.currency ELSE ? END AS currency)
+                   FROM {table} l LEFT JOIN (VALUES {factors}) f(year, currency, factor)
+                   ON l.year = f.year AND l.currency = f.currency)"""
+        return sql, [target, *values]
 
     def _named(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add readable names beside the reporter, partner and category codes."""

@@ -31,6 +31,32 @@ from typing import Literal
 SCHEMA_VERSION = 1
 Data = Literal["report", "customs"]
 DATA: tuple[Data, ...] = ("report", "customs")
+# Dimensions a total may be grouped by: the name shown → the stored column.
+DIMENSIONS: dict[Data, dict[str, str]] = {
+    "report": {
+        "reporter": "reporter_iso3",
+        "partner": "partner_key",
+        "category": "category",
+        "top_category": "top_category",
+        "year": "year",
+        "flow": "flow",
+        "basis": "basis",
+        "currency": "currency",
+    },
+    "customs": {
+        "reporter": "reporter_iso3",
+        "partner": "partner_key",
+        "category": "category",
+        "top_category": "top_category",
+        "year": "year",
+        "month": "month",
+        "flow": "flow",
+        "hs6": "hs6",
+        "currency": "currency",
+    },
+}
+# What a mirror comparison row can say (:mod:`hsmap.store.mirror`).
+MIRROR_STATUSES = ("match", "within-tolerance", "mismatch", "only-report", "not-comparable")
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",

@@ -1,0 +1,107 @@
+"""Whole processes, as users run hsmap: each round is a fresh interpreter started with subprocess.
+
+    pytest benchmarks/test_bench_process.py --benchmark-only        # HSMAP_BENCH_ROWS=200000 for a quick run
+
+Measured (medians; the machine's noise moves single runs by ±15 %):
+
+- ``hsmap classify`` CSV → CSV on the generated file (:mod:`generate`), against the floor: a fresh interpreter
+  that reads and writes the same file with pyarrow. The two alternate round by round (the floor runs in the
+  round's untimed setup), so both see the same machine, and their ratio is the headline figure.
+- The same command with an empty cache folder each round: a first run after installing or editing mappings/.
+- ``hsmap classify`` on a 10-line file: what a user waits for a small job.
+- ``hsmap --help`` against ``python -c "import pandas, pyarrow.csv"``, alternating likewise.
+
+Rounds share one cache folder (``HSMAP_CACHE_DIR``), warmed by one run first, as a user's is after the first
+run. Figures go to ``extra_info``; nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import generate
+
+ROWS = int(os.environ.get("HSMAP_BENCH_ROWS", "1000000"))
+ROUNDS = 5
+ROOT = Path(__file__).parent.parent
+FLOOR = "import sys, pyarrow.csv as c; c.write_csv(c.read_csv(sys.argv[1]), sys.argv[2])"
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("declarations") / "declarations.csv"
+    generate(ROWS, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> dict[str, str]:
+    """The environment of every run: a cache folder of this module's own."""
+    return {**os.environ, "HSMAP_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+
+
+def _run(environment: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=ROOT, env=environment)
+
+
+def _hsmap(environment: dict[str, str], *args: str) -> Callable[[], None]:
+    return functools.partial(_run, environment, "-m", "hsmap", *args)
+
+
+def _alternating(benchmark, timed: Callable[[], None], other: Callable[[], None], name: str) -> None:
+    """``timed`` measured by the benchmark, ``other`` run and timed just before it in every round."""
+    others: list[float] = []
+
+    def setup() -> None:
+        started = time.perf_counter()
+        other()
+        others.append(time.perf_counter() - started)
+
+    benchmark.pedantic(timed, setup=setup, rounds=ROUNDS, warmup_rounds=1)
+    median = statistics.median(benchmark.stats.stats.data)
+    benchmark.extra_info["median_s"] = round(median, 3)
+    benchmark.extra_info[f"{name}_median_s"] = round(statistics.median(others[-ROUNDS:]), 3)
+    benchmark.extra_info[f"ratio_to_{name}"] = round(median / statistics.median(others[-ROUNDS:]), 2)
+
+
+@pytest.mark.benchmark(group="process")
+def test_classify_csv_against_the_fresh_process_floor(benchmark, source, cache, tmp_path):
+    classify = _hsmap(cache, "classify", str(source), "-o", str(tmp_path / "classified.csv"))
+    floor = functools.partial(_run, cache, "-c", FLOOR, str(source), str(tmp_path / "copy.csv"))
+    _alternating(benchmark, classify, floor, "floor")
+    benchmark.extra_info["rows"] = ROWS
+    benchmark.extra_info["lines_per_s"] = round(ROWS / benchmark.extra_info["median_s"])
+
+
+@pytest.mark.benchmark(group="process")
+def test_classify_csv_with_an_empty_cache(benchmark, source, tmp_path_factory, tmp_path):
+    def empty_cache() -> tuple[tuple, dict]:
+        environment = {**os.environ, "HSMAP_CACHE_DIR": str(tmp_path_factory.mktemp("empty-cache"))}
+        return (environment, "-m", "hsmap", "classify", str(source), "-o", str(tmp_path / "out.csv")), {}
+
+    benchmark.pedantic(_run, setup=empty_cache, rounds=3)
+    benchmark.extra_info["median_s"] = round(statistics.median(benchmark.stats.stats.data), 3)
+
+
+@pytest.mark.benchmark(group="process")
+def test_classify_ten_lines(benchmark, source, cache, tmp_path):
+    small = tmp_path / "ten.csv"
+    small.write_text("".join(source.open(encoding="utf-8").readlines()[:11]), encoding="utf-8")
+    benchmark.pedantic(_hsmap(cache, "classify", str(small), "-o", str(tmp_path / "ten_out.csv")), rounds=ROUNDS)
+    benchmark.extra_info["median_s"] = round(statistics.median(benchmark.stats.stats.data), 3)
+
+
+@pytest.mark.benchmark(group="process")
+def test_help_against_importing_pandas(benchmark, cache):
+    pandas = functools.partial(_run, cache, "-c", "import pandas, pyarrow.csv")
+    _alternating(benchmark, _hsmap(cache, "--help"), pandas, "pandas_import")

