@@ -101,7 +101,7 @@ def reconcile_command(
 ) -> None:
     """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
     they differ."""
-    from hsmap.dataset import FOLDER_SUFFIXES
+    from hsmap.dataset import FOLDER_SUFFIXES, input_paths
     from hsmap.io import TableWriter
     from hsmap.outputs import refuse_overlap
     from hsmap.reconcile import ReconcileOptions, read_rates, reconcile_files
@@ -111,7 +111,7 @@ def reconcile_command(
         raise fail(f"{output}: cannot write {suffix or 'a file without suffix'!r} (use {', '.join(OUTPUTS)})")
     if not output.parent.exists():
         raise fail(f"{output}: folder {output.parent} does not exist")
-    refuse_overlap(output, [customs, report, rates], read_suffixes=FOLDER_SUFFIXES)
+    refuse_overlap(output, [*input_paths(customs), report, rates], read_suffixes=FOLDER_SUFFIXES)
     options = ReconcileOptions(
         tolerance=tolerance,
         value_tolerance=value_tolerance,

@@ -99,8 +99,11 @@ def draft_report_command(
 ) -> None:
     """Draft the ATT annual report (exports or imports table) from customs lines, every figure traceable to its
     declaration lines, and the lines that need a decision listed for review."""
+    from hsmap.dataset import FOLDER_SUFFIXES, input_paths
+    from hsmap.outputs import refuse_overlap
     from hsmap.render.report_draft import REPORT_DRAFT_FORMATS, write_report_draft
     from hsmap.report_draft import DraftOptions, draft_report_files
+    from hsmap.review_list import lines_path
 
     suffix = output.suffix.lower()
     if suffix not in REPORT_DRAFT_FORMATS:
@@ -108,6 +111,9 @@ def draft_report_command(
         raise fail(f"{output}: cannot write {shown!r} (use {', '.join(REPORT_DRAFT_FORMATS)})")
     if not output.parent.exists():
         raise fail(f"{output}: folder {output.parent} does not exist")
+    inputs = [path for source in customs for path in input_paths(source)]
+    for written in [output, lines_path(output)] if suffix == ".csv" else [output]:
+        refuse_overlap(written, inputs, read_suffixes=FOLDER_SUFFIXES)
     if scheduler is not None and engine is not Engine.dask:
         raise fail("--scheduler needs --engine dask")
     options = DraftOptions(

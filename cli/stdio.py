@@ -22,6 +22,7 @@ from hsmap.errors import HsmapError, InputError
 
 STDIO = "-"
 STDIN_NAME = "<stdin>"
+STDOUT_NAME = "<stdout>"
 _MAGIC = ((b"PAR1", ".parquet"), (b"PK\x03\x04", ".xlsx"))
 
 
@@ -69,7 +70,10 @@ def staged_output(target: Path, fmt: OutputFormat | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="hsmap-stdout-") as folder:
         staged = Path(folder) / f"stdout.{fmt or OutputFormat.csv}"
-        yield staged
+        try:
+            yield staged  # written as any output file is (hsmap.outputs): whole, or not at all
+        except HsmapError as error:
+            raise HsmapError(str(error).replace(str(staged), STDOUT_NAME)) from None
         try:
             with staged.open("rb") as result:
                 sys.stdout.flush()

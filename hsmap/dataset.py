@@ -200,6 +200,14 @@ def read_piece(piece: Piece) -> pd.DataFrame:
     return with_partitions(frame, piece.file)
 
 
+def input_paths(source: Path | str) -> list[Path]:
+    """What reading ``source`` reads, for the checks that an output is no input: the file or folder itself, or
+    every file a glob matches (a glob names no file an output could be compared with)."""
+    if _GLOB.search(str(source)):
+        return [file.path for file in resolve_dataset(source)]
+    return [Path(source)]
+
+
 def refuse_output_overlap(source: Path | str, files: list[DatasetFile], target: Path) -> None:
     """Refuse a target folder that is an input, holds one, or lies inside the input folder."""
     roots = [] if _GLOB.search(str(source)) else [Path(source)]

@@ -388,6 +388,7 @@ class TableWriter:
         self._book: Any = None
         self._sheet: Any = None
         self._rows = 0
+        self._finished = False
 
     def __enter__(self) -> TableWriter:
         self._file.__enter__()
@@ -436,13 +437,11 @@ class TableWriter:
             release_quietly()
         self._file.discard()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        """Close the writer and rename the file into place only when everything, the close too, succeeded;
-        otherwise remove the partial file (the target keeps what it held)."""
-        if kind is not None:
-            self._abandon()
+    def finish(self) -> None:
+        """Complete the partial file (close the writer, save the workbook, flush it to the disk) without putting
+        it in place yet, so a caller writing several files can complete them all before any of them replaces
+        its target. Leaving the ``with`` block finishes the file if this was not called, then renames it."""
+        if self._finished:
             return
         try:
             with writing(self.path):
@@ -451,9 +450,22 @@ class TableWriter:
                         writer.close()
                 if self._book is not None:
                     self._book.save(self.temporary)
+                    self._book = self._sheet = None
                 elif self._csv is None and self._parquet is None:
                     self.temporary.touch()
         except BaseException:
             self._abandon()
             raise
+        self._file.flush()
+        self._finished = True
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        """Rename the file into place only when everything, the close too, succeeded; otherwise remove the
+        partial file (the target keeps what it held)."""
+        if kind is not None:
+            self._abandon()
+            return
+        self.finish()
         self._file.commit()

@@ -24,6 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from hsmap.outputs import write_atomically
+
 Built = TypeVar("Built")
 KEEP = 8  # cache files kept per kind: the newest, so edits to mappings/ do not pile up
 _PICKLED_LIBRARIES = ("pandas", "pyarrow", "numpy", "pydantic")  # their objects live in the pickles
@@ -52,9 +54,9 @@ def cached(kind: str, key: str, build: Callable[[], Built], expected: type[Built
     result = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{path.name}.{os.getpid()}.partial"
-        partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(partial, path)  # readers see the whole file or none
+        pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        # readers see the whole file or none; each process writes its own partial file, removed on any failure
+        write_atomically(path, lambda partial: partial.write_bytes(pickled), per_process=True)
         _prune(folder, kind)
     except Exception:  # read-only folder, full disk, unpicklable result: work without a cache
         pass

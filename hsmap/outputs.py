@@ -35,10 +35,12 @@ MANIFEST = "_hsmap_manifest.json"
 _WRITER = "hsmap"
 
 
-def partial_path(target: Path) -> Path:
+def partial_path(target: Path, per_process: bool = False) -> Path:
     """Where ``target`` is written before it is complete: ``<target>.hsmap-partial`` in the same folder (a
-    rename within one file system is atomic)."""
-    return target.with_name(target.name + PARTIAL_SUFFIX)
+    rename within one file system is atomic); ``<target>.<pid>.hsmap-partial`` with ``per_process``, for a file
+    that several processes may write at the same time (a cache)."""
+    process = f".{os.getpid()}" if per_process else ""
+    return target.with_name(f"{target.name}{process}{PARTIAL_SUFFIX}")
 
 
 def check_folder(target: Path) -> None:
@@ -123,22 +125,36 @@ class AtomicFile:
     writers that manage their own closing.
     """
 
-    def __init__(self, target: Path | str) -> None:
+    def __init__(self, target: Path | str, *, per_process: bool = False) -> None:
         self.target = Path(target)
         check_folder(self.target)
         if self.target.is_dir():
             raise InputError(str(self.target), None, None, "is a folder; give a file name as output")
-        self.partial = partial_path(self.target)
+        self.partial = partial_path(self.target, per_process)
+        self._flushed = False
 
     def __enter__(self) -> AtomicFile:
         _remove(self.partial)  # left by a run that was killed outright (SIGKILL, power cut)
         return self
 
-    def commit(self) -> None:
-        """Flush the complete partial file and rename it onto the target; on failure remove it."""
+    def flush(self) -> None:
+        """Flush the complete partial file to the disk (once), so that only the rename is left; on failure
+        remove it. A caller putting several files in place together flushes them all before any commit."""
+        if self._flushed:
+            return
         try:
             with writing(self.target):
                 _fsync(self.partial)
+        except BaseException:
+            self.discard()
+            raise
+        self._flushed = True
+
+    def commit(self) -> None:
+        """Flush the complete partial file and rename it onto the target; on failure remove it."""
+        self.flush()
+        try:
+            with writing(self.target):
                 os.replace(self.partial, self.target)
                 _fsync(self.target.parent)
         except BaseException:
@@ -158,9 +174,9 @@ class AtomicFile:
             self.discard()
 
 
-def write_atomically(target: Path | str, write: Callable[[Path], object]) -> Path:
+def write_atomically(target: Path | str, write: Callable[[Path], object], *, per_process: bool = False) -> Path:
     """Call ``write(partial_path)`` and put the finished file at ``target``; returns ``target``."""
-    with AtomicFile(target) as file, writing(file.target):
+    with AtomicFile(target, per_process=per_process) as file, writing(file.target):
         write(file.partial)
     return file.target
 

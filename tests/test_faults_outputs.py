@@ -13,6 +13,7 @@ import os
 import resource
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,6 +130,11 @@ def _same_file_cases(tmp_path: Path) -> dict[str, tuple[list[str | Path], Path]]
     (folder / "part-0.csv").write_bytes(customs.read_bytes())
     evidence = tmp_path / "evidence.xlsx"
     assert invoke("classify", customs, "-o", evidence).exit_code == 0
+    listed = tmp_path / "draft.lines.csv"  # customs lines in the file a .csv draft would write its lines to
+    listed.write_bytes(customs.read_bytes())
+    rates = tmp_path / "rates.csv"
+    rates.write_text("from,to,rate\nEUR,USD,1.08\n", encoding="utf-8")
+    draft = ["draft-report", "--state", "CZE", "--year", "2024"]
     return {
         "classify": (["classify", customs, "-o", customs], customs),
         "classify through a link": (["classify", tmp_path / "link.csv", "-o", customs], customs),
@@ -139,7 +145,18 @@ def _same_file_cases(tmp_path: Path) -> dict[str, tuple[list[str | Path], Path]]
             ["reconcile", "--customs", folder, "--report", report, "-o", folder / "gaps.csv"],
             folder / "part-0.csv",
         ),
+        "reconcile into a file the glob reads": (
+            ["reconcile", "--customs", f"{folder}/*.csv", "--report", report, "-o", folder / "part-0.csv"],
+            folder / "part-0.csv",
+        ),
         "propose evidence": (["propose", "--evidence", evidence, "-o", evidence], evidence),
+        "draft-report customs": ([*draft, "--customs", customs, "-o", customs], customs),
+        "draft-report lines beside the draft": ([*draft, "--customs", listed, "-o", tmp_path / "draft.csv"], listed),
+        "draft-report into the customs folder": ([*draft, "--customs", folder, "-o", folder / "draft.csv"], folder),
+        "store query rates": (
+            ["store", "query", "--db", tmp_path / "store.duckdb", "--by", "year", "--rates", rates, "-o", rates],
+            rates,
+        ),
     }
 
 
@@ -152,7 +169,12 @@ def _same_file_cases(tmp_path: Path) -> dict[str, tuple[list[str | Path], Path]]
         "reconcile customs",
         "reconcile report",
         "reconcile into the customs folder",
+        "reconcile into a file the glob reads",
         "propose evidence",
+        "draft-report customs",
+        "draft-report lines beside the draft",
+        "draft-report into the customs folder",
+        "store query rates",
     ],
 )
 def test_an_output_that_is_an_input_is_refused(tmp_path: Path, case: str, one_line_error) -> None:
@@ -185,6 +207,9 @@ def _commands(tmp_path: Path, lines: Path) -> dict[str, list[str | Path]]:
     folder = tmp_path / "dataset"
     (folder / "year=2024").mkdir(parents=True)
     (folder / "year=2024" / "part-0.csv").write_bytes(lines.read_bytes())
+    declarations = tmp_path / "declarations.csv"  # the example three times: a lines file of a draft over LIMIT
+    frame = pd.read_csv(customs, dtype=str, keep_default_na=False)
+    pd.concat([frame] * 3).to_csv(declarations, index=False)
     return {
         "classify csv": ["classify", lines, "-o", tmp_path / "prev.csv"],
         "classify parquet": ["classify", lines, "-o", tmp_path / "prev.parquet"],
@@ -197,6 +222,13 @@ def _commands(tmp_path: Path, lines: Path) -> dict[str, list[str | Path]]:
         "propose md": ["propose", "-o", tmp_path / "draft.md"],
         "propose xlsx": ["propose", "-o", tmp_path / "draft.xlsx"],
         "report template": ["report-template", "-o", tmp_path / "template.xlsx"],
+        **{
+            f"draft-report {suffix}": [
+                *("draft-report", "--customs", declarations, "--state", "CZE", "--year", "2024"),
+                *("-o", tmp_path / f"draft.{suffix}"),
+            ]
+            for suffix in ("xlsx", "docx", "csv")
+        },
     }
 
 
@@ -214,6 +246,9 @@ def _commands(tmp_path: Path, lines: Path) -> dict[str, list[str | Path]]:
         "propose md",
         "propose xlsx",
         "report template",
+        "draft-report xlsx",
+        "draft-report docx",
+        "draft-report csv",  # the report table fits, its lines file does not: neither replaces the earlier one
     ],
 )
 def test_a_full_disk_leaves_the_previous_output_intact(
@@ -228,6 +263,30 @@ def test_a_full_disk_leaves_the_previous_output_intact(
     one_line_error(result, "could not be written (File too large)")
     assert snapshot(tmp_path) == before
     assert not partials(tmp_path)
+
+
+@pytest.mark.parametrize("failing", ["draft.csv", "draft.lines.csv"])
+def test_a_csv_draft_and_its_lines_file_replace_the_earlier_pair_together_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str, one_line_error
+) -> None:
+    import hsmap.outputs
+
+    args = ["draft-report", "--customs", EXAMPLES / "declarations.csv", "--state", "CZE", "--year", "2024"]
+    assert invoke(*args, "-o", tmp_path / "draft.csv").exit_code == 0
+    for name in ("draft.csv", "draft.lines.csv"):  # an earlier pair that differs from what this run writes
+        (tmp_path / name).write_text(f"{name}, corrected by hand\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    flush = hsmap.outputs._fsync
+
+    def fails_for_one(path: Path) -> None:
+        if path.name == failing + PARTIAL_SUFFIX:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        flush(path)
+
+    monkeypatch.setattr(hsmap.outputs, "_fsync", fails_for_one)
+    result = invoke(*args, "-o", tmp_path / "draft.csv")
+    one_line_error(result, "No space left on device")
+    assert snapshot(tmp_path) == before and not partials(tmp_path)
 
 
 def _failing(error_number: int) -> Callable[..., None]:
@@ -312,14 +371,20 @@ def _wait_for(condition: Callable[[], bool], process: subprocess.Popen, seconds:
         time.sleep(0.02)
 
 
+def _long_source(folder: Path) -> Path:
+    """20,670 declaration lines: classified in 500-line chunks, seconds of work to interrupt."""
+    frame = pd.read_csv(DATA / "labelled_declarations.csv", dtype=str, keep_default_na=False)
+    source = folder / "part-0.csv"
+    folder.mkdir()
+    pd.concat([frame] * 30).to_csv(source, index=False)
+    return source
+
+
 @pytest.mark.parametrize(("stop", "folder"), [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, False)])
 def test_a_stopped_run_leaves_no_partial_output_and_the_previous_one_intact(
     tmp_path: Path, hsmap_executable: str, stop: signal.Signals, folder: bool
 ) -> None:
-    frame = pd.read_csv(DATA / "labelled_declarations.csv", dtype=str, keep_default_na=False)
-    source = tmp_path / "in" / "part-0.csv"
-    source.parent.mkdir()
-    pd.concat([frame] * 30).to_csv(source, index=False)  # 20,670 lines in 500-line chunks: seconds of work
+    source = _long_source(tmp_path / "in")
     small = tmp_path / "small" / "part-0.csv"
     small.parent.mkdir()
     small.write_bytes((EXAMPLES / "declarations.csv").read_bytes())
@@ -341,3 +406,33 @@ def test_a_stopped_run_leaves_no_partial_output_and_the_previous_one_intact(
     assert "Traceback" not in stderr and f"stopped by {stop.name}" in stderr
     assert snapshot(tmp_path) == before
     assert not partials(tmp_path)
+
+
+@pytest.mark.parametrize("entry", ["hsmap", "python -m hsmap"])
+def test_a_stopped_run_to_standard_output_prints_nothing_and_leaves_no_temporary_file(
+    tmp_path: Path, hsmap_executable: str, entry: str
+) -> None:
+    source = _long_source(tmp_path / "in")
+    temporary = tmp_path / "tmp"  # where the output for standard output is staged
+    temporary.mkdir()
+    command = [hsmap_executable] if entry == "hsmap" else [sys.executable, "-m", "hsmap"]
+    process = subprocess.Popen(
+        [*command, "classify", str(source), "-o", "-", "--chunk-size", "500"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    _wait_for(lambda: any(temporary.rglob("*" + PARTIAL_SUFFIX)), process)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert b"Traceback" not in stderr and b"stopped by SIGTERM" in stderr
+    assert stdout == b""
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_full_disk_under_standard_output_writes_nothing_there(lines_csv: Path, one_line_error) -> None:
+    with full_disk():
+        result = invoke("classify", lines_csv, "-o", "-")
+    one_line_error(result, "<stdout>: could not be written (File too large); nothing was written")
+    assert result.stdout_bytes == b""

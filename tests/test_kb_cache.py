@@ -86,3 +86,15 @@ def test_a_cache_folder_that_cannot_be_written_leaves_hsmap_working(tmp_path, ma
     monkeypatch.setenv("HSMAP_CACHE_DIR", str(blocker / "cache"))  # cannot be created, even by root
     assert _fresh_load(mappings_copy).label("I") == "Battle tanks"
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_cache_write_that_fails_leaves_no_partial_file_and_no_cache(cache, mappings_copy, monkeypatch):
+    import errno
+    import os
+
+    def full_disk(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)  # the pickle is written, but cannot be flushed to the disk
+    assert _fresh_load(mappings_copy).label("I") == "Battle tanks"
+    assert list(cache.iterdir()) == []  # neither a cache file that might be incomplete nor a partial one
