@@ -17,23 +17,32 @@ name ambiguous, and it stays unresolved with a note that says which States it co
 2. ISO 3166-1 alpha-2 and alpha-3 codes, and numeric codes (= UN M49 for countries) with or without zeros.
 3. English: pycountry's ISO short, official and common names, and CLDR's English territory names (Babel).
 4. The other five UN languages — Arabic, Chinese (simplified and traditional), French, Russian, Spanish —
-   from CLDR (Babel) and pycountry's ISO translations (short and official names).
+   from CLDR (Babel), pycountry's ISO translations (short and official names), and the UN's own names in
+   ``mappings/un_names.csv`` (M49 and UNTERM short and formal names: ``كابو فيردي``, ``Тимор-Лешти``,
+   ``الجمهورية الهيلينية``, which no library has).
 5. The national languages of customs data in :data:`LANGUAGES` (German, Portuguese, Italian, Dutch, Polish,
    Ukrainian, Turkish … and the other EU languages), from the same two libraries.
 6. The head of an inverted name from 3–5: ``Korea, Republic of`` → ``Korea`` (which ``Korea, Democratic
    People's Republic of`` makes ambiguous), ``Myanmar (Burma)`` → ``Myanmar``.
 7. Former States of ISO 3166-3 (pycountry): ``USSR`` → ``SUN``, ``Yugoslavia`` → ``YUG``, ``Czechoslovakia``
    → ``CSK``, ``German Democratic Republic`` → ``DDR``, ``Netherlands Antilles`` → ``ANT``, ``Serbia and
-   Montenegro`` → ``SCG``: their own codes with a note, never a successor (a rename such as Burma → MMR is an
-   alias in partners.csv). Their withdrawn numeric codes (810, 890 …) read the same way.
+   Montenegro`` → ``SCG``: their own codes with a note, never a successor. A rename is the same State: an
+   alias in partners.csv (``Burma`` → ``MMR``, ``East Timor`` → ``TLS``) takes the former name's translations
+   along. Their withdrawn numeric codes (810, 890 …) read the same way.
 
 A name is looked up by its words in order, then in any order (``Sudan, South``, UN Arabic ``X (Y - Z)``),
 then — for a formal name — without the words that say what kind of State it is (``Republic of``,
 ``el Reino de``, ``Республика``, ``جمهورية``, ``共和国``), which counts only if what is left is exactly a name.
 
+Before matching, a name loses what differs between copies of one name and never between two names: case,
+accents and Arabic short vowels, the forms of alef, ta marbuta and alef maqsura, tatweel, ``ё``, Latin letters
+that stand in a Cyrillic word for their look-alikes (``Coeдинeнныx`` in the UN's own Russian), and
+traditional Chinese characters (``烏克蘭`` is ``乌克兰``; OpenCC).
+
 Codes and numbers are resolved from a small table built at once; the name table (levels 3–7, 47 languages
-from two libraries, about 16,000 keys) is built by a pure function, :func:`build_name_table`, the first time
-a name needs resolving, and kept for the process.
+from two libraries and the UN's names, about 18,000 keys) is built by a pure function,
+:func:`build_name_table`, the first time a name needs resolving, and kept for the process and, for the
+shipped mapping files, in the on-disk cache of :mod:`hsmap.kb_cache` until a file or a library changes.
 
 >>> normalize_partner("Swaziland")
 PartnerResult(iso3='SWZ', status='ok', note='former name; ISO short name Eswatini since 2018')
@@ -57,7 +66,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -155,8 +164,17 @@ _LETTERS = str.maketrans(
         "ی": "ي",
         "ک": "ك",
         "ـ": "",
+        "ٱ": "ا",
     }
 )
+# A word mixing Latin and Cyrillic letters is one word typed with look-alikes ("Coeдинeнныx Штaтoв" in the UN's
+# own Russian): the letters of the script it has fewer of become their look-alikes in the other.
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LATIN = re.compile("[a-z]")
+_LOOKALIKES_LATIN, _LOOKALIKES_CYRILLIC = "abcehkmoptxyijs", "авсенкмортхуіјѕ"
+_TO_CYRILLIC = str.maketrans(_LOOKALIKES_LATIN, _LOOKALIKES_CYRILLIC)
+_TO_LATIN = str.maketrans(_LOOKALIKES_CYRILLIC, _LOOKALIKES_LATIN)
+_CJK_FIRST = "\u3400"  # text with a character from here up may hold Chinese characters
 # Words that carry no identity: articles, "of", "and" in the languages whose forms differ by them alone
 # ("Afghanistan (l')", "la República de Albania", "Bosnia y Herzegovina", "Trinidad e Tobago").
 _FILLER_WORDS = "the l la le les el los las lo il of de del du des da do dos das di and et y e i und en"
@@ -257,9 +275,9 @@ class PartnerResult:
     note: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """What a key means. ``unknown`` entries are ambiguous names; their note lists the States."""
+class _Entry(NamedTuple):
+    """What a key means. ``unknown`` entries are ambiguous names; their note lists the States. (A tuple: the
+    cached name table of some 13,000 entries unpickles in a third of the time a dataclass takes.)"""
 
     iso3: str | None
     status: PartnerStatus
@@ -298,8 +316,33 @@ def _words(text: str) -> list[str]:
     folded = (_ANNOTATIONS.sub(" ", text) if "[" in text else text).casefold()
     if "о-в" in folded:
         folded = _RUSSIAN_ISLANDS.sub(r"остров\1", folded)
+    if folded and max(folded) >= _CJK_FIRST:
+        folded = _simplified_chinese(folded)
     plain = _MARKS.sub("", unicodedata.normalize("NFKD", folded.translate(_LETTERS)))
-    return plain.translate(_SEPARATORS).split()
+    words = plain.translate(_SEPARATORS).split()
+    if _CYRILLIC.search(plain) and _LATIN.search(plain):
+        words = [_one_script(word) for word in words]
+    return words
+
+
+def _one_script(word: str) -> str:
+    """A word typed in two scripts, in the one it has more letters of: "Coeдинeнныx" → "Соединенных"."""
+    cyrillic, latin = len(_CYRILLIC.findall(word)), len(_LATIN.findall(word))
+    if not (cyrillic and latin):
+        return word
+    return word.translate(_TO_CYRILLIC if cyrillic >= latin else _TO_LATIN)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    import opencc  # imported here: only a name in Chinese characters needs it
+
+    return opencc.OpenCC("t2s").convert
+
+
+def _simplified_chinese(text: str) -> str:
+    """Traditional Chinese characters as simplified ones (OpenCC's t2s): 烏克蘭 → 乌克兰."""
+    return _t2s()(text)
 
 
 def _bag(words: list[str]) -> str:
@@ -417,27 +460,55 @@ class PartnerIndex:
         words = _key_words(text)
         if not words:
             return PartnerResult(None, "unknown", f"no letters or digits in {text!r}")
-        names = self.names
-        entry = names.find(words) or next(
-            (names.exact[k] for k in map(name_key, _reordered(text)) if k in names.exact), None
-        )
-        if entry is None:  # a formal name: "Commonwealth of the Bahamas", "Республика Ирак", "جمهورية شيلي"
-            cores = (_core_words(words, keep_islands=keep) for keep in (True, False))
-            found = (names.find(core) for core in cores)
-            entry = next((entry for entry in found if entry is not None and entry.status == "ok"), None)
+        entry = self._find(text, words) or self._confirmed(text)
         if entry is None:
             return PartnerResult(None, "unknown", f"no exact match for {text!r}")
         if entry.status == "unknown":
             return PartnerResult(None, "unknown", f"ambiguous: {text!r} could be {entry.note}")
         return PartnerResult(entry.iso3, entry.status, entry.note)
 
+    def _find(self, text: str, words: list[str]) -> _Entry | None:
+        """The entry of a name as written, in any word order, or — for a formal name ("Commonwealth of the
+        Bahamas", "Республика Ирак", "جمهورية شيلي") — without the words that say what kind of State it is."""
+        names = self.names
+        entry = names.find(words) or next(
+            (names.exact[k] for k in map(name_key, _reordered(text)) if k in names.exact), None
+        )
+        if entry is None:
+            cores = (_core_words(words, keep_islands=keep) for keep in (True, False))
+            found = (names.find(core) for core in cores)
+            entry = next((entry for entry in found if entry is not None and entry.status == "ok"), None)
+        return entry
+
+    def _confirmed(self, text: str) -> _Entry | None:
+        """A name with another name of the same State in brackets ("Китай (Китайская Народная Республика)",
+        "Saint-Siège (État de la Cité du Vatican)"): both must name that State, so "Georgia (US state)" is not
+        Georgia."""
+        match = _BRACKETED.fullmatch(text)
+        if match is None:
+            return None
+        first, second = (self._find(part, _key_words(part)) for part in match.groups())
+        if first is None or second is None or first.status != "ok" or first.iso3 != second.iso3:
+            return None
+        return first
+
 
 def default_alias_path() -> Path:
-    """The shipped ``mappings/partners.csv``: inside the installed package, or in a source checkout."""
-    packaged = Path(str(resources.files("hsmap"))) / "mappings" / "partners.csv"
+    """The shipped ``mappings/partners.csv``."""
+    return _shipped("partners.csv")
+
+
+def default_un_names_path() -> Path:
+    """The shipped ``mappings/un_names.csv``."""
+    return _shipped("un_names.csv")
+
+
+def _shipped(name: str) -> Path:
+    """A file of the shipped ``mappings/``: inside the installed package, or in a source checkout."""
+    packaged = Path(str(resources.files("hsmap"))) / "mappings" / name
     if packaged.is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent / "mappings" / "partners.csv"
+    return Path(__file__).resolve().parent.parent / "mappings" / name
 
 
 class _Builder:
@@ -524,14 +595,44 @@ def _library_names() -> Iterator[tuple[str, str, int, str]]:
                     yield translated, iso3, level, f"{language} ISO 3166-1 name"
 
 
-def _historic_names() -> Iterator[tuple[str, str, str]]:
-    """(name, alpha-3, note) of the former States of ISO 3166-3, in English and in :data:`LANGUAGES`."""
+def _un_names(un_names: pd.DataFrame) -> Iterator[tuple[str, str, int, str]]:
+    """(name, iso3, level, note) for the UN's own names: English among the English names, the others among
+    the names of the UN languages."""
+    languages = {locale: language for language, locale, _ in UN_LANGUAGES}
+    for iso3, language, form, name in un_names[["iso3", "language", "form", "name"]].itertuples(index=False):
+        level = _NAME if language == "en" else _UN
+        yield name, iso3, level, f"{languages.get(language, 'English')} {form} name (UN)"
+
+
+def _renames(aliases: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Former States of ISO 3166-3 whose former name partners.csv gives to a current State (``Burma`` → MMR,
+    ``Zaire`` → COD): a rename, not a State that ceased — alpha-3 of the former entry → (current alpha-3, the
+    alias's note). A current State's own name does not count (``Viet-Nam, Democratic Republic of`` stays VDR)."""
+    current = {country.alpha_3 for country in pycountry.countries}
+    current_names = {name_key(name) for country in pycountry.countries for name in _english_names(country)}
+    declared = {
+        key: (iso3, note)
+        for alias, iso3, note in aliases[["alias", "iso3", "note"]].itertuples(index=False)
+        if iso3 in current and (key := name_key(alias)) not in current_names
+    }
+    renamed: dict[str, tuple[str, str]] = {}
+    for former in pycountry.historic_countries:
+        for name in _english_names(former):
+            for text in (name, *_heads(name)):
+                if (successor := declared.get(name_key(text))) is not None:
+                    renamed.setdefault(former.alpha_3, successor)
+    return renamed
+
+
+def _historic_names(renamed: dict[str, tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
+    """(name, alpha-3, note) of the former States of ISO 3166-3, in English and in :data:`LANGUAGES`; a renamed
+    State's former names (``تيمور الشرقية``, East Timor in Arabic) are the current State's."""
     catalogues = [_catalogue("iso3166-3", language) for _, _, language in LANGUAGES]
     for former in pycountry.historic_countries:
-        note = historic_note(former.alpha_3) or ""
+        iso3, note = renamed.get(former.alpha_3) or (former.alpha_3, historic_note(former.alpha_3) or "")
         for name in _english_names(former):
             for text in dict.fromkeys([name, *(catalogue.gettext(name) for catalogue in catalogues)]):
-                yield text, former.alpha_3, note
+                yield text, iso3, note
 
 
 def historic_note(iso3: str) -> str | None:
@@ -545,9 +646,12 @@ def historic_note(iso3: str) -> str | None:
     )
 
 
-def build_name_table(aliases: pd.DataFrame, *, file: str = "mappings/partners.csv") -> NameTable:
-    """Every name of every State, keyed by :func:`name_key`: a pure function of the alias table and the
-    installed libraries (its result can be cached). An alias that contradicts a library name raises InputError.
+def build_name_table(
+    aliases: pd.DataFrame, un_names: pd.DataFrame, *, file: str = "mappings/partners.csv"
+) -> NameTable:
+    """Every name of every State, keyed by :func:`name_key`: a pure function of the alias table, the UN's names
+    and the installed libraries (its result can be cached). An alias that contradicts a library or UN name
+    raises InputError.
     """
     builder = _Builder()
     derived: list[tuple[list[str], _Entry]] = []
@@ -559,7 +663,9 @@ def build_name_table(aliases: pd.DataFrame, *, file: str = "mappings/partners.cs
         builder.add_name(name, entry)
         short = _Entry(iso3, "ok", f"short form of {name!r}", _DERIVED)
         derived.extend((words, short) for words in _forms(name))
-    for name, iso3, note in _historic_names():
+    for name, iso3, level, note in _un_names(un_names):
+        builder.add_name(name, _Entry(iso3, "ok", note, level))
+    for name, iso3, note in _historic_names(_renames(aliases)):
         builder.add_name(name, _Entry(iso3, "ok", note, _HISTORIC))
         derived.extend((words, _Entry(iso3, "ok", note, _HISTORIC)) for words in _forms(name))
     for words, entry in derived:
@@ -663,6 +769,26 @@ def load_aliases(path: Path | str | None = None) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=[*ALIAS_COLUMNS, "row"])
 
 
+def load_un_names(path: Path | str | None = None) -> pd.DataFrame:
+    """Read and check the UN's names (default: the shipped ``mappings/un_names.csv``); a bad row raises
+    InputError naming the file, row and column."""
+    from hsmap.knowledge import _read_rows  # the loader of every mapping file; pydantic only when needed
+    from hsmap.schema import UnName
+
+    source = Path(path) if path is not None else default_un_names_path()
+    rows = _read_rows(source, UnName, source.parent)
+    shown = f"mappings/{source.name}" if path is None else str(source)
+    current = {country.alpha_3 for country in pycountry.countries}
+    seen: set[tuple[str, str, str]] = set()
+    for number, row in enumerate(rows, start=2):
+        if row.iso3 not in current:
+            raise InputError(shown, number, "iso3", f"{row.iso3!r} is not an ISO 3166-1 alpha-3 code")
+        if (row.iso3, row.language, row.name) in seen:
+            raise InputError(shown, number, "name", f"{row.name!r} is listed twice for {row.iso3} ({row.language})")
+        seen.add((row.iso3, row.language, row.name))
+    return pd.DataFrame.from_records([row.model_dump() for row in rows], columns=list(UnName.model_fields))
+
+
 def _iso_codes() -> tuple[dict[str, _Entry], dict[int, _Entry]]:
     """ISO 3166-1 codes and numbers, and the withdrawn numbers of ISO 3166-3 not given to anyone since."""
     codes: dict[str, _Entry] = {}
@@ -702,20 +828,40 @@ def _code_tables(aliases: pd.DataFrame, file: str) -> tuple[dict[str, _Entry], d
     return codes, numbers
 
 
-def build_index(aliases: pd.DataFrame, *, file: str = "mappings/partners.csv") -> PartnerIndex:
-    """The index for an alias table: codes and numbers now, names when first needed.
+def build_index(
+    aliases: pd.DataFrame, *, file: str = "mappings/partners.csv", names: Callable[[], NameTable] | None = None
+) -> PartnerIndex:
+    """The index for an alias table: codes and numbers now, names when first needed (from ``names``, or
+    built from the aliases and the shipped UN names).
 
     An alias that contradicts an ISO code raises InputError here; one that contradicts a library name
     raises when the name table is built.
     """
     codes, numbers = _code_tables(aliases, file)
-    return PartnerIndex(codes, numbers, lambda: build_name_table(aliases, file=file))
+    return PartnerIndex(codes, numbers, names or (lambda: build_name_table(aliases, load_un_names(), file=file)))
 
 
 @lru_cache(maxsize=8)
 def _cached_index(path: str | None) -> PartnerIndex:
     aliases = load_aliases(path)
-    return build_index(aliases, file="mappings/partners.csv" if path is None else path)
+    file = "mappings/partners.csv" if path is None else path
+    alias_file = default_alias_path() if path is None else Path(path)
+    return build_index(aliases, file=file, names=lambda: _cached_name_table(alias_file, aliases, file))
+
+
+def _cached_name_table(alias_file: Path, aliases: pd.DataFrame, file: str) -> NameTable:
+    """:func:`build_name_table` from the on-disk cache while the alias file, the UN names, hsmap and the
+    libraries the names come from are the same as when it was built (about 1 s to build, 0.1 s to load)."""
+    from importlib import metadata
+
+    from hsmap import kb_cache
+
+    un_file = default_un_names_path()
+    versions = "\0".join(metadata.version(library) for library in ("babel", "pycountry", "opencc"))
+    inputs = [file.encode(), alias_file.read_bytes(), un_file.read_bytes(), versions.encode()]
+    key = kb_cache.digest([b"\0".join(inputs), *kb_cache.code_digest()])
+    build = lambda: build_name_table(aliases, load_un_names(un_file), file=file)  # noqa: E731
+    return kb_cache.cached("partner-names", key, build, NameTable)
 
 
 def load_partner_index(path: Path | str | None = None) -> PartnerIndex:
