@@ -260,6 +260,14 @@ _FORM_AFFIXES = (
     "国",
 )
 _ARABIC_ARTICLE = "ال"
+# Foreign names written in Arabic letters vary in their long vowels (إريتريا/إرتريا, بولينيزيا/بولينزيا). A name
+# that matches nothing is read once more by its skeleton — each word without the alef, waw and yeh inside it —
+# if five Arabic letters or more are left and the skeleton is that of one State and of no region, whatever the
+# precedence: "أوروبا" (Europe) and "أروبا" (Aruba), "غانا" (Ghana) and "غينيا" (Guinea) are too short for it.
+_ARABIC = re.compile("[\u0621-\u064a]")
+_ARABIC_VOWEL_LETTERS = re.compile("[اوي]")
+_SKELETON_MIN = 5
+_LOOSE_NOTE = "read without the vowel letters ا و ي inside its words"
 
 
 # Precedence levels: a lower number wins when two sources give the same key different answers.
@@ -288,10 +296,12 @@ class _Entry(NamedTuple):
 @dataclass(frozen=True)
 class NameTable:
     """What every known name means, in two key spaces tried in turn: the words in order (:func:`name_key`)
-    and the words in any order (``Sudan, South`` is ``South Sudan``)."""
+    and the words in any order (``Sudan, South`` is ``South Sudan``); and, for a name in Arabic letters that
+    neither has, its :func:`_skeleton`."""
 
     exact: dict[str, _Entry]
     bag: dict[str, _Entry]
+    skeleton: dict[str, _Entry]
 
     def find(self, words: list[str]) -> _Entry | None:
         """The entry of these words in order or in any order (None if neither is known)."""
@@ -343,6 +353,17 @@ def _t2s() -> Callable[[str], str]:
 def _simplified_chinese(text: str) -> str:
     """Traditional Chinese characters as simplified ones (OpenCC's t2s): 烏克蘭 → 乌克兰."""
     return _t2s()(text)
+
+
+def _skeleton(words: list[str]) -> str:
+    """A name's words without the Arabic vowel letters inside them, if five Arabic letters or more are left
+    ("" otherwise): "بولينزيا الفرنسية" and "بولينيزيا الفرنسية" have one skeleton."""
+    if not _ARABIC.search(words[0] if len(words) == 1 else "".join(words)):
+        return ""
+    skeleton = "".join(
+        word[0] + _ARABIC_VOWEL_LETTERS.sub("", word[1:-1]) + word[-1] if len(word) > 2 else word for word in words
+    )
+    return skeleton if len(_ARABIC.findall(skeleton)) >= _SKELETON_MIN else ""
 
 
 def _bag(words: list[str]) -> str:
@@ -478,6 +499,9 @@ class PartnerIndex:
             cores = (_core_words(words, keep_islands=keep) for keep in (True, False))
             found = (names.find(core) for core in cores)
             entry = next((entry for entry in found if entry is not None and entry.status == "ok"), None)
+        if entry is None and (skeleton := _skeleton(words)):
+            entry = names.skeleton.get(skeleton)
+            entry = entry if entry is not None and entry.status == "ok" else None
         return entry
 
     def _confirmed(self, text: str) -> _Entry | None:
@@ -515,7 +539,7 @@ class _Builder:
     """Collects candidate keys with their precedence, then settles conflicts."""
 
     def __init__(self) -> None:
-        self.tables: tuple[dict[str, list[_Entry]], dict[str, list[_Entry]]] = ({}, {})
+        self.tables: tuple[dict[str, list[_Entry]], ...] = ({}, {}, {})
         self.seen: set[tuple[str, str | None, int]] = set()  # a name comes from many languages: read it once
 
     def add_name(self, text: str, entry: _Entry) -> None:
@@ -524,13 +548,29 @@ class _Builder:
             self.add_words(_key_words(text), entry)
 
     def add_words(self, words: list[str], entry: _Entry) -> None:
-        for table, key in zip(self.tables, ("".join(words), _bag(words)), strict=True):
+        keys = ("".join(words), _bag(words), _skeleton(words) if words else "")
+        for table, key in zip(self.tables, keys, strict=True):
             if key:
                 table.setdefault(key, []).append(entry)
 
+    def add_region(self, text: str) -> None:
+        """A name that is not a State's: its skeleton never reads as one."""
+        if skeleton := _skeleton(_key_words(text)):
+            self.tables[2].setdefault(skeleton, []).append(_Entry(None, "unknown", "a region", _HISTORIC))
+
     def build(self) -> NameTable:
-        exact, bag = self.tables
-        return NameTable(self._settle(exact), self._settle(bag))
+        exact, bag, skeleton = self.tables
+        return NameTable(self._settle(exact), self._settle(bag), self._settle_loose(skeleton))
+
+    @staticmethod
+    def _settle_loose(candidates: dict[str, list[_Entry]]) -> dict[str, _Entry]:
+        """One answer a skeleton, only if every name with that skeleton is the same State's."""
+        table: dict[str, _Entry] = {}
+        for key, entries in candidates.items():
+            first = min(entries, key=lambda entry: entry.level)
+            if first.status == "ok" and all(entry.iso3 == first.iso3 for entry in entries):
+                table[key] = first._replace(note=f"{first.note}, {_LOOSE_NOTE}")
+        return table
 
     @staticmethod
     def _settle(candidates: dict[str, list[_Entry]]) -> dict[str, _Entry]:
@@ -568,6 +608,17 @@ def _cldr_territories(locale: str) -> Iterator[tuple[str, str]]:
         if name != locale and not (name.startswith(prefix) and len(parts[1 + script_of_locale]) in (2, 3)):
             continue
         yield from localedata.load(name, merge_inherited=False).get("territories", {}).items()
+
+
+def _region_names() -> Iterator[str]:
+    """CLDR's names of regions and groupings (150 Europe, 145 Western Asia, EU …) in the languages written in
+    Arabic letters: their skeletons must never read as a State's."""
+    from babel import localedata
+
+    for locale in ("ar", "fa"):
+        for code, name in localedata.load(locale)["territories"].items():
+            if not code.isalpha() or code in ("EU", "EZ", "UN", "QO", "ZZ"):
+                yield name
 
 
 def _library_names() -> Iterator[tuple[str, str, int, str]]:
@@ -670,6 +721,8 @@ def build_name_table(
         derived.extend((words, _Entry(iso3, "ok", note, _HISTORIC)) for words in _forms(name))
     for words, entry in derived:
         builder.add_words(words, entry)
+    for name in _region_names():
+        builder.add_region(name)
     library = builder.build()
     for record in aliases.itertuples(index=False):
         if record.alias.isdigit() or _ALIAS_CODE.match(record.alias):
