@@ -5,7 +5,10 @@ Customs extracts name partners by ISO alpha-2 (``NE``), alpha-3 (``NER``) or UN 
 or trade-statistics spellings (``Korea, Rep.``, ``Cayman Isds``, ``Afghanistan (l')``, ``Украина``,
 ``Deutschland``, ``الأردن``, ``德国``). A reconciliation joins on the State, so every spelling must land on one
 code, and a wrong guess is worse than no answer: ``Niger`` must never become ``Nigeria``. Matching is
-therefore exact on a normalised key (:func:`name_key`); there is no fuzzy matching.
+therefore exact on a normalised key (:func:`name_key`); there is no fuzzy matching. The one loose reading is
+for Arabic letters, whose long vowels foreign names are written with or without: a name that matches nothing
+is tried by its skeleton (:func:`_skeleton`), only if that leaves five letters or more and no other State and
+no region has that skeleton, and its note says so.
 
 Where the names come from, in order of precedence (a lower level wins; two answers on one level make the
 name ambiguous, and it stays unresolved with a note that says which States it could be):
@@ -40,7 +43,7 @@ that stand in a Cyrillic word for their look-alikes (``Coeдинeнныx`` in th
 traditional Chinese characters (``烏克蘭`` is ``乌克兰``; OpenCC).
 
 Codes and numbers are resolved from a small table built at once; the name table (levels 3–7, 47 languages
-from two libraries and the UN's names, about 18,000 keys) is built by a pure function,
+from two libraries and the UN's names, about 16,000 keys) is built by a pure function,
 :func:`build_name_table`, the first time a name needs resolving, and kept for the process and, for the
 shipped mapping files, in the on-disk cache of :mod:`hsmap.kb_cache` until a file or a library changes.
 
