@@ -13,10 +13,13 @@ import pytest
 
 from hsmap.countries import (
     ALIAS_COLUMNS,
+    _cached_name_table,
     build_index,
     country_name,
+    default_alias_path,
     load_aliases,
     load_partner_index,
+    load_un_names,
     name_key,
     normalize_partner,
     normalize_partners,
@@ -547,6 +550,46 @@ def test_custom_alias_file(tmp_path: Path) -> None:
     assert normalize_partner("Nowhere", index).status == "special"
     assert normalize_partner("PRC", index).status == "unknown"  # only the custom aliases apply
     assert normalize_partner("Germany", index).iso3 == "DEU"
+
+
+def test_shipped_un_names_are_valid_and_five_languages() -> None:
+    names = load_un_names()
+    assert len(names) > 2000
+    assert set(names["language"]) == {"ar", "zh", "es", "fr", "ru"}
+    assert set(names["form"]) == {"M49", "UNTERM short", "UNTERM formal"}
+    assert not names["name"].str.contains(r"\[|\*", regex=True).any()  # editorial marks removed
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "words"),
+    [
+        ("AFG,ar,M49,أفغانستان,test\nAFG,ar,M49,أفغانستان,test", "name", "twice"),
+        ("ZZZ,ar,M49,Ruritania,test", "iso3", "not an ISO"),
+        ("afg,ar,M49,Afghanistan,test", "iso3", "pattern"),
+        ("AFG,de,M49,Afghanistan,test", "language", "'ar'"),
+        ("AFG,fr,UNTERM long,Afghanistan,test", "form", "'M49'"),
+        ("AFG,fr,M49,Afghanistan,", "source", "Field required"),
+    ],
+)
+def test_bad_un_name_rows_name_row_and_column(tmp_path: Path, row: str, column: str, words: str) -> None:
+    path = tmp_path / "un_names.csv"
+    path.write_text("iso3,language,form,name,source\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_un_names(path)
+    assert (caught.value.row, caught.value.column) == (row.count("\n") + 2, column)
+    assert words in str(caught.value)
+
+
+def test_the_name_table_is_cached_on_disk_by_its_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HSMAP_CACHE_DIR", str(tmp_path / "cache"))
+    shipped = _cached_name_table(default_alias_path(), load_aliases(), "mappings/partners.csv")
+    assert len(list((tmp_path / "cache").glob("partner-names-*.pickle"))) == 1
+    again = _cached_name_table(default_alias_path(), load_aliases(), "mappings/partners.csv")
+    assert again.exact == shipped.exact and again is not shipped  # read back from the file
+    custom = _write_aliases(tmp_path, ["Ruritania,FRA,a made-up name,test"])
+    table = _cached_name_table(custom, load_aliases(custom), str(custom))
+    assert len(list((tmp_path / "cache").glob("partner-names-*.pickle"))) == 2  # other inputs, another key
+    assert table.exact[name_key("Ruritania")].iso3 == "FRA" and name_key("Ruritania") not in shipped.exact
 
 
 def test_country_names_for_current_former_and_user_assigned_codes() -> None:
