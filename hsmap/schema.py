@@ -140,3 +140,14 @@ class Negative(_Row):
     flag: LookalikeFlag
     excludes: NonEmpty
     note: str = ""
+
+
+class UnName(_Row):
+    """A State's or area's name as the UN writes it in one of its languages: the M49 name, or UNTERM's short
+    (with its article) or formal name."""
+
+    iso3: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    language: Literal["ar", "zh", "es", "fr", "ru", "en"]
+    form: Literal["M49", "UNTERM short", "UNTERM formal"]
+    name: NonEmpty
+    source: NonEmpty

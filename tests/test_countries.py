@@ -13,10 +13,13 @@ import pytest
 
 from hsmap.countries import (
     ALIAS_COLUMNS,
+    _cached_name_table,
     build_index,
     country_name,
+    default_alias_path,
     load_aliases,
     load_partner_index,
+    load_un_names,
     name_key,
     normalize_partner,
     normalize_partners,
@@ -134,6 +137,23 @@ SCRIPTS_AND_LANGUAGES = [
     ("玻利维亚（多民族国）", "BOL"),
     ("Северные Марианские о-ва", "MNP"),  # CLDR's Russian abbreviation of "острова"
 ]
+# The UN's own names (mappings/un_names.csv), which neither CLDR nor ISO has.
+UN_NAMES = [
+    ("كابو فيردي", "CPV"),
+    ("كوت ديفوار", "CIV"),
+    ("الجمهورية الهيلينية", "GRC"),  # a formal name built on an adjective: "the Hellenic Republic"
+    ("ملديف", "MDV"),  # the Maldives, one letter from Moldova's "مولدوفا"
+    ("مولدوفا", "MDA"),
+    ("Тимор-Лешти", "TLS"),
+    ("Демократическая Республика Тимор-Лешти", "TLS"),
+    ("Святой Престол", "VAT"),
+    ("Кыргызская Республика", "KGZ"),
+    ("Российская Федерация", "RUS"),
+    ("阿富汗伊斯兰共和国", "AFG"),
+    ("阿富汗伊斯蘭共和國", "AFG"),  # the same in traditional characters
+    ("Китай (Китайская Народная Республика)", "CHN"),  # two names of one State
+    ("Saint-Siège (État de la Cité du Vatican)", "VAT"),
+]
 FORMER_STATES = [
     ("USSR", "SUN"),
     ("Soviet Union", "SUN"),
@@ -171,7 +191,7 @@ FRENCH_SPANISH = [
 ]
 
 
-@pytest.mark.parametrize(("value", "iso3"), ALIASES + FRENCH_SPANISH + STATISTICAL + SCRIPTS_AND_LANGUAGES)
+@pytest.mark.parametrize(("value", "iso3"), ALIASES + FRENCH_SPANISH + STATISTICAL + SCRIPTS_AND_LANGUAGES + UN_NAMES)
 def test_spellings_resolve(value: str, iso3: str) -> None:
     result = normalize_partner(value)
     assert (result.iso3, result.status) == (iso3, "ok"), result
@@ -282,6 +302,10 @@ def test_former_states_keep_their_own_iso_3166_3_code(value: str, iso3: str) -> 
 def test_a_renamed_state_is_the_same_state() -> None:
     assert normalize_partner("Burma").iso3 == "MMR"
     assert normalize_partner("West Germany").iso3 == normalize_partner("280").iso3 == "DEU"
+    # the alias "East Timor" carries the ISO 3166-3 entry's translations along, and only renames do
+    assert normalize_partner("تيمور الشرقية").iso3 == normalize_partner("Timor oriental").iso3 == "TLS"
+    assert normalize_partner("Zaïre").iso3 == "COD"
+    assert normalize_partner("Viet-Nam, Democratic Republic of").iso3 == "VDR"
 
 
 @pytest.mark.parametrize(
@@ -321,7 +345,8 @@ def test_ambiguous_names_are_unknown_with_the_options(value: str, options: str) 
         "Африка",
         "أوروبا",  # one vowel letter from Aruba's Arabic name: never matched loosely
         "欧洲",
-        "ملديف",  # the UN's Arabic for the Maldives, close to Moldova's name: left for a person to read
+        "Georgia (US state)",  # a bracket must name the same State as what it follows
+        "Гвиана",  # Guyana in Bulgarian, the Guiana region or French Guiana in Russian
     ],
 )
 def test_unknown_values(value: str) -> None:
@@ -346,9 +371,62 @@ def test_name_key_ignores_accents_case_punctuation_and_the() -> None:
     assert name_key("Côte d’Ivoire") == name_key("COTE DIVOIRE") == name_key("cote d'ivoire")
     assert name_key("The Gambia") == name_key("Gambia, The") == name_key("gambia")
     assert name_key("Niger") != name_key("Nigeria")
-    assert name_key("Объединённые Арабские Эмираты") == name_key("Объединенные Арабские Эмираты")
-    assert name_key("الأردن") == name_key("الاردن") == name_key("أردن")
     assert name_key("Украина") and name_key("乌克兰")  # no script is read as blank
+
+
+@pytest.mark.parametrize(
+    ("variant", "plain"),
+    [
+        ("Объединённые Арабские Эмираты", "Объединенные Арабские Эмираты"),  # ё is е
+        ("الأردن", "الاردن"),  # alef with hamza above
+        ("إسبانيا", "اسبانيا"),  # alef with hamza below
+        ("آيسلندا", "ايسلندا"),  # alef with madda
+        ("ٱلأردن", "أردن"),  # alef wasla; and the article goes
+        ("المملكة العربية السعودية", "المملكه العربيه السعوديه"),  # ta marbuta is heh
+        ("جزر القمر", "جزر القمر"),
+        ("سلوفاكيا", "سلوفاكيـــا"),  # tatweel
+        ("مُوريتانيا", "موريتانيا"),  # short vowels
+        ("مالى", "مالي"),  # alef maqsura is yeh (Mali as Egypt writes it)
+        ("Coeдинeнныx Штaтoв", "Соединенных Штатов"),  # Latin look-alikes in a Cyrillic word (the UN's Russian)
+        ("Mexico Сity", "Mexico City"),  # and a Cyrillic look-alike in a Latin word
+        ("烏克蘭", "乌克兰"),  # traditional Chinese characters are simplified ones
+        ("中華民國", "中华民国"),
+    ],
+)
+def test_each_normalisation_step(variant: str, plain: str) -> None:
+    assert name_key(variant) == name_key(plain)
+
+
+@pytest.mark.parametrize(
+    ("value", "iso3"),
+    [("إرتريا", "ERI"), ("بولينزيا الفرنسية", "PYF"), ("سان بارتيلمي", "BLM")],  # Wikipedia's spellings
+)
+def test_arabic_names_with_other_vowel_letters(value: str, iso3: str) -> None:
+    result = normalize_partner(value)
+    assert (result.iso3, result.status) == (iso3, "ok")
+    assert "without the vowel letters" in result.note  # said, so a reader knows the match was not exact
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "أوروبا",  # Europe: Aruba's skeleton, too short to be read without vowel letters
+        "اوربا",
+        "غانيا",  # between Ghana and Guinea
+        "الكنغو",  # the Congo is ambiguous however it is spelled
+        "أمريكا الجنوبية",  # South America: a region's skeleton never reads as a State
+        "آسيا الوسطى",
+    ],
+)
+def test_arabic_names_are_not_read_loosely_when_short_ambiguous_or_regions(value: str) -> None:
+    assert normalize_partner(value).status == "unknown"
+
+
+def test_normalisation_keeps_names_apart() -> None:
+    assert name_key("أوروبا") != name_key("أروبا")  # Europe, Aruba: long vowels are letters, not marks
+    assert name_key("مالي") != name_key("ملاوي")  # Mali, Malawi
+    assert name_key("Гвинея") != name_key("Гвиана")  # Guinea, Guiana
+    assert name_key("Украiна") == name_key("Україна")  # a Latin i typed in a Ukrainian word
 
 
 def test_the_name_table_is_built_only_when_a_name_needs_reading() -> None:
@@ -472,6 +550,46 @@ def test_custom_alias_file(tmp_path: Path) -> None:
     assert normalize_partner("Nowhere", index).status == "special"
     assert normalize_partner("PRC", index).status == "unknown"  # only the custom aliases apply
     assert normalize_partner("Germany", index).iso3 == "DEU"
+
+
+def test_shipped_un_names_are_valid_and_five_languages() -> None:
+    names = load_un_names()
+    assert len(names) > 2000
+    assert set(names["language"]) == {"ar", "zh", "es", "fr", "ru"}
+    assert set(names["form"]) == {"M49", "UNTERM short", "UNTERM formal"}
+    assert not names["name"].str.contains(r"\[|\*", regex=True).any()  # editorial marks removed
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "words"),
+    [
+        ("AFG,ar,M49,أفغانستان,test\nAFG,ar,M49,أفغانستان,test", "name", "twice"),
+        ("ZZZ,ar,M49,Ruritania,test", "iso3", "not an ISO"),
+        ("afg,ar,M49,Afghanistan,test", "iso3", "pattern"),
+        ("AFG,de,M49,Afghanistan,test", "language", "'ar'"),
+        ("AFG,fr,UNTERM long,Afghanistan,test", "form", "'M49'"),
+        ("AFG,fr,M49,Afghanistan,", "source", "Field required"),
+    ],
+)
+def test_bad_un_name_rows_name_row_and_column(tmp_path: Path, row: str, column: str, words: str) -> None:
+    path = tmp_path / "un_names.csv"
+    path.write_text("iso3,language,form,name,source\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_un_names(path)
+    assert (caught.value.row, caught.value.column) == (row.count("\n") + 2, column)
+    assert words in str(caught.value)
+
+
+def test_the_name_table_is_cached_on_disk_by_its_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HSMAP_CACHE_DIR", str(tmp_path / "cache"))
+    shipped = _cached_name_table(default_alias_path(), load_aliases(), "mappings/partners.csv")
+    assert len(list((tmp_path / "cache").glob("partner-names-*.pickle"))) == 1
+    again = _cached_name_table(default_alias_path(), load_aliases(), "mappings/partners.csv")
+    assert again.exact == shipped.exact and again is not shipped  # read back from the file
+    custom = _write_aliases(tmp_path, ["Ruritania,FRA,a made-up name,test"])
+    table = _cached_name_table(custom, load_aliases(custom), str(custom))
+    assert len(list((tmp_path / "cache").glob("partner-names-*.pickle"))) == 2  # other inputs, another key
+    assert table.exact[name_key("Ruritania")].iso3 == "FRA" and name_key("Ruritania") not in shipped.exact
 
 
 def test_country_names_for_current_former_and_user_assigned_codes() -> None:
