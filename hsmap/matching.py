@@ -14,8 +14,9 @@ Every function works on the distinct texts of a column, never once per line.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from hsmap.kb_cache import cached, cached_build
 from hsmap.knowledge import Knowledge
 from hsmap.tokens import as_text_array, normalize_text, tokenize
 from hsmap.vocabulary import LANGUAGES, general_words, tariff_words
@@ -31,6 +33,8 @@ _FUZZY_MIN_CHARS = 6
 _FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
 _FUZZY_CUTOFF_LONG = 85.0
 _FUZZY_CHUNK = 2048
+_REAL_WORD_CUTOFF = _FUZZY_CUTOFF_LONG - 1  # below the typo cutoffs, so no rounding of a score can matter
+_REAL_WORDS_LOCK = threading.Lock()
 _FUZZY_SAME_START = 2  # a typo keeps the first letters: "airplanes" is no "warplanes", "Singer" no "Stinger"
 _FAMILY_MIN_MEMBERS = 3  # listed designations that make a family whose other members are recognised by shape
 _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
@@ -99,14 +103,21 @@ class Lexicon:
     # of the family is, and the lowest and highest number of its listed members
     family_ends: pa.Array  # last words of the family prefixes: a number after one is part of a designation
     languages: dict[str, tuple[str, ...]]  # key → languages whose word lists may hold a word looking like it
+    family_starts: frozenset[str]  # first words of the family prefixes: where a designation by shape may start
+    cache_key: str = ""  # the compiled knowledge base's (``Knowledge.cache_key``): what is derived from it is kept
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
     fuzzy_seen: list[pa.Array] = field(default_factory=list, compare=False)  # [words already scored], as Arrow
     scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
+    reach: dict[str, int] = field(default_factory=dict, compare=False)  # word → its ``_reach``, once looked at
+    lookups: dict[str, tuple[list[Hit], list[Lookalike]] | None] = field(default_factory=dict, compare=False)
+    real_words: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)  # language → ``_real_words``
 
 
 @cache
 def _compiled(kb: Knowledge) -> Lexicon:
-    return build_lexicon(kb)
+    if not kb.cache_key:
+        return build_lexicon(kb)
+    return cached("lexicon", kb.cache_key, lambda: build_lexicon(kb), Lexicon)
 
 
 def build_lexicon(kb: Knowledge) -> Lexicon:
@@ -146,7 +157,19 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     languages_by_key = {
         key: LANGUAGES if "any" in found else tuple(sorted(found)) for key, found in languages.items()
     }
-    return Lexicon(terms, negatives, longest, fuzzy_keys, words, families, family_ends, languages_by_key)
+    family_starts = frozenset(prefix.split()[0] for prefix in families)
+    return Lexicon(
+        terms,
+        negatives,
+        longest,
+        fuzzy_keys,
+        words,
+        families,
+        family_ends,
+        languages_by_key,
+        family_starts,
+        cache_key=kb.cache_key,
+    )
 
 
 _LATIN_TO_CYRILLIC = [  # the transliteration Russian designations are written back from ("Su-30" ← "Су-30")
@@ -229,7 +252,8 @@ def _families(
 
 
 def lexicon_for(kb: Knowledge) -> Lexicon:
-    """The compiled lexicon of a knowledge base (built once per knowledge base)."""
+    """The compiled lexicon of a knowledge base: built once per compiled knowledge base and kept in the cache
+    folder beside it, so a fresh process loads it."""
     return _compiled(kb)
 
 
@@ -247,12 +271,20 @@ def _placed(hits: list[Hit], position: int) -> list[Hit]:
     return [replace(hit, position=position) for hit in hits]
 
 
-def _lookup(words: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
-    for key in [" ".join(words)] + [" ".join([*words[:-1], form]) for form in _singulars(words[-1])]:
+def _lookup(words: str, lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
+    """What the words name, as written or with the last one without a plural ending (remembered: the same
+    words come back in text after text)."""
+    if words in lexicon.lookups:
+        return lexicon.lookups[words]
+    head, _, last = words.rpartition(" ")
+    found = None
+    for key in [words, *(f"{head} {form}" if head else form for form in _singulars(last))]:
         hits, lookalikes = lexicon.terms.get(key), lexicon.negatives.get(key)
         if hits or lookalikes:
-            return hits or [], lookalikes or []
-    return None
+            found = hits or [], lookalikes or []
+            break
+    lexicon.lookups[words] = found
+    return found
 
 
 def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) -> tuple[int, int, int, int, int]:
@@ -260,6 +292,14 @@ def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) 
     names_an_arm = any(hit.kind in ("term", "designation", "namesake") for hit in hits)
     inside = any(p <= position and position + size <= p + s and s > size for p, s, _, _ in spans)
     return (inside, not lookalikes, not names_an_arm, -(position + size), -size)
+
+
+def _reach(token: str, lexicon: Lexicon) -> int:
+    """The most words of a key that may start at ``token`` (as written or without a plural ending)."""
+    found = lexicon.reach.get(token)
+    if found is None:
+        found = lexicon.reach[token] = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
+    return found
 
 
 def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, list[Hit]] | None:
@@ -283,14 +323,14 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
     words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     for position, token in enumerate(tokens):
-        longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
         found_size = 0
-        for size in range(min(longest, len(tokens) - position), 0, -1):
-            found = _lookup(tokens[position : position + size], lexicon)
+        for size in range(min(_reach(token, lexicon), len(tokens) - position), 0, -1):
+            found = _lookup(" ".join(tokens[position : position + size]), lexicon)
             if found is not None:
                 spans.append((position, size, *found))
                 found_size = max(found_size, size)
-        if (shaped := _by_shape(tokens, position, lexicon)) and shaped[0] > found_size:  # "BTR-82", not "BTR"
+        shaped = _by_shape(tokens, position, lexicon) if token in lexicon.family_starts else None
+        if shaped and shaped[0] > found_size:  # "BTR-82", not "BTR"
             spans.append((position, shaped[0], shaped[1], []))
     used = [False] * len(tokens)
     chosen = []
@@ -542,6 +582,43 @@ def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
 
 
 def _is_typo(word: str, key: str, lexicon: Lexicon) -> bool:
+    """Whether a word at least ``_FUZZY_CUTOFF_LONG`` alike a fuzzy key is a typo of it."""
     if word[:_FUZZY_SAME_START] != key[:_FUZZY_SAME_START]:
         return False
-    return not any(word in general_words(lang, _FUZZY_MIN_CHARS) for lang in lexicon.languages.get(key, LANGUAGES))
+    return not any(word in _real_words(lang, lexicon) for lang in lexicon.languages.get(key, LANGUAGES))
+
+
+def _real_words(lang: str, lexicon: Lexicon) -> frozenset[str]:
+    """The words of a language's general word list that a typo test can meet: those that start as a fuzzy key
+    does and are about as alike it as a typo is. The same answers as the whole list for such words, in a few
+    hundred words instead of up to 375,000: kept per lexicon in the cache folder, read once per process."""
+    found = lexicon.real_words.get(lang)
+    if found is None:
+        with _REAL_WORDS_LOCK:  # chunks are analysed in threads: build each once
+            found = lexicon.real_words.get(lang)
+            if found is None:
+                build = partial(_words_like_keys, lang, lexicon)
+                if lexicon.cache_key:
+                    inputs = [lexicon.cache_key.encode(), lang.encode()]
+                    found = cached_build(f"real-words-{lang}", inputs, ["pyspellchecker"], build, frozenset)
+                else:
+                    found = build()
+                lexicon.real_words[lang] = found
+    return found
+
+
+def _words_like_keys(lang: str, lexicon: Lexicon) -> frozenset[str]:
+    by_start: dict[str, list[str]] = {}
+    for key in lexicon.fuzzy_keys:
+        by_start.setdefault(key[:_FUZZY_SAME_START], []).append(key)
+    groups: dict[str, list[str]] = {}
+    for word in sorted(general_words(lang, _FUZZY_MIN_CHARS)):
+        if word[:_FUZZY_SAME_START] in by_start:
+            groups.setdefault(word[:_FUZZY_SAME_START], []).append(word)
+    found: set[str] = set()
+    for start, words in groups.items():
+        scores = process.cdist(
+            words, by_start[start], scorer=fuzz.ratio, score_cutoff=_REAL_WORD_CUTOFF, dtype=np.float32, workers=-1
+        )
+        found.update(word for word, alike in zip(words, scores.max(axis=1) >= _REAL_WORD_CUTOFF, strict=True) if alike)
+    return frozenset(found)
