@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -110,6 +110,7 @@ class Lexicon:
     scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
     reach: dict[str, int] = field(default_factory=dict, compare=False)  # word → its ``_reach``, once looked at
     lookups: dict[str, tuple[list[Hit], list[Lookalike]] | None] = field(default_factory=dict, compare=False)
+    placed: dict[tuple[str, int], tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
     real_words: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)  # language → ``_real_words``
 
 
@@ -267,15 +268,29 @@ def _singulars(token: str) -> list[str]:
     return forms
 
 
-def _placed(hits: list[Hit], position: int) -> list[Hit]:
-    return [replace(hit, position=position) for hit in hits]
+def _placed(
+    words: str, found: tuple[list[Hit], list[Lookalike]], position: int, lexicon: Lexicon
+) -> tuple[list[Hit], list[Lookalike]]:
+    """What ``words`` name (``found``), marked with the word they start at (remembered)."""
+    placed = lexicon.placed.get((words, position))
+    if placed is None:
+        hits, lookalikes = found
+        placed = lexicon.placed[words, position] = (
+            [replace(hit, position=position) for hit in hits],
+            [replace(lookalike, position=position) for lookalike in lookalikes],
+        )
+    return placed
+
+
+_UNSEEN = object()
 
 
 def _lookup(words: str, lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
     """What the words name, as written or with the last one without a plural ending (remembered: the same
     words come back in text after text)."""
-    if words in lexicon.lookups:
-        return lexicon.lookups[words]
+    found = lexicon.lookups.get(words, _UNSEEN)  # read once: another thread may clear the memo meanwhile
+    if found is not _UNSEEN:
+        return found
     head, _, last = words.rpartition(" ")
     found = None
     for key in [words, *(f"{head} {form}" if head else form for form in _singulars(last))]:
@@ -325,13 +340,14 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
     for position, token in enumerate(tokens):
         found_size = 0
         for size in range(min(_reach(token, lexicon), len(tokens) - position), 0, -1):
-            found = _lookup(" ".join(tokens[position : position + size]), lexicon)
+            words = " ".join(tokens[position : position + size])
+            found = _lookup(words, lexicon)
             if found is not None:
-                spans.append((position, size, *found))
+                spans.append((position, size, *_placed(words, found, position, lexicon)))
                 found_size = max(found_size, size)
         shaped = _by_shape(tokens, position, lexicon) if token in lexicon.family_starts else None
         if shaped and shaped[0] > found_size:  # "BTR-82", not "BTR"
-            spans.append((position, shaped[0], shaped[1], []))
+            spans.append((position, shaped[0], [replace(hit, position=position) for hit in shaped[1]], []))
     used = [False] * len(tokens)
     chosen = []
     for position, size, hits, lookalikes in sorted(spans, key=lambda span: _precedence(span, spans)):
@@ -339,8 +355,8 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
             used[position : position + size] = [True] * size
             chosen.append((position, hits, lookalikes))
     chosen.sort(key=lambda span: span[0])
-    hits = [hit for position, found, _ in chosen for hit in _placed(found, position)]
-    lookalikes = [replace(lookalike, position=position) for position, _, found in chosen for lookalike in found]
+    hits = [hit for _, found, _ in chosen for hit in found]
+    lookalikes = [lookalike for _, _, found in chosen for lookalike in found]
     return hits, lookalikes, used
 
 
@@ -362,6 +378,7 @@ def _to_float(text: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=1 << 16)  # a text with a number and a unit comes back in chunk after chunk
 def extract_numbers(text: str) -> tuple[float | None, float | None, float | None]:
     """Calibre (mm), mass or displacement (t) and range (km) written in a description, if any."""
     lowered = text.lower()
@@ -384,7 +401,7 @@ _HAS_NUMBER_WITH_UNIT = (
 
 
 _GAP = "_"
-_SCAN_CACHE_LIMIT = 200_000
+_SCAN_CACHE_LIMIT = 200_000  # reduced forms remembered (and with them the runs of words they were cut into)
 
 
 @dataclass(frozen=True)
@@ -470,7 +487,8 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
     encoded = pc.dictionary_encode(keys)
 
     if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
-        lexicon.scan_cache.clear()
+        for memo in (lexicon.scan_cache, lexicon.lookups, lexicon.placed):
+            memo.clear()
     evidence = [NO_EVIDENCE]
     key_evidence = np.zeros(len(encoded.dictionary), dtype=np.int64)  # per distinct key: its evidence, if any
     scans = []

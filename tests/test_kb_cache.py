@@ -3,6 +3,7 @@ changes, and never a reason to fail."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import os
@@ -193,14 +194,32 @@ def test_the_short_lists_of_real_words_answer_as_the_whole_word_lists(kb):
         assert met and met <= _real_words(lang, lexicon) <= set(whole)
 
 
-def test_a_process_with_a_cold_cache_and_one_with_a_warm_cache_write_the_same_file(tmp_path):
-    """As users run it: the first ``hsmap classify`` builds every compiled table, the second loads them; both
-    classify 3,000 varied generated lines (brands, typos, nine languages, arms lines) row for row alike."""
+def _generator():
     spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)
+    return generate
+
+
+def test_the_compiled_code_decisions_are_the_decisions_made_as_codes_come(kb):
+    """A classifier of a compiled knowledge base starts with a decision for every subheading; one of a knowledge
+    base that is not compiled makes them as codes come. Both tag 3,000 varied generated lines alike."""
+    from hsmap.classify import Classifier, classify
+
+    lines = _generator().make_frame(3_000)
+    uncompiled = dataclasses.replace(kb, cache_key="")
+    compiled, on_demand = Classifier(kb, 2022), Classifier(uncompiled, 2022)
+    assert len(compiled._code_rows) > 5_000 and not on_demand._code_rows
+    expected = classify(lines, kb=uncompiled, classifier=on_demand)
+    pd.testing.assert_frame_equal(classify(lines, kb=kb, classifier=compiled), expected)
+    assert expected["att_category"].ne("").sum() > 100
+
+
+def test_a_process_with_a_cold_cache_and_one_with_a_warm_cache_write_the_same_file(tmp_path):
+    """As users run it: the first ``hsmap classify`` builds every compiled table, the second loads them; both
+    classify 3,000 varied generated lines (brands, typos, nine languages, arms lines) row for row alike."""
     source = tmp_path / "declarations.csv"
-    generate.generate(3_000, source)
+    _generator().generate(3_000, source)
     environment = {**os.environ, "HSMAP_CACHE_DIR": str(tmp_path / "cache")}
     outputs = []
     for run in ("cold", "warm"):
