@@ -1,5 +1,5 @@
 """``python -m hsmap``: the ``hsmap`` command, for environments where the script is not on the PATH."""
 
-from cli.main import app
+from cli.main import run
 
-app(prog_name="hsmap")
+run()

@@ -90,6 +90,20 @@ class TextEvidence:
 NO_EVIDENCE = TextEvidence()
 
 
+@dataclass
+class AnalysedTexts:
+    """Texts a lexicon has already analysed and their evidence (``evidence[ids[i]]`` for ``texts[i]``), so a
+    text that comes back in a later chunk is looked up, not analysed again."""
+
+    texts: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    evidence: list[TextEvidence] = field(default_factory=lambda: [NO_EVIDENCE])
+
+    def forget(self) -> None:
+        """Start afresh (earlier analyses keep the evidence list they were given)."""
+        self.texts, self.ids, self.evidence = pa.array([], pa.string()), np.zeros(0, dtype=np.int64), [NO_EVIDENCE]
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The lexicon indexed by normalised token sequence."""
@@ -108,6 +122,7 @@ class Lexicon:
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
     fuzzy_seen: list[pa.Array] = field(default_factory=list, compare=False)  # [words already scored], as Arrow
     scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
+    analysed: AnalysedTexts = field(default_factory=AnalysedTexts, compare=False)
     reach: dict[str, int] = field(default_factory=dict, compare=False)  # word → its ``_reach``, once looked at
     lookups: dict[str, tuple[list[Hit], list[Lookalike]] | None] = field(default_factory=dict, compare=False)
     placed: dict[tuple[str, int], tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
@@ -413,16 +428,41 @@ class TextAnalysis:
     evidence: list[TextEvidence]
 
 
+_ANALYSED_LIMIT = 500_000  # distinct texts a lexicon remembers the evidence of
+_ANALYSED_LOCK = threading.Lock()
+
+
 def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> TextAnalysis:
     """The evidence of each of a list of distinct texts.
 
     Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
     so texts that differ only in lot numbers or packaging share one reduced form, scanned once; only texts
     with a number and a unit are read one by one, for the numbers. A description chain ("heading >
-    subheading > line") is read as its segments, each found once however many chains share it.
+    subheading > line") is read as its segments, each found once however many chains share it. A text's
+    evidence depends on nothing but the text, so the lexicon remembers it: a text seen in an earlier chunk is
+    looked up (one hash join for the whole list), and the evidence of every call indexes one growing list.
     """
     lexicon = lexicon_for(kb)
     raw = as_text_array(texts)
+    with _ANALYSED_LOCK:  # chunks may be analysed in several threads
+        seen = lexicon.analysed
+        if len(seen.texts) > _ANALYSED_LIMIT:
+            seen.forget()
+        where = pc.fill_null(pc.index_in(raw, value_set=seen.texts), -1).to_numpy().astype(np.int64)
+        fresh = np.flatnonzero(where < 0)
+        if len(fresh):
+            new_texts = pc.take(raw, pa.array(fresh))
+            found = _analyse_new(new_texts, lexicon)
+            offset = len(seen.evidence) - 1  # their evidence joins the list after the evidence already in it
+            seen.evidence.extend(found.evidence[1:])
+            where[fresh] = np.arange(len(seen.ids), len(seen.ids) + len(fresh))
+            seen.ids = np.concatenate([seen.ids, np.where(found.ids > 0, found.ids + offset, 0)])
+            seen.texts = pa.concat_arrays([seen.texts, new_texts])
+        return TextAnalysis(seen.ids[where], seen.evidence)
+
+
+def _analyse_new(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
+    """:func:`analyse_texts` for texts not analysed before."""
     chained = pc.match_substring(raw, _CHAIN).to_numpy(zero_copy_only=False)
     if not chained.any():
         return _analyse_plain(raw, lexicon)
