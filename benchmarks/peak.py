@@ -13,9 +13,9 @@ from pathlib import Path
 _SCRIPT = """
 import sys
 from pathlib import Path
-from cli.main import app
+from cli.main import run
 try:
-    app(sys.argv[1:])
+    run()  # the command as its process runs it (sys.argv[1:] are its arguments)
 except SystemExit as end:
     if end.code:
         raise
