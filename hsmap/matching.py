@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache, partial
 
@@ -669,14 +670,15 @@ def _words_like_keys(lang: str, lexicon: Lexicon) -> frozenset[str]:
     by_start: dict[str, list[str]] = {}
     for key in lexicon.fuzzy_keys:
         by_start.setdefault(key[:_FUZZY_SAME_START], []).append(key)
-    groups: dict[str, list[str]] = {}
-    for word in sorted(general_words(lang, _FUZZY_MIN_CHARS)):
-        if word[:_FUZZY_SAME_START] in by_start:
-            groups.setdefault(word[:_FUZZY_SAME_START], []).append(word)
+    words = sorted(general_words(lang, _FUZZY_MIN_CHARS))  # the words of one start stand together
     found: set[str] = set()
-    for start, words in groups.items():
-        scores = process.cdist(
-            words, by_start[start], scorer=fuzz.ratio, score_cutoff=_REAL_WORD_CUTOFF, dtype=np.float32, workers=-1
-        )
-        found.update(word for word, alike in zip(words, scores.max(axis=1) >= _REAL_WORD_CUTOFF, strict=True) if alike)
+    for start, keys in by_start.items():
+        following = start[:-1] + chr(ord(start[-1]) + 1)
+        group = words[bisect_left(words, start) : bisect_left(words, following)]
+        if group:
+            scores = process.cdist(
+                group, keys, scorer=fuzz.ratio, score_cutoff=_REAL_WORD_CUTOFF, dtype=np.float32, workers=-1
+            )
+            alike = scores.max(axis=1) >= _REAL_WORD_CUTOFF
+            found.update(word for word, close in zip(group, alike, strict=True) if close)
     return frozenset(found)
