@@ -92,14 +92,19 @@ def test_classify_csv_against_the_fresh_process_floor(benchmark, source, cache, 
     benchmark.extra_info["lines_per_s"] = round(ROWS / benchmark.extra_info["median_s"])
 
 
-@pytest.mark.benchmark(group="process")
-def test_classify_csv_with_an_empty_cache(benchmark, source, tmp_path_factory, tmp_path):
+def _with_empty_caches(benchmark, tmp_path_factory, *args: str) -> None:
+    """``hsmap ARGS`` timed with a new, empty cache folder each round."""
+
     def empty_cache() -> tuple[tuple, dict]:
-        environment = _environment(tmp_path_factory.mktemp("empty-cache"))
-        return (environment, "-m", "hsmap", "classify", str(source), "-o", str(tmp_path / "out.csv")), {}
+        return (_environment(tmp_path_factory.mktemp("empty-cache")), "-m", "hsmap", *args), {}
 
     benchmark.pedantic(_run, setup=empty_cache, rounds=3)
     benchmark.extra_info["median_s"] = round(statistics.median(benchmark.stats.stats.data), 3)
+
+
+@pytest.mark.benchmark(group="process")
+def test_classify_csv_with_an_empty_cache(benchmark, source, tmp_path_factory, tmp_path):
+    _with_empty_caches(benchmark, tmp_path_factory, "classify", str(source), "-o", str(tmp_path / "out.csv"))
 
 
 @pytest.fixture
@@ -117,12 +122,7 @@ def test_classify_ten_lines(benchmark, ten_lines, cache, tmp_path):
 
 @pytest.mark.benchmark(group="process")
 def test_classify_ten_lines_with_an_empty_cache(benchmark, ten_lines, tmp_path_factory, tmp_path):
-    def empty_cache() -> tuple[tuple, dict]:
-        environment = _environment(tmp_path_factory.mktemp("empty-cache"))
-        return (environment, "-m", "hsmap", "classify", str(ten_lines), "-o", str(tmp_path / "out.csv")), {}
-
-    benchmark.pedantic(_run, setup=empty_cache, rounds=3)
-    benchmark.extra_info["median_s"] = round(statistics.median(benchmark.stats.stats.data), 3)
+    _with_empty_caches(benchmark, tmp_path_factory, "classify", str(ten_lines), "-o", str(tmp_path / "out.csv"))
 
 
 @pytest.mark.benchmark(group="process")
