@@ -13,9 +13,9 @@ from pathlib import Path
 _SCRIPT = """
 import sys
 from pathlib import Path
-from cli.main import run
+from cli.main import app
 try:
-    run()  # the command as its process runs it (sys.argv[1:] are its arguments)
+    app(sys.argv[1:])
 except SystemExit as end:
     if end.code:
         raise

@@ -1,5 +1,5 @@
 """``python -m hsmap``: the ``hsmap`` command, for environments where the script is not on the PATH."""
 
-from cli.main import run
+from cli.main import app
 
-run()
+app(prog_name="hsmap")

@@ -48,7 +48,6 @@ PartnerResult(iso3='SWZ', status='ok', note='former name; ISO short name Eswatin
 from __future__ import annotations
 
 import csv
-import functools
 import gettext
 import math
 import re
@@ -65,7 +64,6 @@ import pandas as pd
 import pycountry
 
 from hsmap.errors import InputError
-from hsmap.kb_cache import cached_build
 
 PartnerStatus = Literal["ok", "special", "unknown", "blank"]
 STATUSES: tuple[PartnerStatus, ...] = ("ok", "special", "unknown", "blank")
@@ -711,15 +709,7 @@ def build_index(aliases: pd.DataFrame, *, file: str = "mappings/partners.csv") -
     raises when the name table is built.
     """
     codes, numbers = _code_tables(aliases, file)
-    return PartnerIndex(codes, numbers, lambda: _cached_name_table(aliases, file))
-
-
-def _cached_name_table(aliases: pd.DataFrame, file: str) -> NameTable:
-    """:func:`build_name_table` from the cache folder while the alias table, hsmap and the libraries of names
-    are unchanged (building it takes about a second)."""
-    inputs = [file.encode() + b"\0", aliases.to_csv(index=False).encode()]
-    build = functools.partial(build_name_table, aliases, file=file)
-    return cached_build("partner-names", inputs, ["pycountry", "babel"], build, NameTable)
+    return PartnerIndex(codes, numbers, lambda: build_name_table(aliases, file=file))
 
 
 @lru_cache(maxsize=8)

@@ -15,20 +15,17 @@ import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from hsmap.chunking import CHUNK_ROWS
 from hsmap.errors import InputError
 from hsmap.tokens import string_bytes
-
-if TYPE_CHECKING:
-    import pyarrow.parquet as pq
 
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
@@ -208,8 +205,6 @@ def _keep_dates(kind: pa.DataType) -> pd.ArrowDtype | None:
 
 
 def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    import pyarrow.parquet as pq  # here: a run on CSV files never needs it
-
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as error:
@@ -374,8 +369,6 @@ class TableWriter:
         elif self.suffix == ".parquet":
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if self._parquet is None:
-                import pyarrow.parquet as pq
-
                 statistics = [name for name in table.schema.names if name not in self._free_text]
                 self._parquet = pq.ParquetWriter(self.temporary, table.schema, write_statistics=statistics)
             self._parquet.write_table(table.cast(self._parquet.schema))
