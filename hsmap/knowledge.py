@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from hsmap.errors import InputError
@@ -49,6 +48,8 @@ class Knowledge:
     terms: pd.DataFrame  # term, category, lang, kind, weight, note
     negatives: pd.DataFrame  # term, lang, flag, excludes, note
     _children: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    cache_key: str = field(default="", repr=False)  # the digest it was compiled under (``hsmap.kb_cache``), which
+    # the tables derived from it are cached under too; empty for a knowledge base that is not compiled
 
     @property
     def editions(self) -> list[int]:
@@ -134,6 +135,8 @@ def _table(rows: list[BaseModel], columns: list[str]) -> pd.DataFrame:
 
 
 def _load_categories(root: Path) -> dict[str, Category]:
+    import yaml  # only when the files are read: a compiled knowledge base needs no YAML parser
+
     path = root / "categories.yaml"
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     categories: dict[str, Category] = {}
@@ -258,7 +261,7 @@ def _compiled(root: Path) -> Knowledge:
     return load_compiled_knowledge(root, _load, Knowledge)
 
 
-def _load(root: Path) -> Knowledge:
+def _load(root: Path, cache_key: str = "") -> Knowledge:
     if not root.is_dir():
         raise InputError(str(root), None, None, "knowledge base folder not found")
     categories = _load_categories(root)
@@ -295,4 +298,5 @@ def _load(root: Path) -> Knowledge:
         terms=terms,
         negatives=negatives,
         _children=children,
+        cache_key=cache_key,
     )

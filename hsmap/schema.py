@@ -23,7 +23,7 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Thresholds(_Row):
