@@ -372,7 +372,7 @@ def read_cells(path: Path, sheet: str | None = None, shown: str | None = None) -
         raise InputError(name, None, None, "file not found")
     if suffix in (".xlsx", ".xlsm"):
         with sheet_rows(path, sheet, name) as rows:
-            return [[_tidy(cell_text(cell)) for cell in row] for row in rows]
+            return [[tidy_text(cell_text(cell)) for cell in row] for row in rows]
     if suffix not in (".csv", ".txt", ".tsv"):
         raise InputError(name, None, None, f"unsupported file type {suffix or '(none)'!r}; use .csv or .xlsx")
     if sheet is not None:
@@ -383,14 +383,15 @@ def read_cells(path: Path, sheet: str | None = None, shown: str | None = None) -
         with path.open(encoding=encoding, newline="") as handle, csv_fields_up_to(path.stat().st_size):
             delimiter = _sniff_delimiter(handle.read(1 << 16))
             handle.seek(0)
-            return [[_tidy(cell) for cell in row] for row in csv.reader(handle, delimiter=delimiter)]
+            return [[tidy_text(cell) for cell in row] for row in csv.reader(handle, delimiter=delimiter)]
     except UnicodeDecodeError as error:  # UTF-16 cut in the middle of a character
         raise InputError(name, None, None, f"not readable text ({error.reason}); save it as 'CSV UTF-8'") from None
     except csv.Error as error:  # NUL bytes, broken quoting
         raise InputError(name, None, None, f"not a readable CSV file ({error})") from None
 
 
-def _tidy(text: str) -> str:
+def tidy_text(text: str) -> str:
+    """A cell's text without surrounding spaces, no-break spaces read as spaces."""
     return text.replace("\u00a0", " ").strip()
 
 

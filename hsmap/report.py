@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hsmap.countries import PartnerIndex, normalize_partners
 from hsmap.errors import InputError
-from hsmap.io import read_cells
+from hsmap.io import cell_text, read_cells, tidy_text
 
 MAX_PROBLEMS = 10
 FIRST_YEAR, LAST_YEAR = 1992, 2100  # the UN Register's first reporting year; a sanity bound above
@@ -506,10 +506,10 @@ class _Problems:
 
 
 def read_report(
-    path: Path | str,
+    source: Path | str | pd.DataFrame,
     sheet: str | None = None,
     *,
-    known_categories: Iterable[str],
+    known_categories: Iterable[str] | None = None,
     reporting_state: str | None = None,
     year: int | None = None,
     flow: Flow | None = None,
@@ -517,21 +517,34 @@ def read_report(
     partner_index: PartnerIndex | None = None,
     stated_by: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read an ATT annual report (.csv or .xlsx) into the tidy table of :data:`REPORT_COLUMNS`.
+    """Read an ATT annual report (.csv or .xlsx, or a DataFrame holding the sheet: its column names are the
+    header row) into the tidy table of :data:`REPORT_COLUMNS`.
 
     Headers are matched case- and accent-insensitively against each field's accepted names (see
     :func:`report_schema_markdown`); a ``subcategory`` column, if present, is appended to ``category``.
     ``reporting_state``, ``year``, ``flow`` and ``basis`` fill the column when it is absent and any blank
     cell, for reports that state them once on the title page; ``stated_by`` names how the caller lets a
     person give each of them (``{"year": "--report-year"}``), so that the message about a missing column or
-    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base. Rows keep
+    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base (default: the
+    shipped one's). Rows keep
     their order; wholly blank rows are skipped, and ``source_row`` is the spreadsheet row (header = 1) of each
     line. Columns the reader does not know are kept, after the others. Raises :class:`ReportError` listing up
     to ten problems.
     """
-    path = Path(path)
-    shown = path.name
-    cells = read_cells(path, sheet, shown)
+    if isinstance(source, pd.DataFrame):
+        shown, csv_file = "report", False
+        cells = [
+            [tidy_text(cell_text(cell)) for cell in row]
+            for row in [list(source.columns), *source.astype("object").itertuples(index=False)]
+        ]
+    else:
+        path = Path(source)
+        shown, csv_file = path.name, path.suffix.lower() == ".csv"
+        cells = read_cells(path, sheet, shown)
+    if known_categories is None:
+        from hsmap.knowledge import load_knowledge
+
+        known_categories = load_knowledge().categories
     if not cells or not any(cells[0]):
         raise InputError(shown, 1, None, "no header row")
     width = max(len(row) for row in cells)
@@ -542,7 +555,7 @@ def read_report(
     body = body[(body != "").any(axis=1)]
 
     problems = _Problems(shown)
-    layout = _map_headers(headers, body, shown, problems, csv_file=path.suffix.lower() == ".csv")
+    layout = _map_headers(headers, body, shown, problems, csv_file=csv_file)
     columns, shown_header, subcategory, extras = layout
     defaults: dict[str, object] = {"reporting_state": reporting_state, "year": year, "flow": flow, "basis": basis}
     for name in _REQUIRED_COLUMNS:
