@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from hsmap.knowledge import Knowledge
 from hsmap.reconcile import COMPARISON_COLUMNS, STATUSES, ReconcileOptions, reconcile_files
-from hsmap.render.reconcile_html import render_html
+from hsmap.render.reconcile_html import render_html, write_reconciliation_html
 from hsmap.render.reconcile_xlsx import SHEETS, STATUS_FILLS
 from hsmap.report import REPORT_FIELDS, read_report
 
@@ -163,6 +163,24 @@ def test_chart_pairs_customs_and_report_bars_per_category(inputs: tuple[Path, Pa
         assert max(customs, report) == 380  # each pair is scaled to its larger side
     assert ">VIII<" in chart and ">ART3<" not in chart  # the cartridges are in kg: never on the items chart
     assert ">ART3<" in render_html(result).split("<svg")[2]  # but their value is charted
+
+
+_MEASURE = """const table = document.querySelector('table.comparison');
+const wrap = table.parentElement;
+return {page: document.documentElement.scrollWidth, view: window.innerWidth, table: wrap.scrollWidth,
+        room: wrap.clientWidth, explanation: table.querySelector('td.expl').getBoundingClientRect().width,
+        scripts: document.scripts.length, text: document.body.textContent};"""
+
+
+def test_html_reads_at_1400_px_in_a_browser(inputs: tuple[Path, Path], tmp_path: Path, kb: Knowledge, browser) -> None:
+    driver, _ = browser
+    page = write_reconciliation_html(reconcile_files(*inputs, kb=kb), tmp_path / "rec.html")
+    driver.get(page.as_uri())
+    seen = driver.execute_script(_MEASURE)
+    assert seen["page"] <= seen["view"] <= 1400  # the window is 1400 px wide: no horizontal scrolling
+    assert seen["table"] <= seen["room"]  # the comparison fits its column: no scrolling inside it either
+    assert seen["explanation"] >= 360  # 55 characters a line or more, not a narrow ribbon
+    assert seen["scripts"] == 0 and SCRIPT in seen["text"]  # the hostile description is text, not a script
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
