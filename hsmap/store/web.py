@@ -59,6 +59,7 @@ CHART_TOP = 15
 CHART_DIMENSIONS = ("year", "category", "partner")
 CHART_METRICS = ("lines", "items", "value")
 _FILTER_NAMES = ("reporter", "partner", "category", "year", "flow", "basis", "text")
+_MIRROR_FILTER_NAMES = ("exporter", "importer", "category", "year", "status")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 # the page's column headers; a column not named here is shown as its name in words ("nil_report" → "Nil report")
 COLUMN_LABELS = {
@@ -183,9 +184,7 @@ class StoreApp:
         return data  # type: ignore[return-value]
 
     def _filters(self, query: dict[str, str]) -> Filters:
-        for name in _FILTER_NAMES:
-            if len(split_values(query.get(name))) > MAX_FILTER_VALUES:
-                raise StoreError(f"{name}: more than {MAX_FILTER_VALUES} values in one filter")
+        _check_lengths(query, _FILTER_NAMES)
         return Filters.parse(kb=self.kb, **{name: query.get(name) for name in _FILTER_NAMES})
 
     # endpoints -----------------------------------------------------------------------------------------
@@ -230,10 +229,7 @@ class StoreApp:
     def query(self, query: dict[str, str]) -> Response:
         data = self._data(query)
         filters = self._filters(query)
-        limit = min(max(_int(query.get("limit"), 50), 1), MAX_PAGE)
-        offset = _int(query.get("offset"), 0)
-        if not 0 <= offset <= MAX_OFFSET:
-            raise StoreError(f"offset {offset} is not between 0 and {MAX_OFFSET}")
+        offset, limit = _window(query)
         sort = query.get("sort") or None
         descending = query.get("desc", "") in ("1", "true", "yes")
         with self.open() as store:
@@ -299,13 +295,9 @@ class StoreApp:
         )
 
     def mirror(self, query: dict[str, str]) -> Response:
-        limit = min(max(_int(query.get("limit"), 50), 1), MAX_PAGE)
-        offset = _int(query.get("offset"), 0)
-        if not 0 <= offset <= MAX_OFFSET:
-            raise StoreError(f"offset {offset} is not between 0 and {MAX_OFFSET}")
-        for name in ("exporter", "importer", "category", "year", "status"):
-            if len(split_values(query.get(name))) > MAX_FILTER_VALUES:
-                raise StoreError(f"{name}: more than {MAX_FILTER_VALUES} values in one filter")
+        """A page of :meth:`Store.mirror` under the mirror's filters; ``statuses`` counts the whole comparison."""
+        offset, limit = _window(query)
+        _check_lengths(query, _MIRROR_FILTER_NAMES)
         with self.open() as store:
             table = store.mirror(
                 exporter=query.get("exporter"),
@@ -405,6 +397,22 @@ def chart_series(totals: pd.DataFrame, dim: str, metric: str, kb: Knowledge) -> 
         "unit": unit,
         "note": note,
     }
+
+
+def _window(query: dict[str, str]) -> tuple[int, int]:
+    """The rows a table page asks for: ``offset`` and ``limit`` (1 to :data:`MAX_PAGE`, 50 unless given)."""
+    limit = min(max(_int(query.get("limit"), 50), 1), MAX_PAGE)
+    offset = _int(query.get("offset"), 0)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise StoreError(f"offset {offset} is not between 0 and {MAX_OFFSET}")
+    return offset, limit
+
+
+def _check_lengths(query: dict[str, str], names: tuple[str, ...]) -> None:
+    """Refuse a filter listing more values than any honest question needs (each one costs the query)."""
+    for name in names:
+        if len(split_values(query.get(name))) > MAX_FILTER_VALUES:
+            raise StoreError(f"{name}: more than {MAX_FILTER_VALUES} values in one filter")
 
 
 def _int(text: str | None, default: int) -> int:
