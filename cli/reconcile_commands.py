@@ -101,6 +101,7 @@ def reconcile_command(
 ) -> None:
     """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
     they differ."""
+    from hsmap.customs import CustomsReading
     from hsmap.dataset import FOLDER_SUFFIXES, input_paths
     from hsmap.io import TableWriter
     from hsmap.outputs import refuse_overlap
@@ -133,15 +134,17 @@ def reconcile_command(
             customs,
             report,
             options,
+            reading=CustomsReading(
+                code=code_column,
+                text=text_column,
+                partner=partner_column,
+                edition=edition_choice(edition),
+                currency=customs_currency,
+                flow=customs_flow,
+                year=customs_year,
+            ),
             customs_sheet=customs_sheet,
             report_sheet=report_sheet,
-            code_column=code_column,
-            text_column=text_column,
-            partner_column=partner_column,
-            edition=edition_choice(edition),
-            customs_currency=customs_currency,
-            customs_flow=customs_flow,
-            customs_year=customs_year,
             report_defaults={key: value for key, value in defaults.items() if value is not None},
             report_stated_by=REPORT_OPTIONS,
             chunk_rows=chunk_size,

@@ -99,6 +99,7 @@ def draft_report_command(
 ) -> None:
     """Draft the ATT annual report (exports or imports table) from customs lines, every figure traceable to its
     declaration lines, and the lines that need a decision listed for review."""
+    from hsmap.customs import CustomsReading
     from hsmap.dataset import FOLDER_SUFFIXES, input_paths
     from hsmap.outputs import refuse_overlap
     from hsmap.render.report_draft import REPORT_DRAFT_FORMATS, write_report_draft
@@ -134,20 +135,16 @@ def draft_report_command(
 
             client = stack.enter_context(dask_client(scheduler, workers))
         stack.enter_context(console.status("drafting …"))
-        draft = draft_report_files(
-            customs,
-            options,
-            client=client,
-            sheet=customs_sheet,
-            chunk_rows=chunk_size,
+        reading = CustomsReading(
             code=code_column,
             text=text_column,
             partner=partner_column,
             edition=edition_choice(edition),
-            default_currency=customs_currency,
-            default_flow=customs_flow,
-            default_year=customs_year,
+            currency=customs_currency,
+            flow=customs_flow,
+            year=customs_year,
         )
+        draft = draft_report_files(customs, options, reading, client=client, sheet=customs_sheet, chunk_rows=chunk_size)
     written = write_report_draft(draft, output)
     if not draft.nil:
         rows = draft.report[["category", "partner", "items", "value", "currency", "description"]]

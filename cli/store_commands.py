@@ -173,6 +173,7 @@ def load_command(
     """Load ATT annual reports (and customs files) into the store: each file whole or not at all, never twice."""
     import pandas as pd
 
+    from hsmap.customs import CustomsReading
     from hsmap.store import Store, updating
 
     if not reports and not customs:
@@ -186,16 +187,16 @@ def load_command(
         "sheet": sheet,
         "stated_by": {"reporting_state": "--state", "year": "--year", "flow": "--flow", "basis": "--basis"},
     }
-    customs_options = {
-        "reporter": customs_reporter,
-        "year": customs_year,
-        "flow": customs_flow,
-        "currency": customs_currency,
-        "edition": edition_choice(edition),
-        "code_column": code_column,
-        "text_column": text_column,
-        "partner_column": partner_column,
-    }
+    reading = CustomsReading(
+        code=code_column,
+        text=text_column,
+        partner=partner_column,
+        edition=edition_choice(edition),
+        currency=customs_currency,
+        flow=customs_flow,
+        year=customs_year,
+    )
+    customs_options = {"reporter": customs_reporter, "reading": reading}
     with updating(target, on_wait=_waiting(target)) as side, Store(side) as store, console.status("loading …"):
         results = store.load(
             reports or [], customs or [], report_options=report_options, customs_options=customs_options

@@ -2,7 +2,8 @@
 
 The public API is small; each function lives in a module of one job (see the module docstrings). Names are
 imported on first use (:mod:`hsmap.lazy`): ``import hsmap`` loads none of pandas, pyarrow or DuckDB until a
-function that needs them is called.
+function that needs them is called. Errors about values given (a code, a category, an edition, a file's
+cells) are :class:`ValueError` subclasses, as in python-stdnum; the package is typed (``py.typed``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from typing import Any
 from hsmap.lazy import lazy_namespace
 
 _HOMES = {  # public name → the module that defines it
+    "CustomsReading": "hsmap.customs",
     "HsmapError": "hsmap.errors",
     "InputError": "hsmap.errors",
     "InvalidCode": "hsmap.errors",
+    "UnknownCategory": "hsmap.errors",
+    "UnknownEdition": "hsmap.errors",
     "Knowledge": "hsmap.knowledge",
     "ReconcileOptions": "hsmap.reconcile",
     "categories_for_code": "hsmap.lookup",
@@ -31,6 +35,7 @@ _HOMES = {  # public name → the module that defines it
     "normalize_codes": "hsmap.codes",
     "normalize_partners": "hsmap.countries",
     "read_report": "hsmap.report",
+    "reconcile": "hsmap.reconcile.run:reconcile_files",
     "reconcile_files": "hsmap.reconcile",
     "validate_proposal": "hsmap.proposals",
 }
@@ -46,13 +51,17 @@ def __getattr__(name: str) -> Any:
     return _public(name)
 
 
+_FUNCTIONS = {"classify": "classify", "reconcile": "reconcile_files"}  # package attribute → function of the module
+
+
 class _Package(ModuleType):
-    """Keeps ``hsmap.classify`` the function, as the public API has always had it, after the module of the same
-    name is imported (the import system sets a package's attribute to each submodule it loads)."""
+    """Keeps ``hsmap.classify`` and ``hsmap.reconcile`` the functions of the public API after the modules of the
+    same names are imported (the import system sets a package's attribute to each submodule it loads);
+    ``from hsmap.reconcile import …`` still reaches the package."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "classify" and isinstance(value, ModuleType):
-            value = value.classify
+        if name in _FUNCTIONS and isinstance(value, ModuleType):
+            value = getattr(value, _FUNCTIONS[name], None) or _public(name)
         super().__setattr__(name, value)
 
 

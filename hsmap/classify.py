@@ -644,23 +644,39 @@ def _column(frame: pd.DataFrame, name: str | None) -> pd.Series:
 
 def classify(
     frame: pd.DataFrame,
-    code_column: str | None = "hs_code",
-    text_column: str | None = "description",
-    edition: int = 2022,
+    code_column: str | None = None,
+    text_column: str | None = None,
+    edition: int | None = None,
     kb: Knowledge | None = None,
     classifier: Classifier | None = None,
 ) -> pd.DataFrame:
     """Every input row, in order, with the input columns unchanged plus the classification columns
     (``hs6``, ``att_category``, ``candidates``, ``att_label``, ``confidence``, ``basis``, ``flags``,
-    ``reason``). Either column may be None when a file has only codes or only texts.
+    ``reason``).
+
+    The code and description columns are found by name as ``hsmap classify`` finds them (``hs_code``,
+    ``cn8``, ``description``, ``goods``…: :func:`hsmap.columns.detect_columns`) unless named; a frame with
+    only codes or only texts is read from the one found, and a frame with neither raises
+    :class:`hsmap.errors.InputError` (a ValueError) saying so. ``edition`` is an HS edition of the knowledge
+    base (default: the newest); any other raises :class:`hsmap.errors.UnknownEdition` (a ValueError).
 
     Texts are grouped by what they say (:func:`hsmap.matching.analyse_texts`), lines are decided once per
     distinct (code, evidence) pair, and one ``take`` spreads the decisions back over the rows. Decisions are
     remembered across calls (:func:`shared_classifier`) unless a ``classifier`` of one's own is passed.
     """
-    classifier = classifier or shared_classifier(kb or load_knowledge(), edition)
+    from hsmap.columns import detect_columns
+    from hsmap.lookup import known_edition
+
+    names = [str(column) for column in frame.columns]
+    code_column, text_column = detect_columns(names, "DataFrame", code_column, text_column, how=_API_OPTIONS)
+    if classifier is None:
+        kb = kb or load_knowledge()
+        classifier = shared_classifier(kb, known_edition(kb, edition))
     ids = decision_ids(frame, code_column, text_column, classifier)
     return attach_rows(frame, classifier.table(), ids)
+
+
+_API_OPTIONS = ("code_column=", "text_column=")
 
 
 def attach_rows(frame: pd.DataFrame, rows: pa.Table, ids: np.ndarray) -> pd.DataFrame:

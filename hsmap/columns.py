@@ -81,9 +81,14 @@ def find_column(names: list[str], wanted: str | None, known: tuple[str, ...], wh
 
 
 def detect_columns(
-    names: list[str], file: str, code: str | None = None, text: str | None = None
+    names: list[str],
+    file: str,
+    code: str | None = None,
+    text: str | None = None,
+    how: tuple[str, str] = ("--code-column", "--text-column"),
 ) -> tuple[str | None, str | None]:
-    """The (code, text) columns of a declaration table; at least one of them must be found."""
+    """The (code, text) columns of a declaration table; at least one of them must be found. ``how`` names the
+    caller's way of naming them (the command's options; the Python API's arguments), for the message."""
     code_column = find_column(names, code, CODE_NAMES, "code", file)
     text_column = find_column(names, text, TEXT_NAMES, "description", file)
     if code_column is None and text_column is None:
@@ -91,6 +96,7 @@ def detect_columns(
             file,
             1,
             None,
-            "found neither a code column nor a description column; name them with --code-column/--text-column",
+            f"found neither a code column nor a description column among {', '.join(names) or 'no columns'}; "
+            f"name them with {how[0]}/{how[1]}",
         )
     return code_column, text_column

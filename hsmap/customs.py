@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -252,6 +252,31 @@ def _keys(values: pd.Series) -> pd.Series:
     """Vectorised ``_key``: lower case, accents dropped, letters and digits only."""
     plain = cell_text(values).str.casefold().str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
     return plain.str.replace(r"[^a-z0-9]", "", regex=True)
+
+
+@dataclass(frozen=True)
+class CustomsReading:
+    """How a customs table is read: the settings ``hsmap reconcile``, ``draft-report`` and ``store load`` take
+    as options, carried as one value through every reader and engine.
+
+    ``code``, ``text`` and ``partner`` name the columns holding the HS code, the description and the partner
+    State (found by name when None); ``edition`` is the HS edition lines are classified under (``auto``: the
+    one in force on each line's date); ``currency``, ``flow`` and ``year`` state what a file has no column for
+    (``--customs-currency``, ``--customs-flow``, ``--customs-year``): a currency also fills blank currency
+    cells. ``partner_index`` is a prepared partner-name index to share between many readings (optional).
+    """
+
+    code: str | None = None
+    text: str | None = None
+    partner: str | None = None
+    edition: EditionChoice = AUTO
+    currency: str | None = None
+    flow: str | None = None
+    year: int | None = None
+    partner_index: PartnerIndex | None = field(default=None, compare=False, repr=False)
+
+
+_AS_GIVEN = CustomsReading()
 
 
 @dataclass(frozen=True)
@@ -512,27 +537,23 @@ def _is_world(raw: pd.Series) -> pd.Series:
 def prepare_customs(
     chunk: pd.DataFrame,
     columns: CustomsColumns,
+    reading: CustomsReading = _AS_GIVEN,
     *,
     first_row: int = 2,
     kb: Knowledge | None = None,
-    edition: EditionChoice = AUTO,
-    default_currency: str | None = None,
-    default_flow: str | None = None,
-    default_year: int | None = None,
-    partner_index: PartnerIndex | None = None,
 ) -> pd.DataFrame:
     """One chunk of a customs file → :data:`CANONICAL_COLUMNS`, one row per input row, in order.
 
     Lines without an ``att_category`` column are classified here, each under the HS edition in force in its
-    year unless ``edition`` names one (:class:`hsmap.editions.EditionReader`). ``first_row`` is the file row
-    of the chunk's first line. The defaults fill a field the file lacks.
+    year unless ``reading.edition`` names one (:class:`hsmap.editions.EditionReader`). ``first_row`` is the
+    file row of the chunk's first line. The reading's currency, flow and year fill a field the file lacks.
     """
     index = chunk.index
     out = pd.DataFrame(index=index)
     out["source_row"] = np.arange(first_row, first_row + len(chunk), dtype="int64")
 
     if columns.reporter is not None:
-        reporter = normalize_partners(cell_text(chunk[columns.reporter]), partner_index)
+        reporter = normalize_partners(cell_text(chunk[columns.reporter]), reading.partner_index)
         out["reporter_iso3"] = reporter["partner_iso3"].fillna("").astype("str")
     else:
         out["reporter_iso3"] = ""
@@ -544,7 +565,7 @@ def prepare_customs(
     elif columns.date is not None:
         year, month = parse_dates(chunk[columns.date])
     else:
-        year = pd.Series(default_year or 0, index=index, dtype="int64")
+        year = pd.Series(reading.year or 0, index=index, dtype="int64")
         month = pd.Series(0, index=index, dtype="int64")
     out["year"], out["month"] = year.to_numpy(), month.to_numpy()
 
@@ -552,11 +573,11 @@ def prepare_customs(
         flow_raw = cell_text(chunk[columns.flow])
         out["flow"] = parse_flows(flow_raw).to_numpy()
     else:
-        flow_raw = pd.Series(default_flow or "", index=index, dtype="str")
+        flow_raw = pd.Series(reading.flow or "", index=index, dtype="str")
         out["flow"] = parse_flows(flow_raw).to_numpy()
 
     raw_partner = cell_text(chunk[columns.partner]) if columns.partner else pd.Series("", index=index, dtype="str")
-    resolved = normalize_partners(raw_partner.mask(raw_partner == ""), partner_index)
+    resolved = normalize_partners(raw_partner.mask(raw_partner == ""), reading.partner_index)
     out["partner"] = raw_partner.to_numpy()
     out["partner_key"] = partner_keys(raw_partner, resolved).to_numpy()
     out["partner_iso3"] = resolved["partner_iso3"].fillna("").astype("str").to_numpy()
@@ -564,7 +585,9 @@ def prepare_customs(
     out["partner_note"] = resolved["partner_note"].fillna("").astype("str").to_numpy()
 
     years = out["year"].to_numpy()
-    category, flags, hs6, undecided, confidence = _categories(chunk, columns, kb or load_knowledge(), edition, years)
+    category, flags, hs6, undecided, confidence = _categories(
+        chunk, columns, kb or load_knowledge(), reading.edition, years
+    )
     out["hs6"], out["category"], out["flags"] = hs6.to_numpy(), category.to_numpy(), flags.to_numpy()
     out["undecided"], out["confidence"] = undecided.to_numpy(), confidence.to_numpy()
     text = cell_text(chunk[columns.text]) if columns.text else pd.Series("", index=index, dtype="str")
@@ -602,9 +625,9 @@ def prepare_customs(
         bad_value = pd.Series(False, index=index)
     if columns.currency is not None:
         currency = cell_text(chunk[columns.currency]).str.upper()
-        currency = currency.mask(currency == "", columns.value_currency or default_currency or "")
+        currency = currency.mask(currency == "", columns.value_currency or reading.currency or "")
     else:
-        fallback = columns.value_currency or default_currency or ("USD" if columns.comtrade else "")
+        fallback = columns.value_currency or reading.currency or ("USD" if columns.comtrade else "")
         currency = pd.Series(fallback, index=index, dtype="str")
     out["value"], out["currency"] = value.to_numpy(), currency.to_numpy()
     out["bad_quantity"], out["bad_value"] = (bad_quantity | bad_weight).to_numpy(), bad_value.to_numpy()
@@ -716,52 +739,26 @@ def _exclusions(
 
 def iter_customs(
     path: Path,
+    reading: CustomsReading = _AS_GIVEN,
     *,
     sheet: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    code: str | None = None,
-    text: str | None = None,
-    partner: str | None = None,
     kb: Knowledge | None = None,
-    edition: EditionChoice = AUTO,
-    default_currency: str | None = None,
-    default_flow: str | None = None,
-    default_year: int | None = None,
-    partner_index: PartnerIndex | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Read a customs file chunk by chunk into canonical frames (memory bounded by ``chunk_rows``).
 
     Raises InputError before the first chunk when a needed field is missing: a value without any currency,
-    no year or date, no flow (unless a default is given).
+    no year or date, no flow (unless ``reading`` states it).
     """
-    yield from customs_chunks(
-        iter_table(path, chunk_rows=chunk_rows, sheet=sheet),
-        str(path),
-        code=code,
-        text=text,
-        partner=partner,
-        kb=kb,
-        edition=edition,
-        default_currency=default_currency,
-        default_flow=default_flow,
-        default_year=default_year,
-        partner_index=partner_index,
-    )
+    yield from customs_chunks(iter_table(path, chunk_rows=chunk_rows, sheet=sheet), str(path), reading, kb=kb)
 
 
 def customs_chunks(
     chunks: Iterable[pd.DataFrame],
     file: str,
+    reading: CustomsReading = _AS_GIVEN,
     *,
-    code: str | None = None,
-    text: str | None = None,
-    partner: str | None = None,
     kb: Knowledge | None = None,
-    edition: EditionChoice = AUTO,
-    default_currency: str | None = None,
-    default_flow: str | None = None,
-    default_year: int | None = None,
-    partner_index: PartnerIndex | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Raw chunks of one table (a file, or a dataset file with its partition columns) → canonical frames;
     columns are found on the first chunk, rows numbered from 2 as a spreadsheet counts them."""
@@ -769,67 +766,35 @@ def customs_chunks(
     first_row = 2
     for chunk in chunks:
         if columns is None:
-            columns = detect_customs_columns(
-                [str(c) for c in chunk.columns], file, code=code, text=text, partner=partner
-            )
-            check_customs_columns(columns, file, default_currency, default_flow, default_year)
-        yield prepare_customs(
-            chunk,
-            columns,
-            first_row=first_row,
-            kb=kb,
-            edition=edition,
-            default_currency=default_currency,
-            default_flow=default_flow,
-            default_year=default_year,
-            partner_index=partner_index,
-        )
+            columns = reading_columns([str(c) for c in chunk.columns], file, reading)
+        yield prepare_customs(chunk, columns, reading, first_row=first_row, kb=kb)
         first_row += len(chunk)
 
 
-def check_customs_columns(
-    columns: CustomsColumns,
-    file: str,
-    default_currency: str | None = None,
-    default_flow: str | None = None,
-    default_year: int | None = None,
-) -> None:
-    """Refuse a file that lacks a field the comparison needs, saying which option supplies it."""
-    if columns.year is None and columns.date is None and default_year is None:
+def reading_columns(names: list[str], file: str, reading: CustomsReading = _AS_GIVEN) -> CustomsColumns:
+    """The columns of a customs table, found as ``reading`` says; refused when a field the comparison needs
+    is neither a column nor stated by ``reading``, with the option that states it."""
+    columns = detect_customs_columns(names, file, code=reading.code, text=reading.text, partner=reading.partner)
+    if columns.year is None and columns.date is None and reading.year is None:
         raise InputError(file, 1, None, "no year, period or date column; give the year with --customs-year")
-    if columns.flow is None and default_flow is None:
+    if columns.flow is None and reading.flow is None:
         raise InputError(file, 1, None, "no flow column (export/import); give it with --customs-flow export")
-    if default_flow is not None and parse_flows(pd.Series([default_flow])).iloc[0] == "":
-        raise InputError(file, None, None, f"flow {default_flow!r} is not export, import, re-export or re-import")
-    has_currency = columns.currency or columns.value_currency or default_currency or columns.comtrade
+    if reading.flow is not None and parse_flows(pd.Series([reading.flow])).iloc[0] == "":
+        raise InputError(file, None, None, f"flow {reading.flow!r} is not export, import, re-export or re-import")
+    has_currency = columns.currency or columns.value_currency or reading.currency or columns.comtrade
     if columns.value is not None and not has_currency:
         raise InputError(
             file, 1, columns.value, "values but no currency column; give the currency with --customs-currency EUR"
         )
+    return columns
 
 
 def customs_frame(
-    frame: pd.DataFrame,
-    *,
-    kb: Knowledge | None = None,
-    edition: EditionChoice = AUTO,
-    default_currency: str | None = None,
-    default_flow: str | None = None,
-    default_year: int | None = None,
-    file: str = "customs",
+    frame: pd.DataFrame, reading: CustomsReading = _AS_GIVEN, *, kb: Knowledge | None = None, file: str = "customs"
 ) -> pd.DataFrame:
     """An in-memory customs table → canonical frame (for small data and tests)."""
-    columns = detect_customs_columns([str(c) for c in frame.columns], file)
-    check_customs_columns(columns, file, default_currency, default_flow, default_year)
-    return prepare_customs(
-        frame,
-        columns,
-        kb=kb,
-        edition=edition,
-        default_currency=default_currency,
-        default_flow=default_flow,
-        default_year=default_year,
-    )
+    columns = reading_columns([str(c) for c in frame.columns], file, reading)
+    return prepare_customs(frame, columns, reading, kb=kb)
 
 
 def chunks_of(frame: pd.DataFrame, rows: int) -> Iterable[pd.DataFrame]:

@@ -23,6 +23,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
     from distributed import Client
 
+    from hsmap.customs import CustomsColumns, CustomsReading
     from hsmap.knowledge import Knowledge
     from hsmap.reconcile import CustomsAggregate
     from hsmap.reconcile.run import Aggregation
@@ -306,54 +308,42 @@ def classify_dataset_dask(
 
 
 def _canonical_piece(
-    frame: pd.DataFrame, settings: dict[str, Any], function: Callable[[pd.DataFrame, str, int], Any], piece: Piece
+    frame: pd.DataFrame,
+    columns: CustomsColumns,
+    reading: CustomsReading,
+    kb_root: str | None,
+    function: Callable[[pd.DataFrame, str, int], Any],
+    piece: Piece,
 ) -> Any:
     """On a worker: one piece → canonical lines (rows numbered within the piece) → ``function(lines, file,
     first_row)``, with the piece's file (relative to the dataset) and the position of its first line there."""
     from hsmap.customs import prepare_customs
 
-    settings = dict(settings)
-    kb = load_knowledge(settings.pop("kb_root"))
-    return function(prepare_customs(frame, kb=kb, **settings), str(piece.file.relative), piece.first_row)
+    lines = prepare_customs(frame, columns, reading, kb=load_knowledge(kb_root))
+    return function(lines, str(piece.file.relative), piece.first_row)
 
 
 def map_customs_dask(
     source: Path | str,
     client: Client,
     function: Callable[[pd.DataFrame, str, int], Any],
+    reading: CustomsReading | None = None,
     *,
-    code: str | None = None,
-    text: str | None = None,
-    partner: str | None = None,
-    edition: EditionChoice = AUTO,
-    default_currency: str | None = None,
-    default_flow: str | None = None,
-    default_year: int | None = None,
     partition_rows: int = PARTITION_ROWS,
     kb_root: str | None = None,
 ) -> list[Any]:
     """``function`` applied on the workers to the canonical customs lines of each piece of a file, folder or
-    glob (:func:`_canonical_piece`); the small results come back in dataset order."""
-    from hsmap.customs import check_customs_columns, detect_customs_columns
+    glob (:func:`_canonical_piece`), read as ``reading`` says; the small results come back in dataset order."""
+    from hsmap.customs import CustomsReading, reading_columns
 
     dask = _dask()
     files = resolve_dataset(source)
     parts = pieces(files, partition_rows)
     frame = dataset_frame(files, parts)
-    columns = detect_customs_columns(
-        [str(c) for c in frame.columns], str(source), code=code, text=text, partner=partner
-    )
-    check_customs_columns(columns, str(source), default_currency, default_flow, default_year)
-    settings = {
-        "columns": columns,
-        "edition": edition,
-        "default_currency": default_currency,
-        "default_flow": default_flow,
-        "default_year": default_year,
-        "kb_root": kb_root,
-    }
+    reading = replace(reading or CustomsReading(), partner_index=None)  # each worker builds its own
+    columns = reading_columns([str(c) for c in frame.columns], str(source), reading)
     tasks = [
-        dask.delayed(_canonical_piece)(partition, settings, function, part)
+        dask.delayed(_canonical_piece)(partition, columns, reading, kb_root, function, part)
         for partition, part in zip(frame.to_delayed(), parts, strict=True)
     ]
     return list(client.gather(client.compute(tasks)))
@@ -372,29 +362,30 @@ def _aggregate_piece(lines: pd.DataFrame, file: str, first_row: int, review: pd.
 def aggregate_customs_dask(
     source: Path | str,
     client: Client,
+    reading: CustomsReading | None = None,
     *,
     review: pd.DataFrame | None = None,
-    **settings: Any,
+    partition_rows: int = PARTITION_ROWS,
+    kb_root: str | None = None,
 ) -> CustomsAggregate:
-    """Customs lines of a file, folder or glob aggregated piece by piece on the workers (settings as for
-    :func:`map_customs_dask`); only the partial aggregates come back, and
+    """Customs lines of a file, folder or glob aggregated piece by piece on the workers (as
+    :func:`map_customs_dask` reads them); only the partial aggregates come back, and
     :func:`hsmap.reconcile.combine_aggregates` adds them up in dataset order. Lines of ``review`` (a draft
     report's list, :func:`hsmap.review_list.read_review_list`) are excluded."""
     from hsmap.reconcile import combine_aggregates
 
     function = functools.partial(_aggregate_piece, review=review)
-    return combine_aggregates(map_customs_dask(source, client, function, **settings))
+    parts = map_customs_dask(source, client, function, reading, partition_rows=partition_rows, kb_root=kb_root)
+    return combine_aggregates(parts)
 
 
 def dask_aggregation(client: Client, partition_rows: int = PARTITION_ROWS) -> Aggregation:
     """The aggregation :func:`hsmap.reconcile.reconcile_files` takes, run on ``client``'s cluster: the engine
     layer drives the reconciliation, which never imports an engine."""
 
-    def aggregate(
-        source: Path | str, kb: Knowledge, settings: dict[str, Any], review: pd.DataFrame
-    ) -> CustomsAggregate:
+    def aggregate(source: Path | str, kb: Knowledge, reading: CustomsReading, review: pd.DataFrame) -> CustomsAggregate:
         return aggregate_customs_dask(
-            source, client, review=review, partition_rows=partition_rows, kb_root=str(kb.root), **settings
+            source, client, reading, review=review, partition_rows=partition_rows, kb_root=str(kb.root)
         )
 
     return aggregate

@@ -1,4 +1,9 @@
-"""Exceptions that carry where a problem is, so the CLI can print one clear line."""
+"""Exceptions that carry where a problem is, so the CLI can print one clear line.
+
+As in python-stdnum, an error about a value someone gave — a code, a category, an edition, a cell of a file —
+is a :class:`ValueError` (and an :class:`HsmapError`), so ``except ValueError`` catches it in a program that
+knows nothing of hsmap.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,21 @@ class InvalidCode(HsmapError, ValueError):
     """An HS code that cannot be read; the message says why."""
 
 
+class UnknownCategory(HsmapError, ValueError):
+    """A category ID that is not in ``categories.yaml``."""
+
+
+class UnknownEdition(HsmapError, ValueError):
+    """An HS edition the knowledge base has no files for."""
+
+
 class OutputError(HsmapError):
     """An output that could not be written (a full disk, a file too large, no permission); the message names
     the file and says that the previous one, if any, is unchanged."""
 
 
-class InputError(HsmapError):
-    """Bad input data: names the file, the row (as a spreadsheet counts it) and the column."""
+class InputError(HsmapError, ValueError):
+    """Bad input data: names the file (or table), the row (as a spreadsheet counts it) and the column."""
 
     def __init__(
         self,

@@ -9,6 +9,8 @@ chunks, neutralise text cells a spreadsheet would run as a formula, and write th
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import math
 import re
 import zipfile
 from collections.abc import Collection, Iterator
@@ -25,12 +27,12 @@ import pyarrow.parquet as pq
 from hsmap.chunking import CHUNK_ROWS
 from hsmap.errors import InputError
 from hsmap.outputs import AtomicFile, release_quietly, writing
-from hsmap.spreadsheet import spreadsheet_table, xlsx_rows
+from hsmap.spreadsheet import spreadsheet_table
 from hsmap.text_encoding import WIDE, detect_encoding
+from hsmap.xlsx import XLSX_MAX_ROWS, Layout, TableSheet, XlsxBook, check_rows
 
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
-_XLSX_MAX_ROWS = 1_048_575
 _CSV_BLOCK = 1 << 22  # bytes the CSV reader parses at a time, into one batch (grown for a row larger than this)
 _C_LONG_MAX = 2**31 - 1  # the largest field size limit every platform's csv module accepts
 BYTES_READ = "hsmap.bytes_read"  # in a CSV or Parquet chunk's ``attrs``: bytes of its file parsed so far (progress)
@@ -328,7 +330,7 @@ def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.Da
         sizes = chunk_sizes(chunk_rows)
         size = next(sizes)
         for row in rows:
-            values = ["" if cell is None else _cell_text(cell) for cell in row[: len(names)]]
+            values = [cell_text(cell) for cell in row[: len(names)]]
             if not any(values):
                 continue
             buffer.append(values + [""] * (len(names) - len(values)))
@@ -338,10 +340,59 @@ def _iter_xlsx(path: Path, chunk_rows: int, sheet: str | None) -> Iterator[pd.Da
         yield pd.DataFrame(buffer, columns=names, dtype="str")
 
 
-def _cell_text(cell: object) -> str:
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell)
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a person sees in it: 2024 not 2024.0, 0.1 not 0.1000000001 (the shortest
+    decimal that reads back as the number), a date as ``2024-01-09`` (with its time only when it has one),
+    ``yes``/``no`` for a boolean, blank for none; text as it is."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def read_cells(path: Path, sheet: str | None = None, shown: str | None = None) -> list[list[str]]:
+    """Every row of a small CSV or XLSX file (a report) as the text a person sees, surrounding spaces and
+    no-break spaces removed; rows may differ in length. The same reading as :func:`iter_table`'s: CSV in any
+    encoding :func:`hsmap.text_encoding.detect_encoding` recognises (UTF-8, UTF-16/32 with a byte-order mark,
+    Windows-1252, Latin-1, or a mix), the delimiter its header uses most; XLSX through :func:`sheet_rows`."""
+    name = shown or str(path)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise InputError(name, None, None, "file not found")
+    if suffix in (".xlsx", ".xlsm"):
+        with sheet_rows(path, sheet, name) as rows:
+            return [[tidy_text(cell_text(cell)) for cell in row] for row in rows]
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise InputError(name, None, None, f"unsupported file type {suffix or '(none)'!r}; use .csv or .xlsx")
+    if sheet is not None:
+        raise InputError(name, None, None, "a CSV file has no sheets; drop the sheet name")
+    encoding = detect_encoding(path)
+    _check_text_file(path, encoding)
+    try:
+        with path.open(encoding=encoding, newline="") as handle, csv_fields_up_to(path.stat().st_size):
+            delimiter = _sniff_delimiter(handle.read(1 << 16))
+            handle.seek(0)
+            return [[tidy_text(cell) for cell in row] for row in csv.reader(handle, delimiter=delimiter)]
+    except UnicodeDecodeError as error:  # UTF-16 cut in the middle of a character
+        raise InputError(name, None, None, f"not readable text ({error.reason}); save it as 'CSV UTF-8'") from None
+    except csv.Error as error:  # NUL bytes, broken quoting
+        raise InputError(name, None, None, f"not a readable CSV file ({error})") from None
+
+
+def tidy_text(text: str) -> str:
+    """A cell's text without surrounding spaces, no-break spaces read as spaces."""
+    return text.replace("\u00a0", " ").strip()
 
 
 def _is_encrypted(path: Path) -> bool:
@@ -363,6 +414,27 @@ def iter_table(path: Path, chunk_rows: int = CHUNK_ROWS, sheet: str | None = Non
     raise InputError(str(path), None, None, f"unsupported file type {suffix!r} (use {', '.join(READABLE)})")
 
 
+def count_rows(path: Path, sheet: str | None = None) -> int | None:
+    """How many data rows a file holds, where that is cheap to know before reading it: a Parquet file's
+    footer says; a CSV file's line breaks bound its rows (a quoted cell may hold more), and only a file with
+    more line breaks than a sheet has rows is parsed to count them exactly. None for other files — a writer
+    that cannot hold the rows (an .xlsx sheet) then refuses them at the first chunk past its limit."""
+    suffix = _suffix(path)
+    if suffix in (".parquet", ".pq"):
+        with suppress(pa.ArrowInvalid, OSError):
+            return pq.ParquetFile(path).metadata.num_rows
+        return None
+    if suffix not in (".csv", ".txt", ".tsv") or not path.is_file():
+        return None
+    breaks = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            breaks += block.count(b"\n")
+    if breaks <= XLSX_MAX_ROWS:
+        return breaks
+    return sum(len(chunk) for chunk in _iter_csv(path, 1 << 20))
+
+
 def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
     """A whole file as one DataFrame (for small files such as reports and labelled sets)."""
     return pd.concat(list(iter_table(path, sheet=sheet)), ignore_index=True)
@@ -371,23 +443,28 @@ def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
 class TableWriter:
     """Write chunks to .csv, .parquet or .xlsx through an :class:`~hsmap.outputs.AtomicFile`: the target is
     replaced only when every write and the close succeeded. CSV and XLSX get :func:`spreadsheet_table`
-    (formula-safe text and headers, values a sheet can hold); Parquet keeps the types and min/max statistics
-    for every column but the ``free_text`` ones (sentences no reader filters by range)."""
+    (formula-safe text and headers, values a sheet can hold); XLSX is :mod:`hsmap.xlsx`'s typed, formatted
+    sheet (``sheet`` names it), refused at once when ``rows`` — the row count, when the caller knows it — is
+    more than a sheet holds; Parquet keeps the types and min/max statistics for every column but the
+    ``free_text`` ones (sentences no reader filters by range)."""
 
-    def __init__(self, path: Path, free_text: Collection[str] = ()) -> None:
+    def __init__(
+        self, path: Path, free_text: Collection[str] = (), *, sheet: str = "classified", rows: int | None = None
+    ) -> None:
         suffix = _suffix(path)
         if suffix not in WRITABLE:
             raise InputError(str(path), None, None, f"cannot write {suffix!r} (use {', '.join(WRITABLE)})")
-        self.path, self.suffix = path, suffix
+        if suffix == ".xlsx" and rows is not None:
+            check_rows(rows, str(path))
+        self.path, self.suffix, self.sheet_name = path, suffix, sheet
         self._file = AtomicFile(path)
         self.temporary = self._file.partial
         self._parquet: pq.ParquetWriter | None = None
         self._free_text = set(free_text)
         self._csv: pacsv.CSVWriter | None = None
         self._csv_schema: pa.Schema | None = None
-        self._book: Any = None
-        self._sheet: Any = None
-        self._rows = 0
+        self._book: XlsxBook | None = None
+        self._sheet: TableSheet | None = None
         self._finished = False
 
     def __enter__(self) -> TableWriter:
@@ -395,9 +472,6 @@ class TableWriter:
         return self
 
     def write(self, chunk: pd.DataFrame) -> None:
-        self._rows += len(chunk)
-        if self.suffix == ".xlsx" and self._rows > _XLSX_MAX_ROWS:
-            raise InputError(str(self.path), None, None, "more rows than an .xlsx sheet holds; write .csv or .parquet")
         table = pa.Table.from_pandas(chunk, preserve_index=False)
         with writing(self.path):
             if self.suffix == ".csv":
@@ -412,18 +486,14 @@ class TableWriter:
                     self._parquet = pq.ParquetWriter(self.temporary, table.schema, write_statistics=statistics)
                 self._parquet.write_table(table.cast(self._parquet.schema))
             else:
-                self._write_xlsx(spreadsheet_table(table, xlsx=True))
+                self._write_xlsx(table)
 
     def _write_xlsx(self, table: pa.Table) -> None:
-        if self._book is None:
-            from openpyxl import Workbook
-
-            self._book = Workbook(write_only=True)
-            self._sheet = self._book.create_sheet("classified")
-            self._sheet.freeze_panes = "A2"
-            self._sheet.append(table.schema.names)
-        for row in xlsx_rows(table):
-            self._sheet.append(row)
+        if self._sheet is None:
+            self._book = XlsxBook(self.temporary)
+            layout = Layout(wrap=[name for name in table.schema.names if name in self._free_text])
+            self._sheet = self._book.table(self.sheet_name, table.schema.names, layout)
+        self._sheet.write(table)
 
     def _abandon(self) -> None:
         """After a failure: close what is open without raising again (openpyxl's row stream would otherwise
@@ -434,7 +504,7 @@ class TableWriter:
                     writer.close()
         if self._book is not None:
             self._book = self._sheet = None
-            release_quietly()
+            release_quietly()  # XlsxWriter's temporary row files
         self._file.discard()
 
     def finish(self) -> None:
@@ -449,7 +519,7 @@ class TableWriter:
                     if writer is not None:
                         writer.close()
                 if self._book is not None:
-                    self._book.save(self.temporary)
+                    self._book.close()
                     self._book = self._sheet = None
                 elif self._csv is None and self._parquet is None:
                     self.temporary.touch()

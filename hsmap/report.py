@@ -22,9 +22,6 @@ its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the I
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import math
 import re
 import unicodedata
@@ -40,9 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hsmap.countries import PartnerIndex, normalize_partners
 from hsmap.errors import InputError
-from hsmap.io import csv_fields_up_to, sheet_rows
-from hsmap.outputs import write_atomically
-from hsmap.text_encoding import read_text
+from hsmap.io import cell_text, read_cells, tidy_text
 
 MAX_PROBLEMS = 10
 FIRST_YEAR, LAST_YEAR = 1992, 2100  # the UN Register's first reporting year; a sanity bound above
@@ -315,59 +310,6 @@ def _header_key(text: str) -> str:
     return _plain(re.sub(r"\([^)]*\)", " ", text))
 
 
-def _cell_text(value: object) -> str:
-    """A spreadsheet cell as the text a person sees: 2024 not 2024.0, no NaN, no surrounding spaces."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return str(int(number)) if number.is_integer() else np.format_float_positional(number, trim="-")
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).replace("\u00a0", " ").strip()
-
-
-def _read_csv(path: Path, shown: str) -> list[list[str]]:
-    """Every row of a CSV report as text: UTF-8, UTF-16 with a byte-order mark, Windows-1252, or a mix of
-    UTF-8 and Windows-1252 lines (:mod:`hsmap.text_encoding`)."""
-    try:
-        text = read_text(path)
-    except UnicodeDecodeError as error:  # UTF-16 cut in the middle of a character
-        raise InputError(shown, None, None, f"not readable text ({error.reason}); save it as 'CSV UTF-8'") from error
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    try:
-        with csv_fields_up_to(len(text)):
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        return [[_cell_text(cell) for cell in row] for row in rows]
-    except csv.Error as error:  # NUL bytes, broken quoting
-        raise InputError(shown, None, None, f"not a readable CSV file ({error})") from None
-
-
-def _read_xlsx(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
-    with sheet_rows(path, sheet, shown) as rows:
-        return [[_cell_text(cell) for cell in row] for row in rows]
-
-
-def _read_cells(path: Path, sheet: str | None, shown: str) -> list[list[str]]:
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError(shown, None, None, "file not found")
-    if suffix == ".csv":
-        if sheet is not None:
-            raise InputError(shown, None, None, "a CSV file has no sheets; drop the sheet name")
-        return _read_csv(path, shown)
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, sheet, shown)
-    raise InputError(shown, None, None, f"unsupported file type {suffix or '(none)'!r}; use .csv or .xlsx")
-
-
 # --- parsing values (each distinct value once) --------------------------------------------------------------
 
 
@@ -564,10 +506,10 @@ class _Problems:
 
 
 def read_report(
-    path: Path | str,
+    source: Path | str | pd.DataFrame,
     sheet: str | None = None,
     *,
-    known_categories: Iterable[str],
+    known_categories: Iterable[str] | None = None,
     reporting_state: str | None = None,
     year: int | None = None,
     flow: Flow | None = None,
@@ -575,21 +517,34 @@ def read_report(
     partner_index: PartnerIndex | None = None,
     stated_by: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read an ATT annual report (.csv or .xlsx) into the tidy table of :data:`REPORT_COLUMNS`.
+    """Read an ATT annual report (.csv or .xlsx, or a DataFrame holding the sheet: its column names are the
+    header row) into the tidy table of :data:`REPORT_COLUMNS`.
 
     Headers are matched case- and accent-insensitively against each field's accepted names (see
     :func:`report_schema_markdown`); a ``subcategory`` column, if present, is appended to ``category``.
     ``reporting_state``, ``year``, ``flow`` and ``basis`` fill the column when it is absent and any blank
     cell, for reports that state them once on the title page; ``stated_by`` names how the caller lets a
     person give each of them (``{"year": "--report-year"}``), so that the message about a missing column or
-    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base. Rows keep
+    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base (default: the
+    shipped one's). Rows keep
     their order; wholly blank rows are skipped, and ``source_row`` is the spreadsheet row (header = 1) of each
     line. Columns the reader does not know are kept, after the others. Raises :class:`ReportError` listing up
     to ten problems.
     """
-    path = Path(path)
-    shown = path.name
-    cells = _read_cells(path, sheet, shown)
+    if isinstance(source, pd.DataFrame):
+        shown, csv_file = "report", False
+        cells = [
+            [tidy_text(cell_text(cell)) for cell in row]
+            for row in [list(source.columns), *source.astype("object").itertuples(index=False)]
+        ]
+    else:
+        path = Path(source)
+        shown, csv_file = path.name, path.suffix.lower() == ".csv"
+        cells = read_cells(path, sheet, shown)
+    if known_categories is None:
+        from hsmap.knowledge import load_knowledge
+
+        known_categories = load_knowledge().categories
     if not cells or not any(cells[0]):
         raise InputError(shown, 1, None, "no header row")
     width = max(len(row) for row in cells)
@@ -600,7 +555,7 @@ def read_report(
     body = body[(body != "").any(axis=1)]
 
     problems = _Problems(shown)
-    layout = _map_headers(headers, body, shown, problems, csv_file=path.suffix.lower() == ".csv")
+    layout = _map_headers(headers, body, shown, problems, csv_file=csv_file)
     columns, shown_header, subcategory, extras = layout
     defaults: dict[str, object] = {"reporting_state": reporting_state, "year": year, "flow": flow, "basis": basis}
     for name in _REQUIRED_COLUMNS:
@@ -858,65 +813,38 @@ def write_report_template(path: Path | str, categories: Mapping[str, str] | Iter
     ``categories`` maps category IDs to names (or is a plain list of IDs); the knowledge base supplies it.
     The ``report`` sheet offers drop-down lists for flow, basis, category and the yes/no columns.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from hsmap.xlsx import Layout, xlsx_file
 
     names = dict(categories) if isinstance(categories, Mapping) else {category: "" for category in categories}
-    workbook = Workbook()
-    report = workbook.active
-    report.title = "report"
-    report.append(list(REPORT_FIELDS))
-    report.freeze_panes = "A2"
-    bold = Font(bold=True)
-    for cell in report[1]:
-        cell.font = bold
     widths = {"reporting_state": 18, "partner": 24, "description": 36, "comments": 36, "state_of_origin": 18}
-    for position, name in enumerate(REPORT_FIELDS, start=1):
-        report.column_dimensions[report.cell(1, position).column_letter].width = widths.get(name, 13)
-
-    listing = workbook.create_sheet("categories")
-    listing.append(["id", "name"])
-    for category, label in names.items():
-        listing.append([category, label])
-    for cell in listing[1]:
-        cell.font = bold
-    listing.column_dimensions["A"].width = 12
-    listing.column_dimensions["B"].width = 60
-
-    guide = workbook.create_sheet("fields")
-    guide.append(["field", "type", "required", "accepted headers", "meaning"])
-    for cell in guide[1]:
-        cell.font = bold
+    guide = []
     for name, info in ReportLine.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         headers = ", ".join(str(header) for header in extra.get("headers", []))  # type: ignore[union-attr]
         guide.append(
-            [
+            (
                 name,
                 _type_name(name).replace("`", ""),
                 extra.get("required", ""),
                 headers,
                 (info.description or "").replace("`", ""),
-            ]
+            )
         )
-    for letter, width in zip("ABCDE", (16, 20, 28, 50, 80), strict=True):
-        guide.column_dimensions[letter].width = width
-        for cell in guide[letter]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-
+    fields = pd.DataFrame(guide, columns=["field", "type", "required", "accepted headers", "meaning"], dtype="str")
     last = 2000
-    choices = {
-        "flow": '"export,import"',
-        "basis": '"authorized,actual"',
-        "nil_report": '"yes,no"',
-        "withheld": '"yes,no"',
-        "category": f"categories!$A$2:$A${max(len(names) + 1, 2)}",
+    choices: dict[str, list[str] | str] = {
+        "flow": ["export", "import"],
+        "basis": ["authorized", "actual"],
+        "nil_report": ["yes", "no"],
+        "withheld": ["yes", "no"],
+        "category": f"=categories!$A$2:$A${max(len(names) + 1, 2)}",
     }
-    for name, formula in choices.items():
-        letter = report.cell(1, REPORT_FIELDS.index(name) + 1).column_letter
-        validation = DataValidation(type="list", formula1=formula, allow_blank=True)
-        validation.add(f"{letter}2:{letter}{last}")
-        report.add_data_validation(validation)
-
-    write_atomically(path, workbook.save)
+    with xlsx_file(path) as book:
+        report = book.table("report", list(REPORT_FIELDS), Layout(widths={n: widths.get(n, 13) for n in REPORT_FIELDS}))
+        for name, source in choices.items():
+            column = REPORT_FIELDS.index(name)
+            report.sheet.data_validation(1, column, last - 1, column, {"validate": "list", "source": source})
+        listing = pd.DataFrame(list(names.items()), columns=["id", "name"], dtype="str")
+        book.frame("categories", listing, Layout(widths={"id": 12, "name": 60}))
+        columns = dict(zip(fields.columns, (16, 20, 28, 50, 80), strict=True))
+        book.frame("fields", fields, Layout(widths=columns, wrap=list(fields.columns)))

@@ -37,7 +37,8 @@ def lines_path(report: Path | str) -> Path:
     return path.with_name(path.stem + LINES_SUFFIX)
 
 
-def _empty() -> pd.DataFrame:
+def no_review() -> pd.DataFrame:
+    """The review list of a report that is not a draft: no lines."""
     return pd.DataFrame({"file": pd.Series(dtype="str"), "row": pd.Series(dtype="int64"), "hs6": [], "review": []})
 
 
@@ -52,18 +53,18 @@ def read_review_list(report: Path | str) -> pd.DataFrame:
         try:
             book = load_workbook(path, read_only=True)
         except Exception:  # the report reader says what is wrong with the workbook
-            return _empty()
+            return no_review()
         found = REVIEW_SHEET in book.sheetnames
         book.close()
         if not found:
-            return _empty()
+            return no_review()
         table, shown = read_table(path, sheet=REVIEW_SHEET), f"{path.name} (sheet {REVIEW_SHEET!r})"
     elif suffix == ".csv" and lines_path(path).is_file():
         table, shown = read_table(lines_path(path)), lines_path(path).name
         if "decision" in table.columns:
             table = table[table["decision"] == FOR_REVIEW]
     else:
-        return _empty()
+        return no_review()
     missing = [name for name in REVIEW_COLUMNS if name not in table.columns]
     if missing:
         raise InputError(shown, 1, missing[0], "the list of lines left for review lacks this column")

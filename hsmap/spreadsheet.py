@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,15 +113,3 @@ def spreadsheet_table(table: pa.Table, xlsx: bool = False) -> pa.Table:
         names.append(safe_text(str(name)))
         columns.append(column)
     return neutralise_arrow(pa.table(columns, names=names))
-
-
-def _python_values(column: pa.ChunkedArray) -> list[Any]:
-    """A column as the Python values openpyxl writes: NaN and infinities (which a sheet cannot hold) blank."""
-    if pa.types.is_floating(column.type):
-        column = pc.if_else(pc.is_finite(column), column, pa.scalar(None, column.type))
-    return column.to_pylist()
-
-
-def xlsx_rows(table: pa.Table) -> Iterator[tuple[Any, ...]]:
-    """The rows of a :func:`spreadsheet_table` (``xlsx=True``) as tuples of cell values for openpyxl."""
-    return zip(*(_python_values(column) for column in table.columns), strict=True)

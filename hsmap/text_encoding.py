@@ -113,10 +113,3 @@ def _has_utf8(path: Path) -> bool:
                 return True
             tail = block[-3:]
     return False
-
-
-def read_text(path: Path) -> str:
-    """A whole text file, decoded as :func:`detect_encoding` says (a byte-order mark is dropped, line ends are
-    kept as they are)."""
-    with path.open(encoding=detect_encoding(path), newline="") as handle:
-        return handle.read().removeprefix("\ufeff")

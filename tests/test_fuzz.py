@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hsmap.customs import customs_frame, iter_customs
+from hsmap.customs import CustomsReading, customs_frame, iter_customs
 from hsmap.errors import HsmapError
 from hsmap.knowledge import load_knowledge
 from hsmap.proposals import load_proposal
@@ -42,7 +42,7 @@ def test_random_bytes_at_the_report_reader(tmp_path, content, suffix):
 def test_random_bytes_at_the_customs_reader(tmp_path, content, suffix):
     path = tmp_path / f"customs{suffix}"
     path.write_bytes(content)
-    _try(lambda p: list(iter_customs(p, kb=KB, default_year=2024, default_flow="export")), path)
+    _try(lambda p: list(iter_customs(p, CustomsReading(year=2024, flow="export"), kb=KB)), path)
 
 
 @FUZZ
@@ -77,7 +77,7 @@ lines = st.tuples(
 @given(rows=st.lists(lines, min_size=1, max_size=25))
 def test_reconciliation_accounts_for_every_line_and_row(tmp_path, rows):
     columns = ["date", "flow", "hs_code", "description", "quantity", "unit", "value", "currency", "partner"]
-    customs = customs_frame(pd.DataFrame(rows, columns=columns, dtype="str"), kb=KB, default_year=2024)
+    customs = customs_frame(pd.DataFrame(rows, columns=columns, dtype="str"), CustomsReading(year=2024), kb=KB)
     path = tmp_path / "report.csv"
     path.write_text(REPORT, encoding="utf-8")
     report = read_report(path, known_categories=KB.categories)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from hsmap.knowledge import Knowledge
 from hsmap.reconcile import COMPARISON_COLUMNS, STATUSES, ReconcileOptions, reconcile_files
-from hsmap.render.reconcile_html import render_html
+from hsmap.render.reconcile_html import render_html, write_reconciliation_html
 from hsmap.render.reconcile_xlsx import SHEETS, STATUS_FILLS
 from hsmap.report import REPORT_FIELDS, read_report
 
@@ -80,7 +80,12 @@ def test_xlsx_read_back(inputs: tuple[Path, Path], tmp_path: Path, kb: Knowledge
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}{len(expected) + 1}"
     explanation = sheet.cell(1, header.index("explanation") + 1).column_letter
-    assert sheet.column_dimensions[explanation].width == 100
+    assert round(sheet.column_dimensions[explanation].width) in (100, 101)  # the writer adds a cell's padding
+    assert sheet.cell(2, header.index("explanation") + 1).alignment.wrap_text
+    assert sheet.cell(1, 1).font.b
+    items = header.index("customs_items") + 1
+    typed = [sheet.cell(row, items) for row in range(2, sheet.max_row + 1) if sheet.cell(row, items).value is not None]
+    assert typed and all(isinstance(cell.value, int | float) and cell.number_format == "#,##0" for cell in typed)
     statuses = [sheet.cell(row, 1).value for row in range(2, sheet.max_row + 1)]
     assert statuses == expected["status"].tolist()
     for row in range(2, sheet.max_row + 1):
@@ -158,6 +163,24 @@ def test_chart_pairs_customs_and_report_bars_per_category(inputs: tuple[Path, Pa
         assert max(customs, report) == 380  # each pair is scaled to its larger side
     assert ">VIII<" in chart and ">ART3<" not in chart  # the cartridges are in kg: never on the items chart
     assert ">ART3<" in render_html(result).split("<svg")[2]  # but their value is charted
+
+
+_MEASURE = """const table = document.querySelector('table.comparison');
+const wrap = table.parentElement;
+return {page: document.documentElement.scrollWidth, view: window.innerWidth, table: wrap.scrollWidth,
+        room: wrap.clientWidth, explanation: table.querySelector('td.expl').getBoundingClientRect().width,
+        scripts: document.scripts.length, text: document.body.textContent};"""
+
+
+def test_html_reads_at_1400_px_in_a_browser(inputs: tuple[Path, Path], tmp_path: Path, kb: Knowledge, browser) -> None:
+    driver, _ = browser
+    page = write_reconciliation_html(reconcile_files(*inputs, kb=kb), tmp_path / "rec.html")
+    driver.get(page.as_uri())
+    seen = driver.execute_script(_MEASURE)
+    assert seen["page"] <= seen["view"] <= 1400  # the window is 1400 px wide: no horizontal scrolling
+    assert seen["table"] <= seen["room"]  # the comparison fits its column: no scrolling inside it either
+    assert seen["explanation"] >= 360  # 55 characters a line or more, not a narrow ribbon
+    assert seen["scripts"] == 0 and SCRIPT in seen["text"]  # the hostile description is text, not a script
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -1,7 +1,8 @@
 """The store's local page: its JSON API, its HTTP server, and the page itself driven in headless Chromium.
 
-The browser test needs Debian's ``chromium`` and ``chromium-driver`` (CI installs them); it is skipped, with
-the reason, only when they are absent. Every server binds port 0 on 127.0.0.1 and is shut down afterwards.
+The browser tests need Debian's ``chromium`` and ``chromium-driver`` (CI installs them; the ``browser``
+fixture is in ``conftest.py``); they are skipped, with the reason, only when they are absent. Every server binds
+port 0 on 127.0.0.1 and is shut down afterwards.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ import openpyxl
 import pytest
 
 from hsmap.store import Store
-from hsmap.store.web import StoreApp, StoreServer, make_server
+from hsmap.store.web import MIRROR_SHOWN, StoreApp, StoreServer, make_server
 
 DATA = Path(__file__).parent / "data" / "store"
 REPORTS = ("cze_2024.csv", "cze_2023.csv", "ukr_2024.csv", "pol_2024.csv")
@@ -108,6 +107,40 @@ def test_download_api_streams_the_selection_formula_safe(db: Path, kb, tmp_path:
     assert empty.startswith("year,reporter_iso3,") and empty.count("\n") == 1
 
 
+def test_a_partner_hsmap_cannot_identify_is_named_not_shown_as_no_lines(db: Path, kb) -> None:
+    app = StoreApp(db, kb)
+    _, narnia = get(app, "/api/query?partner=Narnia")
+    assert narnia["total"] == 0 and narnia["unknown_partners"] == ["Narnia"]
+    _, atlantis = get(app, "/api/query?partner=Atlantis")  # not a State either, but a stored report names it
+    assert atlantis["total"] == 1 and atlantis["unknown_partners"] == []
+    _, both = get(app, "/api/query?partner=Narnia,Ukraine")
+    assert both["total"] > 0 and both["unknown_partners"] == ["Narnia"]
+    _, chile = get(app, "/api/query?partner=Chile")  # a State no stored line names: 0 lines is the answer
+    assert chile["total"] == 0 and chile["unknown_partners"] == []
+
+
+def test_mirror_api_pages_the_stores_mirror_comparison(db: Path, kb) -> None:
+    with Store(db, read_only=True, kb=kb) as store:
+        expected = store.mirror(status="mismatch,only-report")
+    status, body = get(StoreApp(db, kb), "/api/mirror?status=mismatch,only-report&limit=3&offset=1")
+    assert status == 200 and body["total"] == len(expected) > 4
+    assert body["columns"] == list(MIRROR_SHOWN)
+    shown = expected.iloc[1:4]
+    assert [row[0] for row in body["rows"]] == shown["status"].tolist()
+    assert [row[-1] for row in body["rows"]] == shown["explanation"].tolist()
+    assert body["statuses"] == expected["status"].value_counts().to_dict()
+    assert get(StoreApp(db, kb), "/api/mirror?status=agreed")[0] == 400
+
+
+def test_the_page_escapes_what_it_shows(tmp_path: Path, kb) -> None:
+    hostile = tmp_path / '<script>alert("x")</script>' / "store.duckdb"  # a folder name is the user's to choose
+    page = StoreApp(hostile, kb).respond("/").body
+    assert isinstance(page, bytes)
+    text = page.decode("utf-8")
+    assert '<script>alert("x")' not in text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
+    assert text.count("<script") == 1  # the page's own, with its nonce
+
+
 # --- the HTTP server --------------------------------------------------------------------------------------
 
 
@@ -145,55 +178,12 @@ def test_server_lets_a_writer_load_between_requests(server: StoreServer, db: Pat
 # --- the page in a real browser ---------------------------------------------------------------------------
 
 
-def _browser_paths() -> tuple[str, str] | None:
-    browser = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[tuple[object, Path]]:
-    paths = _browser_paths()
-    if paths is None:
-        pytest.skip("headless browser test needs chromium and chromedriver (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = paths[0]
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-', dir=tmp_path)}",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(service=Service(paths[1]), options=options)
-    try:
-        driver.set_page_load_timeout(30)
-        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-        yield driver, downloads
-    finally:
-        driver.quit()
-
-
-def _settled(driver) -> None:
+def _settled(driver, rows: bool = True) -> None:
+    """Wait until no request is pending (and, with ``rows``, until the table shows rows)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 20).until(
-        lambda d: d.execute_script("return document.body.dataset.busy === '' && !!document.querySelector('tbody tr')")
-    )
+    wanted = "&& !!document.querySelector('#results tbody tr')" if rows else ""
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(f"return document.body.dataset.busy === '' {wanted}"))
 
 
 def _column(driver, name: str) -> list[str]:
@@ -279,3 +269,73 @@ def test_the_page_filters_sorts_pages_charts_and_downloads(server: StoreServer, 
     assert "hs6" in [th.get_attribute("data-column") for th in driver.find_elements(By.CSS_SELECTOR, "thead th")]
     severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert severe == []
+
+
+LONG_NAME = (
+    "Reporting State,Year,Flow,Basis,Category,Final importing State,Number of items,Value,Currency\n"
+    "Slovakia,2024,export,actual,I,Democratic Republic of the Congo,3,123456789000,EUR\n"
+    "Slovakia,2024,export,actual,II,Czechia,1,1000,EUR\n"
+)
+_CUT_TEXT = """return [...document.querySelectorAll('.chart svg')].flatMap((svg) => {
+  const box = svg.viewBox.baseVal;
+  return [...svg.querySelectorAll('text')].filter((t) => {
+    const b = t.getBBox(); return b.x < -0.5 || b.x + b.width > box.width + 0.5;
+  }).map((t) => t.textContent);
+});"""
+
+
+def test_the_page_keeps_its_filters_in_the_address_and_reads_plainly(
+    server: StoreServer, browser, db: Path, kb, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver, _ = browser
+    driver.get(server.url + "?reporter=CZE&partner=UA&year=2024&sort=items&desc=1&limit=5")
+    _settled(driver)
+    assert driver.find_element(By.ID, "summary").text == "5 lines match the filters"
+    assert Select(driver.find_element(By.ID, "reporter")).first_selected_option.get_attribute("value") == "CZE"
+    assert driver.find_element(By.ID, "year-to").get_attribute("value") == "2024"
+    assert _column(driver, "items") == ["24", "20", "10", "4", "2"]
+    headers = {th.get_attribute("data-column"): th.text for th in driver.find_elements(By.CSS_SELECTOR, "#results th")}
+    assert headers["reporter_iso3"] == "Reporting State" and headers["source_row"] == "Row in file"
+    assert not [text for text in headers.values() if "_" in text]
+
+    Select(driver.find_element(By.ID, "flow")).select_by_value("import")  # CZE imported nothing from Ukraine
+    _settled(driver, rows=False)
+    shared = driver.current_url
+    assert "flow=import" in shared and "reporter=CZE" in shared and "sort=items" in shared
+    Select(driver.find_element(By.ID, "flow")).select_by_value("export")
+    _settled(driver)
+    driver.get(shared)  # the link, opened again: the same filters, the same answer
+    _settled(driver, rows=False)
+    assert driver.find_element(By.ID, "flow").get_attribute("value") == "import"
+    assert driver.find_element(By.ID, "partner").get_attribute("value") == "UA"
+    assert driver.find_element(By.ID, "summary").text == "0 lines match the filters"
+
+    driver.find_element(By.ID, "reset-filters").click()
+    _settled(driver)
+    driver.find_element(By.ID, "partner").send_keys("Narnia")
+    driver.find_element(By.ID, "apply").click()
+    _settled(driver, rows=False)
+    assert driver.find_element(By.ID, "summary").text.startswith("“Narnia” is not a State or partner hsmap knows")
+    assert "partner=Narnia" in driver.current_url
+
+    report = tmp_path / "svk_2024.csv"
+    report.write_text(LONG_NAME, encoding="utf-8")
+    with Store(db, kb=kb) as store:
+        store.load_report(report)
+    driver.get(server.url + "?reporter=SVK&metric=value&mirror_status=mismatch")
+    _settled(driver)
+    labels = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#chart-partner svg text:not(.value)")]
+    assert labels[0] == "Congo, The Democratic Republic of the"  # whole, not cut short
+    assert driver.execute_script(_CUT_TEXT) == []  # no label or figure runs out of its chart
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 1400
+
+    with Store(db, read_only=True, kb=kb) as store:
+        mismatches = store.mirror(status="mismatch")
+    pairs = driver.find_elements(By.CSS_SELECTOR, "#mirror tbody tr:not(.explained)")
+    explained = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#mirror td.explanation")]
+    assert len(pairs) == len(mismatches) > 0 and explained == mismatches["explanation"].tolist()
+    assert driver.find_element(By.CSS_SELECTOR, "#mirror th[data-column='exporter_name']").text == "Exporter"
+    assert [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"] == []

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hsmap.customs import customs_chunks, iter_customs
+from hsmap.customs import CustomsReading, customs_chunks, iter_customs
 from hsmap.dataset import is_dataset, iter_file, resolve_dataset
-from hsmap.editions import AUTO, EditionChoice
 from hsmap.io import CHUNK_ROWS
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.reconcile.aggregate import CustomsAggregate, aggregate_customs, combine_aggregates
@@ -33,7 +32,7 @@ from hsmap.reconcile.tables import (
     report_unmatched_table,
 )
 from hsmap.report import read_report
-from hsmap.review_list import exclude_reviewed, read_review_list
+from hsmap.review_list import exclude_reviewed, no_review, read_review_list
 
 
 def reconcile(
@@ -116,10 +115,9 @@ def reconcile_frames(
     return reconcile(aggregate_customs(chunks), report, kb, options)
 
 
-Aggregation = Callable[[Path | str, Knowledge, dict[str, Any], pd.DataFrame], CustomsAggregate]
-"""Sums the customs lines of a file, folder or glob: ``(source, kb, settings, review) → CustomsAggregate``, where
-``settings`` are :func:`hsmap.customs.customs_chunks`' column names and defaults (``code``, ``text``,
-``partner``, ``edition``, ``default_currency``, ``default_flow``, ``default_year``) and ``review`` the lines a
+Aggregation = Callable[[Path | str, Knowledge, CustomsReading, pd.DataFrame], CustomsAggregate]
+"""Sums the customs lines of a file, folder or glob: ``(source, kb, reading, review) → CustomsAggregate``, where
+``reading`` says how to read them (:class:`hsmap.customs.CustomsReading`) and ``review`` lists the lines a
 draft report left for review (:func:`hsmap.review_list.read_review_list`), which are excluded. The
 reconciliation takes one in and never chooses an engine: :func:`streaming_aggregation` here,
 :func:`hsmap.engines.dask_aggregation` on a Dask cluster."""
@@ -128,79 +126,69 @@ reconciliation takes one in and never chooses an engine: :func:`streaming_aggreg
 def streaming_aggregation(sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Aggregation:
     """Aggregate in this process, chunk by chunk; a dataset file by file, the parts combined in order."""
 
-    def aggregate(
-        source: Path | str, kb: Knowledge, settings: dict[str, Any], review: pd.DataFrame
-    ) -> CustomsAggregate:
+    def aggregate(source: Path | str, kb: Knowledge, reading: CustomsReading, review: pd.DataFrame) -> CustomsAggregate:
         if is_dataset(source):
             return combine_aggregates(
                 aggregate_customs(
                     exclude_reviewed(
-                        customs_chunks(iter_file(file, chunk_rows), str(file.path), kb=kb, **settings),
+                        customs_chunks(iter_file(file, chunk_rows), str(file.path), reading, kb=kb),
                         str(file.relative),
                         review,
                     )
                 )
                 for file in resolve_dataset(source)
             )
-        chunks = iter_customs(Path(source), sheet=sheet, chunk_rows=chunk_rows, kb=kb, **settings)
+        chunks = iter_customs(Path(source), reading, sheet=sheet, chunk_rows=chunk_rows, kb=kb)
         return aggregate_customs(exclude_reviewed(chunks, Path(source).name, review))
 
     return aggregate
 
 
 def reconcile_files(
-    customs_path: Path | str,
-    report_path: Path | str,
+    customs: Path | str | pd.DataFrame,
+    report: Path | str | pd.DataFrame,
     options: ReconcileOptions | None = None,
     *,
     kb: Knowledge | None = None,
+    reading: CustomsReading | None = None,
     customs_sheet: str | None = None,
     report_sheet: str | None = None,
-    code_column: str | None = None,
-    text_column: str | None = None,
-    partner_column: str | None = None,
-    edition: EditionChoice = AUTO,
-    customs_currency: str | None = None,
-    customs_flow: str | None = None,
-    customs_year: int | None = None,
     report_defaults: dict[str, Any] | None = None,
     report_stated_by: Mapping[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     aggregation: Aggregation | None = None,
 ) -> Reconciliation:
-    """Read both files (customs chunk by chunk, classified on the fly when it has no ``att_category``) and
-    reconcile them. ``report_defaults`` fills report fields stated once for the file (reporting_state, year,
-    flow, basis); ``report_stated_by`` names how the caller lets a user give them, for the message about a
-    missing column (:func:`hsmap.report.read_report`).
+    """Read both sides and reconcile them: customs lines (classified on the fly when they carry no
+    ``att_category``) as ``reading`` says, and an ATT report (:func:`hsmap.report.read_report`). Each side is a
+    file or a DataFrame holding the file's table (the customs declaration lines or extract as read; the
+    report's sheet, column names as its header). ``report_defaults`` fills report fields stated once for the
+    file (reporting_state, year, flow, basis); ``report_stated_by`` names how the caller lets a user give
+    them, for the message about a missing column.
 
-    ``customs_path`` may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
+    A customs path may be a folder or glob of files (:func:`hsmap.dataset.resolve_dataset`): each file is
     aggregated on its own, with its partition folders as columns (``year=2024``), and the partial aggregates
     are combined; rows are numbered across the files in sorted path order. ``aggregation`` sums the customs
-    lines elsewhere, e.g. on a Dask cluster (:func:`hsmap.engines.dask_aggregation`); by default they are
-    streamed in this process (:func:`streaming_aggregation`, ``customs_sheet`` and ``chunk_rows``).
+    lines of a path elsewhere, e.g. on a Dask cluster (:func:`hsmap.engines.dask_aggregation`); by default they
+    are streamed in this process (:func:`streaming_aggregation`, ``customs_sheet`` and ``chunk_rows``).
 
     A draft report (``hsmap draft-report``) names the customs lines it left for review
     (:func:`hsmap.review_list.read_review_list`): they are excluded with that reason, never compared."""
     kb = kb or load_knowledge()
-    report = read_report(
-        report_path,
-        report_sheet,
-        known_categories=kb.categories,
-        stated_by=report_stated_by,
-        **(report_defaults or {}),
-    )
-    review = read_review_list(report_path)
-    settings: dict[str, Any] = {
-        "code": code_column,
-        "text": text_column,
-        "partner": partner_column,
-        "edition": edition,
-        "default_currency": customs_currency,
-        "default_flow": customs_flow,
-        "default_year": customs_year,
-    }
-    aggregate = (aggregation or streaming_aggregation(customs_sheet, chunk_rows))(customs_path, kb, settings, review)
-    result = reconcile(aggregate, report, kb, options)
+    reading = reading or CustomsReading()
+    stated = report_defaults or {}
+    if isinstance(report, pd.DataFrame):
+        report_table = read_report(report, known_categories=kb.categories, stated_by=report_stated_by, **stated)
+        review = no_review()
+    else:
+        report_table = read_report(
+            report, report_sheet, known_categories=kb.categories, stated_by=report_stated_by, **stated
+        )
+        review = read_review_list(report)
+    if isinstance(customs, pd.DataFrame):
+        aggregate = aggregate_customs(customs_chunks([customs], "customs", reading, kb=kb))
+    else:
+        aggregate = (aggregation or streaming_aggregation(customs_sheet, chunk_rows))(customs, kb, reading, review)
+    result = reconcile(aggregate, report_table, kb, options)
     if len(review):
         result.settings["left for review in the draft"] = f"{len(review):,} customs lines"
     return result

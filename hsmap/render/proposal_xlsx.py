@@ -1,8 +1,8 @@
 """A draft amendment as a workbook: one sheet per table, so a delegation can sort, filter and annotate.
 
-Every sheet has a bold, frozen header row with filters; long text wraps in wide columns and numbers carry
-thousands separators. Every text cell passes through :func:`hsmap.spreadsheet.neutralise_formulas`, since
-proposal files come from users.
+Every sheet is :mod:`hsmap.xlsx`'s: a bold, frozen header row with filters, typed cells and formula-safe text
+(proposal files come from users); long text wraps in wide columns, numbers carry thousands separators, and the
+HS texts are indented by their dashes.
 """
 
 from __future__ import annotations
@@ -10,12 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from hsmap.render.draft import TEXT_COLUMNS, Draft, evidence_lines
-from hsmap.spreadsheet import neutralise_formulas
+from hsmap.xlsx import AMOUNT_FORMAT, COUNT_FORMAT, Layout, XlsxBook
 
 LEGAL_HEADERS = ["chapter", "provision", "instruction", "code", "level", "description"]
 AMENDMENT_HEADERS = ["Amendment", "Heading", "Current code", "Current text", "Proposed code", "Level", "Proposed text"]
@@ -40,29 +37,21 @@ WIDTHS = {
 NARROW = 14
 
 
-def _sheet(book: Workbook, title: str, frame: pd.DataFrame) -> Worksheet:
-    sheet = book.create_sheet(title)
-    safe = neutralise_formulas(frame.astype({c: "object" for c in frame.columns if frame[c].dtype == "str"}))
-    sheet.append([str(column) for column in safe.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in safe.itertuples(index=False):
-        sheet.append([None if pd.isna(value) else value for value in row])
-    for position, column in enumerate(safe.columns, start=1):
-        letter = sheet.cell(row=1, column=position).column_letter
-        width = WIDTHS.get(str(column).lower(), NARROW)
-        sheet.column_dimensions[letter].width = width
+def _layout(frame: pd.DataFrame, indent: tuple[str, str] | None = None) -> Layout:
+    """Wide, wrapped columns for text; thousands separators, and cents only where a column has them."""
+    widths = {str(c): WIDTHS.get(str(c).lower(), NARROW) for c in frame.columns}
+    formats = {}
+    for column in frame.columns:
         values = frame[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        whole = numeric and bool((values.dropna() % 1 == 0).all())
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
-            if numeric:
-                cell.number_format = "#,##0" if whole else "#,##0.00"
-            elif width > NARROW:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    return sheet
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            whole = bool((values.dropna() % 1 == 0).all())
+            formats[str(column)] = COUNT_FORMAT if whole else AMOUNT_FORMAT
+    return Layout(
+        widths=widths,
+        wrap=[name for name, width in widths.items() if width > NARROW],
+        number_formats=formats,
+        indent=dict([indent]) if indent else {},
+    )
 
 
 def _amendments(draft: Draft) -> pd.DataFrame:
@@ -88,9 +77,7 @@ def _amendments(draft: Draft) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AMENDMENT_HEADERS)
 
 
-def _cover(book: Workbook, draft: Draft) -> None:
-    sheet = book.active
-    sheet.title = "Proposal"
+def _cover(book: XlsxBook, draft: Draft) -> None:
     proposal = draft.proposal
     facts = [
         ("Title", proposal.title),
@@ -104,22 +91,9 @@ def _cover(book: Workbook, draft: Draft) -> None:
     ]
     if draft.evidence is not None:
         facts += [("Evidence", line) for line in evidence_lines(draft.evidence)]
-    frame = neutralise_formulas(pd.DataFrame(facts, columns=["field", "value"], dtype="object"))
-    for field, value in frame.itertuples(index=False):
-        sheet.append([field, " ".join(str(value).split())])
-    sheet.column_dimensions["A"].width = 14
-    sheet.column_dimensions["B"].width = 120
-    for cell in sheet["A"]:
-        cell.font = Font(bold=True)
-    for cell in sheet["B"]:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-def _indent(sheet: Worksheet, level: int) -> None:
-    """Indent the text after a level column by its number of dashes, as the HS sets its lines."""
-    for row in sheet.iter_rows(min_row=2):
-        dashes = row[level].value
-        row[level + 1].alignment = Alignment(indent=int(dashes) if dashes else 0, wrap_text=True, vertical="top")
+    sheet = book.blocks("Proposal", {"A": 14, "B": 120}, wrap="B")
+    frame = pd.DataFrame([(field, " ".join(str(value).split())) for field, value in facts], columns=["field", "value"])
+    sheet.block(proposal.title, frame)
 
 
 def _legal_text(draft: Draft) -> pd.DataFrame:
@@ -136,12 +110,14 @@ def _legal_text(draft: Draft) -> pd.DataFrame:
 def write_xlsx(draft: Draft, path: Path) -> None:
     """Write the draft to ``path`` (.xlsx): Proposal, Legal text, Table I, Table II, Amendments, Categories,
     Correlation, Justification, Definitions, and Evidence and Problems when there are any."""
-    book = Workbook()
+    book = XlsxBook(path)
     _cover(book, draft)
-    _indent(_sheet(book, "Legal text", _legal_text(draft)), LEGAL_HEADERS.index("level"))
-    _sheet(book, "Table I", draft.table_one)
-    _sheet(book, "Table II", draft.table_two)
-    _indent(_sheet(book, "Amendments", _amendments(draft)), AMENDMENT_HEADERS.index("Level"))
+    legal = _legal_text(draft)
+    book.frame("Legal text", legal, _layout(legal, ("description", "level")))
+    book.frame("Table I", draft.table_one, _layout(draft.table_one))
+    book.frame("Table II", draft.table_two, _layout(draft.table_two))
+    amendments = _amendments(draft)
+    book.frame("Amendments", amendments, _layout(amendments, ("Proposed text", "Level")))
     categories = pd.concat(
         [
             view.categories.assign(amendment=view.number, definition_check=view.definition_check)
@@ -149,13 +125,15 @@ def write_xlsx(draft: Draft, path: Path) -> None:
         ],
         ignore_index=True,
     )
-    _sheet(book, "Categories", categories[["amendment", *[c for c in categories.columns if c != "amendment"]]])
-    _sheet(book, "Correlation", draft.correlation)
+    categories = categories[["amendment", *[c for c in categories.columns if c != "amendment"]]]
     today = pd.concat([view.today.assign(amendment=view.number) for view in draft.amendments], ignore_index=True)
-    _sheet(book, "Justification", today[["amendment", *[c for c in today.columns if c != "amendment"]]])
-    _sheet(book, "Definitions", draft.definitions)
+    today = today[["amendment", *[c for c in today.columns if c != "amendment"]]]
+    tables = [("Categories", categories), ("Correlation", draft.correlation), ("Justification", today)]
+    tables.append(("Definitions", draft.definitions))
     if draft.evidence is not None:
-        _sheet(book, "Evidence", draft.evidence.table)
+        tables.append(("Evidence", draft.evidence.table))
     if len(draft.problems):
-        _sheet(book, "Problems", draft.problems)
-    book.save(str(path))
+        tables.append(("Problems", draft.problems))
+    for name, frame in tables:
+        book.frame(name, frame, _layout(frame))
+    book.close()

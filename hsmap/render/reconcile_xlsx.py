@@ -1,7 +1,7 @@
 """A reconciliation as a workbook a reporting officer can sort and filter: a summary sheet, the comparison
 table, the unmatched lines of each side, the lines not classified as ATT items, the partner spellings and
-the unreadable cells. Headers are frozen, filters set, widths chosen, statuses coloured; every text cell
-passes through :func:`hsmap.spreadsheet.neutralise_formulas`, since both inputs come from outside.
+the unreadable cells. Each table sheet is :mod:`hsmap.xlsx`'s (typed cells, bold frozen header, filter,
+widths, number formats, formula-safe text) with statuses coloured and explanations wrapped.
 """
 
 from __future__ import annotations
@@ -9,14 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from hsmap.outputs import write_atomically
 from hsmap.reconcile import Reconciliation
-from hsmap.spreadsheet import neutralise_formulas
+from hsmap.xlsx import AMOUNT_FORMAT, COUNT_FORMAT, SHARE_FORMAT, Layout, XlsxBook, xlsx_file
 
 STATUS_FILLS = {
     "match": "C6EFCE",
@@ -46,15 +41,13 @@ WIDTHS = {
     "items_status": 15,
     "value_status": 15,
 }
-COUNT_FORMAT = "#,##0"
-AMOUNT_FORMAT = "#,##0.00"
-SHARE_FORMAT = "0.0%"
+WRAPPED = ("explanation", "partner_note", "what", "reason", "description", "comments", "problem")
+STATUS_COLUMNS = ("status", "items_status", "value_status", "reason")
 SHEETS = ("summary", "comparison", "customs unmatched", "report unmatched", "customs not ATT", "partners", "problems")
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=14)
 
 
-def _number_format(column: str) -> str | None:
+def number_format(column: str) -> str | None:
+    """Items, kilograms and counts as whole numbers, values with cents, relative differences as shares."""
     if column.endswith("rel_diff"):
         return SHARE_FORMAT
     if column.endswith(("value", "value_diff")):
@@ -64,86 +57,48 @@ def _number_format(column: str) -> str | None:
     return None
 
 
-def _cells(frame: pd.DataFrame) -> list[list[object]]:
-    safe = neutralise_formulas(frame.astype({c: "object" for c in frame.columns if frame[c].dtype == "str"}))
-    return [[None if pd.isna(value) else value for value in row] for row in safe.itertuples(index=False)]
-
-
-def _table_sheet(book: Workbook, title: str, frame: pd.DataFrame) -> Worksheet:
-    """One table per sheet: bold frozen header, a filter over the whole table, widths and number formats."""
-    sheet = book.create_sheet(title)
+def table_layout(frame: pd.DataFrame, widths: dict[str, float] | None = None) -> Layout:
+    """The reconciliation's look for a table: its widths, wrapped text, coloured statuses, counts per status."""
     columns = [str(column) for column in frame.columns]
-    sheet.append(columns)
-    for cell in sheet[1]:
-        cell.font = _BOLD
-    for row in _cells(frame):
-        sheet.append(row)
-    last = get_column_letter(max(len(columns), 1))
-    sheet.auto_filter.ref = f"A1:{last}{max(len(frame) + 1, 1)}"
-    sheet.freeze_panes = "A2"
-    for position, column in enumerate(columns, start=1):
-        letter = get_column_letter(position)
-        sheet.column_dimensions[letter].width = WIDTHS.get(column, max(10, min(len(column) + 2, 18)))
-        number_format = _number_format(column)
-        wrap = column in ("explanation", "partner_note", "what", "reason")
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
-            if number_format and isinstance(cell.value, (int, float)):
-                cell.number_format = number_format
-            if wrap:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if column in ("status", "items_status", "value_status", "reason"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
-                fill = STATUS_FILLS.get(str(cell.value))
-                if fill:
-                    cell.fill = PatternFill("solid", fgColor=fill)
-    return sheet
+    return Layout(
+        widths={name: width for name, width in (widths or WIDTHS).items() if name in columns},
+        wrap=[name for name in columns if name in WRAPPED],
+        fills={name: STATUS_FILLS for name in columns if name in STATUS_COLUMNS},
+        number_formats={name: found for name in columns if (found := number_format(name))},
+    )
 
 
-def _block(sheet: Worksheet, row: int, heading: str, frame: pd.DataFrame) -> int:
-    """A titled table on the summary sheet; returns the next free row."""
-    sheet.cell(row, 1, heading).font = _BOLD
-    row += 1
-    for position, column in enumerate(frame.columns, start=1):
-        sheet.cell(row, position, str(column)).font = _BOLD
-    for values in _cells(frame):
-        row += 1
-        for position, (column, value) in enumerate(zip(frame.columns, values, strict=True), start=1):
-            cell = sheet.cell(row, position, value)
-            number_format = _number_format(str(column))
-            if number_format and isinstance(value, (int, float)):
-                cell.number_format = number_format
-            if column == "status" and str(value) in STATUS_FILLS:
-                cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[str(value)])
-    return row + 2
-
-
-def _summary(book: Workbook, result: Reconciliation, sources: dict[str, str]) -> None:
-    sheet = book.active
-    sheet.title = "summary"
-    sheet.cell(1, 1, "Reconciliation of customs data with the ATT annual report").font = _TITLE
-    row = 3
+def _summary(book: XlsxBook, result: Reconciliation, sources: dict[str, str]) -> None:
+    sheet = book.blocks("summary", {"A": 24, "B": 44, **dict.fromkeys("CDEFGHIJKLMNO", 15)})
+    sheet.title("Reconciliation of customs data with the ATT annual report")
     settings = pd.DataFrame([*sources.items(), *result.settings.items()], columns=["setting", "value"], dtype="object")
-    row = _block(sheet, row, "Settings", settings)
-    row = _block(sheet, row, "Comparison rows by status", result.by_status())
-    row = _block(sheet, row, "Where every input line went", result.accounting)
-    row = _block(sheet, row, "By category (top level)", result.by_category())
-    _block(sheet, row, "By partner", result.by_partner())
-    sheet.freeze_panes = "A2"
-    sheet.column_dimensions["A"].width = 24
-    sheet.column_dimensions["B"].width = 44
-    for letter in "CDEFGHIJKLMNO":
-        sheet.column_dimensions[letter].width = 15
+    settings["value"] = settings["value"].astype("str")
+    for heading, frame in (
+        ("Settings", settings),
+        ("Comparison rows by status", result.by_status()),
+        ("Where every input line went", result.accounting),
+        ("By category (top level)", result.by_category()),
+        ("By partner", result.by_partner()),
+    ):
+        sheet.block(heading, frame, table_layout(frame))
 
 
 def write_reconciliation_xlsx(result: Reconciliation, path: Path | str, sources: dict[str, str] | None = None) -> Path:
-    """Write the workbook through a temporary file renamed on success; ``sources`` names the input files."""
+    """Write the workbook atomically; ``sources`` names the input files."""
     path = Path(path)
-    book = Workbook()
-    _summary(book, result, sources or {})
-    _table_sheet(book, "comparison", result.comparison)
-    _table_sheet(book, "customs unmatched", result.customs_unmatched)
-    _table_sheet(book, "report unmatched", result.report_unmatched)
-    _table_sheet(book, "customs not ATT", result.customs_not_att)
-    _table_sheet(book, "partners", result.partners)
-    _table_sheet(book, "problems", result.problems)
-    return write_atomically(path, book.save)
+    with xlsx_file(path) as book:
+        _summary(book, result, sources or {})
+        for name, frame in zip(
+            SHEETS[1:],
+            (
+                result.comparison,
+                result.customs_unmatched,
+                result.report_unmatched,
+                result.customs_not_att,
+                result.partners,
+                result.problems,
+            ),
+            strict=True,
+        ):
+            book.frame(name, frame, table_layout(frame))
+    return path

@@ -2,7 +2,7 @@
 ``hsmap reconcile --report`` and ``hsmap store load`` read it as any report), then ``about`` (the report's
 choices, the rules, where every line went), ``for review`` (the lines left to the officer, with the reason,
 which ``hsmap reconcile`` reads back), ``sources`` (the lines behind each row) and ``voluntary`` (ammunition
-and parts). Sheets are laid out as the reconciliation's workbook lays them out.
+and parts). Sheets are laid out as the reconciliation's workbook lays them out (:mod:`hsmap.xlsx`).
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
 
-from hsmap.render.reconcile_xlsx import _TITLE, _block, _table_sheet
+from hsmap.render.reconcile_xlsx import table_layout
 from hsmap.report_draft import ReportDraft
 from hsmap.review_list import REVIEW_SHEET
+from hsmap.xlsx import XlsxBook
 
 WRAPPED = ("description", "comments", "reason", "source_lines", "to decide", "rule")
 
@@ -37,30 +36,26 @@ def report_settings(draft: ReportDraft) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["setting", "value"], dtype="object")
 
 
+def _table(book: XlsxBook, name: str, frame: pd.DataFrame) -> None:
+    layout = table_layout(frame)
+    wrapped = [str(column) for column in frame.columns if column in WRAPPED]
+    layout.wrap = [*layout.wrap, *wrapped]
+    layout.widths = {**layout.widths, **dict.fromkeys(wrapped, 48)}
+    book.frame(name, frame, layout)
+
+
 def write_report_draft_xlsx(draft: ReportDraft, path: Path) -> None:
     """Write the workbook to ``path`` (the caller makes the write atomic)."""
-    book = Workbook()
-    default = book.active
-    _table_sheet(book, "report", draft.report)
-    about = book.create_sheet("about")
-    about.cell(1, 1, f"Draft ATT annual report: {draft.state_name}, {draft.options.year}").font = _TITLE
-    row = _block(about, 3, "The report", report_settings(draft))
-    row = _block(about, row, "Where every declaration line went", draft.accounting)
-    row = _block(about, row, "Lines left for review, by kind of question", draft.review_by_kind())
+    book = XlsxBook(path)
+    _table(book, "report", draft.report)
+    about = book.blocks("about", {"A": 44, "B": 90, "C": 16, "D": 70}, wrap="BD")
+    about.title(f"Draft ATT annual report: {draft.state_name}, {draft.options.year}")
+    about.block("The report", report_settings(draft))
+    about.block("Where every declaration line went", draft.accounting)
+    about.block("Lines left for review, by kind of question", draft.review_by_kind())
     rules = draft.rules()
-    _block(about, row, "The rules the figures follow", pd.DataFrame({"#": range(1, len(rules) + 1), "rule": rules}))
-    for letter, width in zip("ABCD", (44, 90, 16, 70), strict=True):
-        about.column_dimensions[letter].width = width
-    for cell in (*about["B"], *about["D"]):
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    _table_sheet(book, REVIEW_SHEET, draft.review)
-    _table_sheet(book, "sources", draft.sources)
-    _table_sheet(book, "voluntary", draft.voluntary)
-    book.remove(default)
-    for sheet in book.worksheets:
-        for cells in sheet.iter_cols(min_row=1, max_row=1):
-            if cells[0].value in WRAPPED and sheet.title != "about":
-                sheet.column_dimensions[cells[0].column_letter].width = 48
-                for cell in sheet[cells[0].column_letter][1:]:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    book.save(path)
+    about.block("The rules the figures follow", pd.DataFrame({"#": range(1, len(rules) + 1), "rule": rules}))
+    _table(book, REVIEW_SHEET, draft.review)
+    _table(book, "sources", draft.sources)
+    _table(book, "voluntary", draft.voluntary)
+    book.close()

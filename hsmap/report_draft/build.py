@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+from hsmap.chunking import CHUNK_ROWS
 from hsmap.countries import normalize_partner
-from hsmap.customs import CANONICAL_COLUMNS
+from hsmap.customs import CANONICAL_COLUMNS, CustomsReading
 from hsmap.editions import AUTO, in_force
 from hsmap.errors import HsmapError
 from hsmap.knowledge import Knowledge, load_knowledge
@@ -189,21 +190,24 @@ class ReportDraft:
 def draft_report_files(
     sources: Sequence[Path | str],
     options: DraftOptions,
+    reading: CustomsReading | None = None,
     *,
     kb: Knowledge | None = None,
     client: Any = None,
-    **reading: Any,
+    sheet: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ReportDraft:
-    """Read the customs files (as :func:`~hsmap.report_draft.collect.collect_lines`, classified on the fly when
-    they carry no category; on a Dask ``client`` if given) and build the draft."""
+    """Read the customs files as ``reading`` says (:func:`~hsmap.report_draft.collect.collect_lines`,
+    classified on the fly when they carry no category; on a Dask ``client`` if given) and build the draft."""
     kb = kb or load_knowledge()
     sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
     state = normalize_partner(options.state)
     if state.status != "ok" or state.iso3 is None:
         raise DraftError(f"--state {options.state!r} is not a State hsmap can identify; give its ISO code")
     scope = Scope(state.iso3, options.year, options.flow)
-    collected = collect_lines(sources, scope, kb=kb, client=client, **reading)
-    edition = reading.get("edition", AUTO)
+    reading = reading or CustomsReading()
+    collected = collect_lines(sources, scope, kb=kb, reading=reading, sheet=sheet, chunk_rows=chunk_rows, client=client)
+    edition = reading.edition
     if edition == AUTO:  # the draft covers one year: the edition in force in it
         edition = int(in_force(np.array([options.year]), kb)[0])
     return build_report_draft(collected, options, kb, edition=edition)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hsmap.customs import CANONICAL_COLUMNS, customs_chunks
+from hsmap.customs import CANONICAL_COLUMNS, CustomsReading, customs_chunks
 from hsmap.dataset import iter_file, resolve_dataset
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS
@@ -102,17 +102,16 @@ def collect_lines(
     scope: Scope,
     *,
     kb: Knowledge,
+    reading: CustomsReading | None = None,
     sheet: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     client: Any = None,
-    **reading: Any,
 ) -> Collected:
-    """Read every customs file of ``sources`` (files, folders or globs) and keep the lines of ``scope``.
-
-    ``reading`` takes the reconciliation's settings: ``code``, ``text``, ``partner``, ``edition``,
-    ``default_currency``, ``default_flow``, ``default_year``. A line is named by its file (the file's name,
+    """Read every customs file of ``sources`` (files, folders or globs) as ``reading`` says (the
+    reconciliation's settings) and keep the lines of ``scope``. A line is named by its file (the file's name,
     or its path inside a folder) and row; two files that would get the same name are refused.
     """
+    reading = reading or CustomsReading()
     files = [(file, source) for source in sources for file in resolve_dataset(source)]
     names = Counter(str(file.relative) for file, _ in files)
     clash = next((name for name, count in names.items() if count > 1), None)
@@ -124,12 +123,12 @@ def collect_lines(
 
         function = functools.partial(_scope_piece, scope=scope)
         for source in sources:
-            for counts, kept, read in map_customs_dask(source, client, function, kb_root=str(kb.root), **reading):
+            for counts, kept, read in map_customs_dask(source, client, function, reading, kb_root=str(kb.root)):
                 collected.add(counts, kept, read)
         return collected
     for file, _ in files:
         chunks: Iterable[pd.DataFrame] = customs_chunks(
-            iter_file(file, chunk_rows, sheet), str(file.path), kb=kb, **reading
+            iter_file(file, chunk_rows, sheet), str(file.path), reading, kb=kb
         )
         for chunk in chunks:
             counts, kept = scope.split(chunk, str(file.relative))

@@ -13,8 +13,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from hsmap.customs import iter_customs
-from hsmap.editions import AUTO, EditionChoice
+from hsmap.customs import CustomsReading, iter_customs
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS
 from hsmap.report import read_report
@@ -190,19 +189,14 @@ class Loading(StoreConnection):
     def load_customs(
         self,
         path: Path | str,
+        reading: CustomsReading | None = None,
         *,
         reporter: str | None = None,
         sheet: str | None = None,
-        edition: EditionChoice = AUTO,
-        currency: str | None = None,
-        flow: str | None = None,
-        year: int | None = None,
-        code_column: str | None = None,
-        text_column: str | None = None,
-        partner_column: str | None = None,
         chunk_rows: int = CHUNK_ROWS,
     ) -> LoadResult:
-        """Classify and store a customs file (declaration lines or a Comtrade-shaped extract), or nothing.
+        """Classify and store a customs file (declaration lines or a Comtrade-shaped extract), read as
+        ``reading`` says (:class:`hsmap.customs.CustomsReading`), or nothing.
 
         ``reporter`` is the State whose customs recorded the lines, for files without a reporter column.
         A file with an unreadable number, year or flow is rejected whole. Comtrade breakdown rows and
@@ -212,34 +206,23 @@ class Loading(StoreConnection):
         if existing is not None:
             return existing
         default_reporter = reporter_key(reporter) if reporter else ""
+        reading = reading or CustomsReading()
         options = {
             "reporter": reporter,
             "sheet": sheet,
-            "edition": edition,
-            "currency": currency,
-            "flow": flow,
-            "year": year,
-            "code_column": code_column,
-            "text_column": text_column,
-            "partner_column": partner_column,
+            "edition": reading.edition,
+            "currency": reading.currency,
+            "flow": reading.flow,
+            "year": reading.year,
+            "code_column": reading.code,
+            "text_column": reading.text,
+            "partner_column": reading.partner,
         }
         source_id = self._next_id()
         done = LineCount()
         self.con.begin()
         try:
-            for chunk in iter_customs(
-                path,
-                sheet=sheet,
-                chunk_rows=chunk_rows,
-                code=code_column,
-                text=text_column,
-                partner=partner_column,
-                kb=self.kb,
-                edition=edition,
-                default_currency=currency,
-                default_flow=flow,
-                default_year=year,
-            ):
+            for chunk in iter_customs(path, reading, sheet=sheet, chunk_rows=chunk_rows, kb=self.kb):
                 lines = build_customs_lines(chunk, default_reporter, self.kb, path.name, done)
                 lines.insert(0, "source_id", source_id)
                 self._insert_lines("customs_lines", CUSTOMS_LINE_COLUMNS, lines)

@@ -1,6 +1,8 @@
-"""A local web page over the store: filters, a sortable paged table, totals charts and downloads.
+"""A local web page over the store: filters, a sortable paged table, totals charts, downloads and the mirror
+comparison (exporters' reports against importers' reports).
 
-One self-contained HTML page (inline CSS and script, no CDN, no web font) and a small JSON API served by the
+One self-contained HTML page (the template ``hsmap/templates/store.html.j2``: inline CSS and script, no CDN, no
+web font; the filters are kept in the address, so a page can be reloaded or shared) and a small JSON API served by the
 standard library's :class:`~http.server.ThreadingHTTPServer`, bound to 127.0.0.1 unless told otherwise. Each
 request opens the store read-only and closes it again, so ``hsmap store load`` can add files while the page is
 being served. Defences for a server on a shared machine: only GET, a ``Host`` check against DNS rebinding when
@@ -8,8 +10,11 @@ bound to loopback, a Content-Security-Policy with a per-page nonce, data shown w
 HTML), and downloads neutralised against spreadsheet formulas.
 
 API (every filter of :meth:`hsmap.store.Filters.parse` as a query parameter, plus ``data=report|customs``):
-``/api/options``, ``/api/query`` (``sort``, ``desc``, ``offset``, ``limit``), ``/api/chart`` (``dim`` =
-year/category/partner, ``metric`` = lines/items/value) and ``/api/download`` (``format`` = csv/xlsx).
+``/api/options``, ``/api/query`` (``sort``, ``desc``, ``offset``, ``limit``; ``unknown_partners`` lists the
+partners typed that hsmap cannot identify and no stored line names), ``/api/chart`` (``dim`` =
+year/category/partner, ``metric`` = lines/items/value), ``/api/download`` (``format`` = csv/xlsx) and
+``/api/mirror`` (``exporter``, ``importer``, ``category``, ``year``, ``status``, ``offset``, ``limit``: the
+filters of :meth:`hsmap.store.Store.mirror`).
 """
 
 from __future__ import annotations
@@ -33,14 +38,15 @@ import pandas as pd
 
 from hsmap.errors import HsmapError
 from hsmap.knowledge import Knowledge, load_knowledge
+from hsmap.render.html import render_page
 from hsmap.spreadsheet import neutralise_formulas
 from hsmap.store.database import Store
 from hsmap.store.errors import StoreError
-from hsmap.store.filters import Filters, split_values
+from hsmap.store.filters import Filters, split_values, state_keys
 from hsmap.store.names import country_name
 from hsmap.store.output import write_xlsx
 from hsmap.store.query import QUERY_COLUMNS
-from hsmap.store.schema import DATA, Data
+from hsmap.store.schema import DATA, MIRROR_STATUSES, Data
 
 PAGE_SIZES = (25, 50, 100, 250)
 MAX_PAGE = 1000
@@ -53,7 +59,51 @@ CHART_TOP = 15
 CHART_DIMENSIONS = ("year", "category", "partner")
 CHART_METRICS = ("lines", "items", "value")
 _FILTER_NAMES = ("reporter", "partner", "category", "year", "flow", "basis", "text")
+_MIRROR_FILTER_NAMES = ("exporter", "importer", "category", "year", "status")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+# the page's column headers; a column not named here is shown as its name in words ("nil_report" → "Nil report")
+COLUMN_LABELS = {
+    "reporter_iso3": "Reporting State",
+    "reporting_state": "Reporting State as written",
+    "partner_key": "Partner (identified)",
+    "partner": "Partner as written",
+    "partner_status": "Partner status",
+    "hs6": "HS code",
+    "kg": "Kilograms",
+    "state_of_origin": "State of origin",
+    "source_row": "Row in file",
+    "source_id": "Source no.",
+    "exporter_name": "Exporter",
+    "importer_name": "Importer",
+    "side": "Reported by",
+    "export_items": "Export items",
+    "import_items": "Import items",
+    "export_value": "Export value",
+    "export_currency": "Export currency",
+    "import_value": "Import value",
+    "import_currency": "Import currency",
+    "items_rel_diff": "Items Δ",
+    "value_rel_diff": "Value Δ",
+}
+# the mirror comparison's columns on the page (every column is in `hsmap store mirror -o`)
+MIRROR_SHOWN = (
+    "status",
+    "side",
+    "year",
+    "exporter_name",
+    "importer_name",
+    "category",
+    "export_items",
+    "import_items",
+    "items_rel_diff",
+    "export_value",
+    "export_currency",
+    "import_value",
+    "import_currency",
+    "value_rel_diff",
+    "gaps",
+    "explanation",
+)
 
 
 @dataclass
@@ -112,6 +162,7 @@ class StoreApp:
             "/api/query": self.query,
             "/api/chart": self.chart,
             "/api/download": self.download,
+            "/api/mirror": self.mirror,
         }
         route = routes.get(parts.path)
         if route is None:
@@ -133,15 +184,20 @@ class StoreApp:
         return data  # type: ignore[return-value]
 
     def _filters(self, query: dict[str, str]) -> Filters:
-        for name in _FILTER_NAMES:
-            if len(split_values(query.get(name))) > MAX_FILTER_VALUES:
-                raise StoreError(f"{name}: more than {MAX_FILTER_VALUES} values in one filter")
+        _check_lengths(query, _FILTER_NAMES)
         return Filters.parse(kb=self.kb, **{name: query.get(name) for name in _FILTER_NAMES})
 
     # endpoints -----------------------------------------------------------------------------------------
     def page(self, query: dict[str, str]) -> Response:
         nonce = secrets.token_urlsafe(16)
-        html = PAGE.replace("{{NONCE}}", nonce).replace("{{DB}}", _escape(str(self.db)))
+        html = render_page(
+            "store.html.j2",
+            nonce=nonce,
+            db=str(self.db),
+            page_sizes=PAGE_SIZES,
+            labels=COLUMN_LABELS,
+            mirror_statuses=MIRROR_STATUSES,
+        )
         policy = (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
             "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -173,15 +229,13 @@ class StoreApp:
     def query(self, query: dict[str, str]) -> Response:
         data = self._data(query)
         filters = self._filters(query)
-        limit = min(max(_int(query.get("limit"), 50), 1), MAX_PAGE)
-        offset = _int(query.get("offset"), 0)
-        if not 0 <= offset <= MAX_OFFSET:
-            raise StoreError(f"offset {offset} is not between 0 and {MAX_OFFSET}")
+        offset, limit = _window(query)
         sort = query.get("sort") or None
         descending = query.get("desc", "") in ("1", "true", "yes")
         with self.open() as store:
             total = store.count(filters, data=data)
             frame = store.query(filters, data=data, order_by=sort, descending=descending, limit=limit, offset=offset)
+            unknown = _unknown_partners(store, query.get("partner"), data)
         return _json(
             {
                 "columns": list(frame.columns),
@@ -191,6 +245,7 @@ class StoreApp:
                 "limit": limit,
                 "sort": sort,
                 "desc": descending,
+                "unknown_partners": unknown,
             }
         )
 
@@ -238,6 +293,38 @@ class StoreApp:
         return Response(
             HTTPStatus.OK, "text/csv; charset=utf-8", _csv_chunks(store, filters, data, sort, descending), disposition
         )
+
+    def mirror(self, query: dict[str, str]) -> Response:
+        """A page of :meth:`Store.mirror` under the mirror's filters; ``statuses`` counts the whole comparison."""
+        offset, limit = _window(query)
+        _check_lengths(query, _MIRROR_FILTER_NAMES)
+        with self.open() as store:
+            table = store.mirror(
+                exporter=query.get("exporter"),
+                importer=query.get("importer"),
+                category=query.get("category"),
+                year=query.get("year"),
+                status=query.get("status"),
+            )
+        statuses = table["status"].value_counts()
+        return _json(
+            {
+                "columns": list(MIRROR_SHOWN),
+                "rows": _records(table.loc[:, list(MIRROR_SHOWN)].iloc[offset : offset + limit]),
+                "total": len(table),
+                "offset": offset,
+                "limit": limit,
+                "statuses": {status: int(statuses[status]) for status in MIRROR_STATUSES if status in statuses},
+            }
+        )
+
+
+def _unknown_partners(store: Store, typed: str | None, data: Data) -> list[str]:
+    """The partners typed that hsmap cannot identify as a State and no stored line names (a misspelling, or a
+    place that is not a State, such as "Narnia"): the page says so instead of showing 0 lines."""
+    values = split_values(typed)
+    unknown = [(value, key) for value, key in zip(values, state_keys(values), strict=True) if key.startswith("?")]
+    return [value for value, key in unknown if store.count(Filters(partner=(key,)), data=data) == 0]
 
 
 def _csv_chunks(store: Store, filters: Filters, data: Data, sort: str | None, descending: bool) -> Iterator[bytes]:
@@ -312,15 +399,27 @@ def chart_series(totals: pd.DataFrame, dim: str, metric: str, kb: Knowledge) -> 
     }
 
 
+def _window(query: dict[str, str]) -> tuple[int, int]:
+    """The rows a table page asks for: ``offset`` and ``limit`` (1 to :data:`MAX_PAGE`, 50 unless given)."""
+    limit = min(max(_int(query.get("limit"), 50), 1), MAX_PAGE)
+    offset = _int(query.get("offset"), 0)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise StoreError(f"offset {offset} is not between 0 and {MAX_OFFSET}")
+    return offset, limit
+
+
+def _check_lengths(query: dict[str, str], names: tuple[str, ...]) -> None:
+    """Refuse a filter listing more values than any honest question needs (each one costs the query)."""
+    for name in names:
+        if len(split_values(query.get(name))) > MAX_FILTER_VALUES:
+            raise StoreError(f"{name}: more than {MAX_FILTER_VALUES} values in one filter")
+
+
 def _int(text: str | None, default: int) -> int:
     try:
         return int(text) if text not in (None, "") else default
     except ValueError:
         raise StoreError(f"{text!r} is not a whole number") from None
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 # --- HTTP ---------------------------------------------------------------------------------------------------
@@ -476,318 +575,3 @@ _BUSY = (
     b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
     b'{"error": "too many requests at once; try again"}'
 )
-
-
-# --- the page -----------------------------------------------------------------------------------------------
-
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hsmap store</title>
-<link rel="icon" href="data:,">
-<style nonce="{{NONCE}}">
-:root { --ink: #1d2733; --muted: #5b6673; --line: #d8dee6; --accent: #1565c0; --bg: #f6f8fa; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       background: var(--bg); }
-header { background: #fff; border-bottom: 1px solid var(--line); padding: 12px 20px; display: flex;
-         align-items: baseline; gap: 16px; flex-wrap: wrap; }
-header h1 { font-size: 18px; margin: 0; }
-header .db { color: var(--muted); font-size: 12px; word-break: break-all; }
-main { padding: 16px 20px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; }
-h2 { font-size: 15px; margin: 0 0 10px; }
-form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px 14px; }
-label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 3px; }
-select, input { font: inherit; padding: 5px 6px; border: 1px solid var(--line); border-radius: 4px; background: #fff;
-                color: var(--ink); }
-.years { display: flex; gap: 6px; } .years select { flex: 1; }
-.actions { display: flex; gap: 8px; align-items: end; flex-wrap: wrap; }
-button, a.button { font: inherit; padding: 6px 12px; border-radius: 4px; border: 1px solid var(--accent);
-                   background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
-button.plain { background: #fff; color: var(--accent); }
-button:disabled { opacity: .45; cursor: default; }
-#error { display: none; background: #fdecea; color: #8a1c12; border: 1px solid #f5c2bd; padding: 8px 12px;
-         border-radius: 4px; }
-#error.shown { display: block; }
-.summary { color: var(--muted); margin: 0 0 8px; }
-.table-wrap { overflow: auto; max-height: 70vh; border: 1px solid var(--line); border-radius: 4px; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
-td.text { white-space: normal; min-width: 220px; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-thead th { position: sticky; top: 0; background: #eef2f6; cursor: pointer; user-select: none; }
-thead th[aria-sort="ascending"]::after { content: " \\25B2"; }
-thead th[aria-sort="descending"]::after { content: " \\25BC"; }
-tbody tr:nth-child(even) { background: #fafbfc; }
-.pager { display: flex; gap: 10px; align-items: center; margin-top: 8px; flex-wrap: wrap; }
-.pager label.inline { margin: 0; }
-#results-title + .summary + .actions { margin-bottom: 8px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 14px; }
-.chart h3 { font-size: 13px; margin: 0 0 4px; }
-.chart .note { color: var(--muted); font-size: 12px; min-height: 1em; margin: 0 0 4px; }
-.chart svg { width: 100%; max-width: 560px; height: auto; }
-label.inline { display: inline-flex; flex-direction: row; align-items: center; gap: 6px; margin-bottom: 8px; }
-.chart .bar { fill: var(--accent); }
-.chart text { font-size: 11px; fill: var(--ink); }
-.chart text.value { fill: var(--muted); }
-</style>
-</head>
-<body>
-<header><h1>hsmap store</h1><span class="db">{{DB}}</span><span id="loaded" class="db"></span></header>
-<main>
-<div id="error" role="alert"></div>
-<section aria-labelledby="filters-title">
-  <h2 id="filters-title">Filters</h2>
-  <form class="filters" id="filters">
-    <label>Data <select id="data" name="data">
-      <option value="report">ATT annual reports</option><option value="customs">Customs lines</option></select></label>
-    <label>Reporting State <select id="reporter" name="reporter"><option value="">any</option></select></label>
-    <label>Partner <input id="partner" name="partner" list="partners" placeholder="any spelling, e.g. Ukraine">
-      <datalist id="partners"></datalist></label>
-    <label>Category <select id="category" name="category"><option value="">any</option></select></label>
-    <label>Years <span class="years"><select id="year-from" aria-label="from year"><option value="">from</option>
-      </select><select id="year-to" aria-label="to year"><option value="">to</option></select></span></label>
-    <label>Flow <select id="flow" name="flow"><option value="">any</option></select></label>
-    <label>Basis <select id="basis" name="basis"><option value="">any</option></select></label>
-    <label>Text in description <input id="text" name="text" placeholder="e.g. howitzer"></label>
-    <div class="actions"><button type="submit" id="apply">Apply</button>
-      <button type="button" class="plain" id="reset-filters">Reset</button></div>
-  </form>
-</section>
-<section aria-labelledby="results-title">
-  <h2 id="results-title">Lines</h2>
-  <p class="summary" id="summary">Loading …</p>
-  <div class="actions">
-    <a class="button" id="download-csv" href="#" download>Download CSV</a>
-    <a class="button" id="download-xlsx" href="#" download>Download XLSX</a>
-  </div>
-  <div class="table-wrap"><table id="results"><thead></thead><tbody></tbody></table></div>
-  <div class="pager">
-    <button type="button" class="plain" id="prev">Previous</button>
-    <span id="page-info"></span>
-    <button type="button" class="plain" id="next">Next</button>
-    <label class="inline">Rows per page <select id="page-size"></select></label>
-  </div>
-</section>
-<section aria-labelledby="charts-title">
-  <h2 id="charts-title">Totals</h2>
-  <label class="inline">Measure <select id="metric"><option value="lines">lines</option>
-    <option value="items">items</option><option value="value">value</option></select></label>
-  <div class="charts">
-    <div class="chart" id="chart-year"><h3>By year</h3><p class="note"></p><div class="plot"></div></div>
-    <div class="chart" id="chart-category"><h3>By category</h3><p class="note"></p><div class="plot"></div></div>
-    <div class="chart" id="chart-partner"><h3>By partner</h3><p class="note"></p><div class="plot"></div></div>
-  </div>
-</section>
-</main>
-<script nonce="{{NONCE}}">
-"use strict";
-const PAGE_SIZES = [25, 50, 100, 250];
-const NUMERIC = new Set(["year", "month", "items", "value", "kg", "source_row", "source_id"]);
-const TEXT = new Set(["description", "comments"]);
-const state = { sort: null, desc: false, offset: 0, limit: 50, total: 0, busy: 0 };
-const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
-
-function el(tag, text, cls) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  if (cls) node.className = cls;
-  return node;
-}
-function fmt(value, column) {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "boolean") return value ? "yes" : "";
-  if (typeof value === "number" && column !== "year" && column !== "source_row" && column !== "source_id")
-    return value.toLocaleString("en", { maximumFractionDigits: 2 });
-  return String(value);
-}
-function showError(message) {
-  const box = $("error");
-  box.textContent = message || "";
-  box.classList.toggle("shown", Boolean(message));
-}
-async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || response.statusText);
-  return body;
-}
-function filterParams() {
-  const params = new URLSearchParams();
-  params.set("data", $("data").value);
-  for (const name of ["reporter", "partner", "category", "flow", "basis", "text"]) {
-    const value = $(name).value.trim();
-    if (value && !$(name).disabled) params.set(name, value);
-  }
-  const from = $("year-from").value, to = $("year-to").value;
-  if (from || to) params.set("year", (from || to) + "-" + (to || from));
-  return params;
-}
-function fill(select, items, keep) {
-  const first = select.options[0];
-  select.replaceChildren(first);
-  for (const [value, label] of items) select.append(new Option(label, value));
-  if (keep && [...select.options].some((o) => o.value === keep)) select.value = keep;
-}
-async function loadOptions() {
-  const data = $("data").value;
-  const options = await getJSON("/api/options?data=" + encodeURIComponent(data));
-  fill($("reporter"), options.reporters.map(([k, n]) => [k, n && n !== k ? k + " – " + n : k]), $("reporter").value);
-  $("partners").replaceChildren(...options.partners.map(([k, n]) => new Option(n && n !== k ? n : k, k)));
-  fill($("category"), options.categories.map(([k, n, depth]) => [k, "\\u00a0".repeat(depth * 3) + k + " " + n]),
-       $("category").value);
-  const years = options.years.map((y) => [String(y), String(y)]);
-  fill($("year-from"), years, $("year-from").value);
-  fill($("year-to"), years, $("year-to").value);
-  fill($("flow"), options.flows.map((f) => [f, f]), $("flow").value);
-  fill($("basis"), options.bases.map((b) => [b, b]), $("basis").value);
-  $("basis").disabled = data !== "report";
-  $("loaded").textContent = options.total.toLocaleString("en") + " " + data + " lines stored";
-}
-function renderTable(result) {
-  const head = $("results").tHead, body = $("results").tBodies[0];
-  const row = document.createElement("tr");
-  for (const column of result.columns) {
-    const th = el("th", column, NUMERIC.has(column) ? "num" : "");
-    th.dataset.column = column;
-    th.scope = "col";
-    if (result.sort === column) th.setAttribute("aria-sort", result.desc ? "descending" : "ascending");
-    th.addEventListener("click", () => {
-      if (state.sort === column) state.desc = !state.desc; else { state.sort = column; state.desc = false; }
-      state.offset = 0;
-      run(refreshTable);
-    });
-    row.append(th);
-  }
-  head.replaceChildren(row);
-  body.replaceChildren(...result.rows.map((cells) => {
-    const tr = document.createElement("tr");
-    cells.forEach((value, i) => {
-      const column = result.columns[i];
-      tr.append(el("td", fmt(value, column), NUMERIC.has(column) ? "num" : TEXT.has(column) ? "text" : ""));
-    });
-    return tr;
-  }));
-  state.total = result.total;
-  const first = result.total ? result.offset + 1 : 0;
-  const last = Math.min(result.offset + result.limit, result.total);
-  $("page-info").textContent = "rows " + first.toLocaleString("en") + "–" + last.toLocaleString("en") +
-    " of " + result.total.toLocaleString("en");
-  $("summary").textContent = result.total.toLocaleString("en") + " lines match the filters";
-  $("prev").disabled = result.offset <= 0;
-  $("next").disabled = last >= result.total;
-}
-async function refreshTable() {
-  const params = filterParams();
-  if (state.sort) params.set("sort", state.sort);
-  if (state.desc) params.set("desc", "1");
-  params.set("offset", String(state.offset));
-  params.set("limit", String(state.limit));
-  const download = filterParams();
-  if (state.sort) download.set("sort", state.sort);
-  if (state.desc) download.set("desc", "1");
-  for (const kind of ["csv", "xlsx"]) {
-    download.set("format", kind);
-    $("download-" + kind).href = "/api/download?" + download.toString();
-  }
-  renderTable(await getJSON("/api/query?" + params.toString()));
-}
-function drawChart(box, series) {
-  box.querySelector(".note").textContent = series.note || "";
-  const plot = box.querySelector(".plot");
-  const n = series.values.length;
-  if (!n) { plot.replaceChildren(); return; }
-  const labelWidth = 150, width = 460, barHeight = 18, gap = 4, valueWidth = 90;
-  const height = n * (barHeight + gap) + gap;
-  const max = Math.max(...series.values, 0) || 1;
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", box.querySelector("h3").textContent + " (" + series.unit + ")");
-  series.values.forEach((value, i) => {
-    const y = gap + i * (barHeight + gap);
-    const label = document.createElementNS(SVG, "text");
-    label.setAttribute("x", labelWidth - 6); label.setAttribute("y", y + barHeight * 0.72);
-    label.setAttribute("text-anchor", "end");
-    const text = series.labels[i];
-    label.textContent = text.length > 24 ? text.slice(0, 23) + "…" : text;
-    const bar = document.createElementNS(SVG, "rect");
-    bar.setAttribute("class", "bar");
-    bar.setAttribute("x", labelWidth); bar.setAttribute("y", y); bar.setAttribute("height", barHeight);
-    bar.setAttribute("width", Math.max(1, (width - labelWidth - valueWidth) * value / max));
-    bar.dataset.key = series.keys[i];
-    const title = document.createElementNS(SVG, "title");
-    title.textContent = text + ": " + value.toLocaleString("en") + " " + series.unit;
-    bar.append(title);
-    const shown = document.createElementNS(SVG, "text");
-    shown.setAttribute("class", "value");
-    shown.setAttribute("x", width - valueWidth + 4); shown.setAttribute("y", y + barHeight * 0.72);
-    shown.textContent = value.toLocaleString("en", { maximumFractionDigits: 0 }) +
-      (series.unit && series.unit !== "lines" && series.unit !== "items" ? " " + series.unit : "");
-    svg.append(label, bar, shown);
-  });
-  plot.replaceChildren(svg);
-}
-async function refreshCharts() {
-  const metric = $("metric").value;
-  await Promise.all(["year", "category", "partner"].map(async (dim) => {
-    const params = filterParams();
-    params.set("dim", dim);
-    params.set("metric", metric);
-    drawChart($("chart-" + dim), await getJSON("/api/chart?" + params.toString()));
-  }));
-}
-async function run(task) {
-  state.busy += 1;
-  document.body.dataset.busy = "1";
-  try { showError(""); await task(); }
-  catch (error) { showError(error.message); }
-  finally {
-    state.busy -= 1;
-    if (!state.busy) document.body.dataset.busy = "";
-  }
-}
-function applyFilters() {
-  state.offset = 0;
-  return run(() => Promise.all([refreshTable(), refreshCharts()]));
-}
-function init() {
-  const asked = Number(new URLSearchParams(location.search).get("limit"));
-  if (Number.isInteger(asked) && asked > 0 && asked <= 1000) state.limit = asked;
-  const sizes = PAGE_SIZES.includes(state.limit) ? PAGE_SIZES : [state.limit, ...PAGE_SIZES];
-  for (const size of sizes) $("page-size").append(new Option(String(size), String(size)));
-  $("page-size").value = String(state.limit);
-  $("filters").addEventListener("submit", (event) => { event.preventDefault(); applyFilters(); });
-  for (const id of ["reporter", "category", "year-from", "year-to", "flow", "basis"])
-    $(id).addEventListener("change", applyFilters);
-  $("data").addEventListener("change", () => {
-    state.sort = null; state.desc = false;
-    run(async () => { await loadOptions(); await Promise.all([refreshTable(), refreshCharts()]); });
-  });
-  $("reset-filters").addEventListener("click", () => {
-    $("filters").reset();
-    state.sort = null; state.desc = false;
-    run(async () => { await loadOptions(); await applyFilters(); });
-  });
-  $("metric").addEventListener("change", () => run(refreshCharts));
-  $("prev").addEventListener("click", () => {
-    state.offset = Math.max(0, state.offset - state.limit); run(refreshTable);
-  });
-  $("next").addEventListener("click", () => {
-    if (state.offset + state.limit < state.total) state.offset += state.limit;
-    run(refreshTable);
-  });
-  $("page-size").addEventListener("change", () => {
-    state.limit = Number($("page-size").value); state.offset = 0; run(refreshTable);
-  });
-  run(async () => { await loadOptions(); await Promise.all([refreshTable(), refreshCharts()]); });
-}
-init();
-</script>
-</body>
-</html>
-"""
