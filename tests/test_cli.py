@@ -44,6 +44,21 @@ def test_lookup_any_format_shows_categories_and_no_category():
     assert toys and toys[0]["category"] == ""
 
 
+@pytest.mark.parametrize("args", [("lookup", "9302"), ("codes", "VIII.SA.1")])
+def test_legal_notes_are_in_the_table_only_with_notes_but_always_in_csv(monkeypatch, args):
+    from cli.app import console
+
+    monkeypatch.setattr(console, "width", 400)  # one line a row: the note, when shown, is not folded
+    note = "odd items such as single-shot pistols"  # from the 9302.00 link's note in mappings/att_hs.csv
+    plain, noted = invoke(*args), invoke(*args, "--notes")
+    assert plain.exit_code == 0 and noted.exit_code == 0
+    assert "9302.00" in plain.stdout and note not in plain.stdout
+    assert note in noted.stdout
+    assert "source" not in noted.stdout.split("\n")[2]  # the header row: sources stay in csv and json
+    as_csv = pd.read_csv(pd.io.common.StringIO(invoke(*args, "--format", "csv").stdout), dtype=str)
+    assert as_csv["note"].str.contains(note).any() and as_csv["source"].str.contains("WCO").all()
+
+
 def test_correlate_drones_forward():
     result = invoke("correlate", "8802.20", "--from", "2017", "--to", "2022", "--format", "csv")
     assert result.exit_code == 0
