@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.app import command
-from cli.output import Format, emit
+from hsmap.cli.app import command
+from hsmap.cli.output import Format, emit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,7 +126,7 @@ def correlate_command(
         from_edition = older[-1] if older else to_edition
     found = correlate(code, from_edition, to_edition, kb)
     if found.empty:
-        from cli.app import fail
+        from hsmap.cli.app import fail
 
         raise fail(f"{prefix_of(code)} is not in the HS {from_edition} correlation table")
     emit(found, fmt, title=f"HS {from_edition} → HS {to_edition}")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 runner = CliRunner()
@@ -46,7 +46,7 @@ def test_lookup_any_format_shows_categories_and_no_category():
 
 @pytest.mark.parametrize("args", [("lookup", "9302"), ("codes", "VIII.SA.1")])
 def test_legal_notes_are_in_the_table_only_with_notes_but_always_in_csv(monkeypatch, args):
-    from cli.app import console
+    from hsmap.cli.app import console
 
     monkeypatch.setattr(console, "width", 400)  # one line a row: the note, when shown, is not folded
     note = "odd items such as single-shot pistols"  # from the 9302.00 link's note in mappings/att_hs.csv

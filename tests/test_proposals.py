@@ -16,7 +16,7 @@ from docx.shared import Mm
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.errors import InputError
 from hsmap.proposals import (
     AMBIGUOUS,
