@@ -13,7 +13,7 @@ from pathlib import Path
 _SCRIPT = """
 import sys
 from pathlib import Path
-from cli.main import app
+from hsmap.cli.main import app
 try:
     app(sys.argv[1:])
 except SystemExit as end:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.app import EXIT_FLAGGED, command, console, err_console, fail
-from cli.output import Format, emit
-from cli.stdio import OutputFormat, is_stdio, staged_input, staged_output
 from hsmap.chunking import CHUNK_ROWS
+from hsmap.cli.app import EXIT_FLAGGED, command, console, err_console, fail
+from hsmap.cli.output import Format, emit
+from hsmap.cli.stdio import OutputFormat, is_stdio, staged_input, staged_output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -133,7 +133,7 @@ def classify_command(
     workers: Workers = None,
 ) -> None:
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
-    from cli.progress import ReadProgress, input_bytes
+    from hsmap.cli.progress import ReadProgress, input_bytes
     from hsmap.dataset import is_dataset, resolve_dataset
     from hsmap.pipeline import classify_dataset, classify_file
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.app import command
-from cli.output import Format, emit
+from hsmap.cli.app import command
+from hsmap.cli.output import Format, emit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 EditionOption = Annotated[int | None, typer.Option("--edition", "-e", help="HS edition (year); default: the newest.")]
@@ -53,21 +56,34 @@ def editions(fmt: FormatOption = Format.table) -> None:
     emit(shown.drop(columns=["note", "source"]) if fmt is Format.table else shown, fmt, title="HS editions")
 
 
+NotesOption = Annotated[
+    bool, typer.Option("--notes", help="Show each link's legal note in the table (csv and json always have it).")
+]
+
+
+def _table_columns(found: pd.DataFrame, fmt: Format, notes: bool) -> pd.DataFrame:
+    """Everything in csv and json; in the terminal table the notes only when asked, and never the sources."""
+    if fmt is not Format.table:
+        return found
+    return found.drop(columns=["source"] if notes else ["source", "note"])
+
+
 @command("codes")
 def codes(
     category: Annotated[str, typer.Argument(help="Category ID, e.g. II, VII.b, VIII.SA.4.")],
     edition: EditionOption = None,
     fmt: FormatOption = Format.table,
+    notes: NotesOption = False,
 ) -> None:
-    """The HS codes that can hold a category, with their relation and notes."""
+    """The HS codes that can hold a category, with their relation (and legal notes with --notes)."""
     from hsmap.knowledge import load_knowledge
-    from hsmap.lookup import codes_for_category, describe_code, known_edition
+    from hsmap.lookup import codes_for_category, describe_codes, known_edition
 
     kb = load_knowledge()
     edition = known_edition(kb, edition)
     found = codes_for_category(category, edition, kb)
-    found.insert(1, "description", [describe_code(code, edition, kb) for code in found["code"]])
-    emit(found.drop(columns=["source"]) if fmt is Format.table else found, fmt, title=f"HS {edition}")
+    found.insert(1, "description", describe_codes(found["code"], edition, kb))
+    emit(_table_columns(found, fmt, notes), fmt, title=f"HS {edition}")
 
 
 @command("lookup")
@@ -75,27 +91,15 @@ def lookup(
     code_values: Annotated[list[str], typer.Argument(metavar="CODE...", help="Codes in any format.")],
     edition: EditionOption = None,
     fmt: FormatOption = Format.table,
+    notes: NotesOption = False,
 ) -> None:
     """What codes (chapter, heading, HS6 or national line, any format) mean for the ATT."""
-    import pandas as pd
-
-    from hsmap.codes import prefix_of
     from hsmap.knowledge import load_knowledge
-    from hsmap.lookup import categories_for_code, describe_code, known_edition
+    from hsmap.lookup import known_edition, lookup_table
 
     kb = load_knowledge()
     edition = known_edition(kb, edition)
-    frames = []
-    for value in code_values:
-        prefix = prefix_of(value)
-        links = categories_for_code(value, edition, kb)
-        head = {"input": value, "code": prefix, "description": describe_code(prefix, edition, kb)}
-        if links.empty:
-            links = pd.DataFrame([{"category": "", "relation": "", "note": "no ATT category"}])
-        frames.append(links.rename(columns={"code": "link_code"}).assign(**head))
-    table = pd.concat(frames, ignore_index=True)
-    columns = ["input", "code", "description", "link_code", "category", "label", "relation", "weight", "note"]
-    emit(table.reindex(columns=columns).astype("object").fillna(""), fmt, title=f"HS {edition}")
+    emit(_table_columns(lookup_table(code_values, edition, kb), fmt, notes), fmt, title=f"HS {edition}")
 
 
 @command("correlate")
@@ -122,7 +126,7 @@ def correlate_command(
         from_edition = older[-1] if older else to_edition
     found = correlate(code, from_edition, to_edition, kb)
     if found.empty:
-        from cli.app import fail
+        from hsmap.cli.app import fail
 
         raise fail(f"{prefix_of(code)} is not in the HS {from_edition} correlation table")
     emit(found, fmt, title=f"HS {from_edition} → HS {to_edition}")

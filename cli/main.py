@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import (  # noqa: F401  (they register their commands)
+from hsmap.cli import (  # noqa: F401  (they register their commands)
     classify_commands,
     knowledge_commands,
     proposal_commands,
@@ -10,7 +10,7 @@ from cli import (  # noqa: F401  (they register their commands)
     report_draft_commands,
     store_commands,
 )
-from cli.app import app, run
+from hsmap.cli.app import app, run
 
 app.add_typer(store_commands.store_app, name="store")
 

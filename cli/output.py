@@ -6,7 +6,7 @@ import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from cli.app import console
+from hsmap.cli.app import console
 
 if TYPE_CHECKING:
     import pandas as pd

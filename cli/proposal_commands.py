@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cli.app import EXIT_FLAGGED, command, console, err_console, fail
-from cli.output import Format, emit
+from hsmap.cli.app import EXIT_FLAGGED, command, console, err_console, fail
+from hsmap.cli.output import Format, emit
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 

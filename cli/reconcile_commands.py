@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.app import EXIT_FLAGGED, command, console, fail
-from cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
-from cli.customs_options import (
+from hsmap.chunking import CHUNK_ROWS
+from hsmap.cli.app import EXIT_FLAGGED, command, console, fail
+from hsmap.cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
+from hsmap.cli.customs_options import (
     ChunkSize,
     CodeColumn,
     CustomsCurrency,
@@ -21,8 +22,7 @@ from cli.customs_options import (
     PartnerColumn,
     TextColumn,
 )
-from cli.output import Format, emit
-from hsmap.chunking import CHUNK_ROWS
+from hsmap.cli.output import Format, emit
 
 if TYPE_CHECKING:
     from hsmap.reconcile import Reconciliation

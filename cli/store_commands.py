@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.app import EXIT_INPUT, HELP_OPTIONS, Stopped, console, err_console, fail, one_line_errors, summary_line
-from cli.classify_commands import EditionOption, edition_choice
-from cli.output import Format, emit
-from cli.reconcile_commands import Currency, Rates, Tolerance, ValueTolerance
+from hsmap.cli.app import EXIT_INPUT, HELP_OPTIONS, Stopped, console, err_console, fail, one_line_errors, summary_line
+from hsmap.cli.classify_commands import EditionOption, edition_choice
+from hsmap.cli.output import Format, emit
+from hsmap.cli.reconcile_commands import Currency, Rates, Tolerance, ValueTolerance
 from hsmap.store.schema import DIMENSIONS, MIRROR_STATUSES
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ Fmt = Annotated[Format, typer.Option("--format", "-f", help="Terminal output: ta
 
 
 def store_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``store_app.command`` with :func:`cli.app.one_line_errors`."""
+    """``store_app.command`` with :func:`hsmap.cli.app.one_line_errors`."""
     return lambda function: store_app.command(name, short_help=summary_line(function))(one_line_errors(function))
 
 

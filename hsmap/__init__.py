@@ -8,6 +8,7 @@ cells) are :class:`ValueError` subclasses, as in python-stdnum; the package is t
 
 from __future__ import annotations
 
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -66,3 +67,26 @@ class _Package(ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+
+class _CheckoutCommandLine:
+    """Finds ``hsmap.cli`` in the ``cli/`` folder of a source checkout. The wheel installs that folder as
+    ``hsmap/cli`` (pyproject.toml), but a checkout keeps it beside ``hsmap/`` (the project's layout), where tests
+    and editable installs import it from: one name, ``hsmap.cli``, however hsmap is run."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != f"{__name__}.cli":
+            return None
+        from importlib.util import spec_from_file_location
+
+        init = os.path.join(self.folder, "__init__.py")
+        return spec_from_file_location(name, init, submodule_search_locations=[self.folder])
+
+
+_HERE = os.path.dirname(__file__)
+_CHECKOUT_CLI = os.path.join(os.path.dirname(_HERE), "cli")
+if not os.path.isdir(os.path.join(_HERE, "cli")) and os.path.isfile(os.path.join(_CHECKOUT_CLI, "__init__.py")):
+    sys.meta_path.append(_CheckoutCommandLine(_CHECKOUT_CLI))

@@ -1,6 +1,6 @@
 """``python -m hsmap``: the ``hsmap`` command, for environments where the script is not on the PATH; the same
 SIGTERM-safe entry as the installed script."""
 
-from cli.main import run
+from hsmap.cli.main import run
 
 run(prog_name="hsmap")

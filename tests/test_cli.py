@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 runner = CliRunner()
@@ -42,6 +42,21 @@ def test_lookup_any_format_shows_categories_and_no_category():
     assert {"I", "II"} <= {row["category"] for row in rows if row["code"] == "8710.00"}
     toys = [row for row in rows if row["code"] == "9503.00"]
     assert toys and toys[0]["category"] == ""
+
+
+@pytest.mark.parametrize("args", [("lookup", "9302"), ("codes", "VIII.SA.1")])
+def test_legal_notes_are_in_the_table_only_with_notes_but_always_in_csv(monkeypatch, args):
+    from hsmap.cli.app import console
+
+    monkeypatch.setattr(console, "width", 400)  # one line a row: the note, when shown, is not folded
+    note = "odd items such as single-shot pistols"  # from the 9302.00 link's note in mappings/att_hs.csv
+    plain, noted = invoke(*args), invoke(*args, "--notes")
+    assert plain.exit_code == 0 and noted.exit_code == 0
+    assert "9302.00" in plain.stdout and note not in plain.stdout
+    assert note in noted.stdout
+    assert "source" not in noted.stdout.split("\n")[2]  # the header row: sources stay in csv and json
+    as_csv = pd.read_csv(pd.io.common.StringIO(invoke(*args, "--format", "csv").stdout), dtype=str)
+    assert as_csv["note"].str.contains(note).any() and as_csv["source"].str.contains("WCO").all()
 
 
 def test_correlate_drones_forward():

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.customs import customs_frame
 from hsmap.dataset import pieces, read_piece, resolve_dataset
 from hsmap.editions import EditionReader

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.customs import iter_customs
 from hsmap.editions import EditionReader, in_force
 from hsmap.knowledge import Knowledge, load_knowledge

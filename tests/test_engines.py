@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hsmap
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.editions import EditionReader
 from hsmap.engines import classify_batches, dask_aggregation, output_columns
 from hsmap.io import read_table

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.reconcile import reconcile_files
 
 DATA = Path(__file__).parent / "data"

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.outputs import MANIFEST, PARTIAL_SUFFIX
 
 DATA = Path(__file__).parent / "data"

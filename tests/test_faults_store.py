@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.store import Store, StoreError, updating
 from hsmap.store.connection import LOCK_SUFFIX
 from hsmap.store.web import StoreApp, StoreServer, make_server

@@ -12,6 +12,7 @@ from hsmap.lookup import (
     correlate,
     describe_code,
     lookup_codes,
+    lookup_table,
 )
 
 TOP_LEVEL = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "ART3", "ART4"]
@@ -116,4 +117,21 @@ def test_vectorised_lookup_keeps_rows_and_order(kb):
     assert "I" in found["att_categories"].iloc[0].split(";")
     assert found["att_categories"].iloc[1] == ""
     assert found["code_error"].iloc[3] != ""
+    assert found["att_categories"].iloc[2] == found["att_categories"].iloc[3] == ""  # no code, no category
     assert found["att_categories"].iloc[4] == "VIII.SA.1"
+
+
+def test_lookup_table_keeps_every_input_in_order_with_links_above_and_below(kb):
+    found = lookup_table(["93019000", "9503", "8710 00 00", "93019000", "93"], 2022, kb)
+    assert list(dict.fromkeys(found["input"])) == ["93019000", "9503", "8710 00 00", "93"]
+    rifles = found[found["input"] == "93019000"]
+    assert len(rifles) % 2 == 0 and set(rifles["link_code"]) == {"9301.90"}  # asked twice, listed twice
+    assert (rifles["code"] == "9301.90").all() and rifles["description"].str.contains("rifles").all()
+    toys = found[found["input"] == "9503"]
+    assert toys[["category", "note"]].values.tolist() == [["", "no ATT category"]]
+    chapter = found[found["input"] == "93"]
+    assert {"9301.10", "9302.00", "9306.30"} <= set(chapter["link_code"])  # subheadings below the chapter
+    assert chapter["link_code"].is_monotonic_increasing
+    tanks = found[found["input"] == "8710 00 00"]
+    assert list(tanks["weight"]) == sorted(tanks["weight"], reverse=True) and {"I", "II"} <= set(tanks["category"])
+    assert (found["source"] != "").sum() == (found["category"] != "").sum()  # each link names its source

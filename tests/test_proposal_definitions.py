@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.errors import InputError
 from hsmap.proposals import definition_checks, errors, load_proposal, place_items, validate_proposal
 from hsmap.proposals.criteria import (

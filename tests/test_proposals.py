@@ -16,7 +16,7 @@ from docx.shared import Mm
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.errors import InputError
 from hsmap.proposals import (
     AMBIGUOUS,
@@ -424,6 +424,8 @@ def test_docx_reads_back(tmp_path, draft, reference):
     evidence_table = next(t for t in document.tables if t.rows[0].cells[-1].text == "Value")
     rows = [[cell.text for cell in row.cells] for row in evidence_table.rows]
     assert ["1", "8710.00", "8710.10", "Battle tanks", "I", "1", "10", "", "1,000"] in rows
+    kilograms = next(row for row in rows if row[1] == "8710.00" and row[2] == AMBIGUOUS)
+    assert kilograms[5:] == ["1", "", "300", "70"]  # declared in kg: no "0" items
 
 
 def test_xlsx_reads_back(tmp_path, draft, reference):

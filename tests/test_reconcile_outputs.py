@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.knowledge import Knowledge
 from hsmap.reconcile import COMPARISON_COLUMNS, STATUSES, ReconcileOptions, reconcile_files
 from hsmap.render.reconcile_html import render_html, write_reconciliation_html
@@ -267,7 +267,7 @@ def test_report_template_and_schema(tmp_path: Path, kb: Knowledge) -> None:
 def test_strict_refuses_unreadable_cells_and_unknown_partners(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from hsmap.cli.main import app
 
     customs = tmp_path / "customs.csv"
     customs.write_text(

@@ -322,15 +322,18 @@ def test_unsupported_files_are_refused_and_other_encodings_read(tmp_path: Path) 
     old_excel.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(InputError, match="unsupported file type"):
         read_report(old_excel, known_categories=KNOWN)
-    line = "Côte d'Ivoire,2024,export,actual,I,Mali,1,,,,,,,\n"
+    line = "Côte d'Ivoire,2024,export,actual,I,Mali,1,,,,Char d’assaut – lot n° 2,,,\n"  # ’ and – only in cp1252
     for name, content in {
-        "latin.csv": (TEMPLATE_HEADER + line).encode("latin-1"),
+        "latin.csv": (TEMPLATE_HEADER + line.replace("’", "'").replace("–", "-")).encode("latin-1"),
+        "windows-1252.csv": (TEMPLATE_HEADER + line).encode("cp1252"),
         "utf16.csv": (TEMPLATE_HEADER + line).encode("utf-16"),  # with its byte-order mark
         "mixed.csv": (TEMPLATE_HEADER + line).encode("utf-8") + line.replace("Mali", "Niger").encode("cp1252"),
     }.items():
         (tmp_path / name).write_bytes(content)
         report = read_report(tmp_path / name, known_categories=KNOWN)
         assert set(report["reporting_state"]) == {"Côte d'Ivoire"}, name
+        written = "Char d'assaut - lot n° 2" if name == "latin.csv" else "Char d’assaut – lot n° 2"
+        assert set(report["description"]) == {written}, name
 
 
 # --- categories and numbers -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from docx import Document
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.countries import normalize_partners
 from hsmap.io import read_table
 from hsmap.knowledge import Knowledge

@@ -7,7 +7,7 @@ import io
 import json
 import subprocess
 import sys
-from importlib.metadata import version
+from importlib.metadata import distribution, version
 from pathlib import Path
 
 import pandas as pd
@@ -15,14 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 
 ROOT = Path(__file__).parent.parent
 DECLARATIONS = ROOT / "examples" / "declarations.csv"
 HEAVY = ("pandas", "pyarrow", "numpy", "duckdb", "docx", "openpyxl", "dask", "distributed")
 _PROBE = """
 import json, sys
-from cli.main import app
+from hsmap.cli.main import app
 try:
     app(sys.argv[2:], prog_name="hsmap")
 except SystemExit as end:
@@ -96,6 +96,17 @@ def test_version_from_the_command_from_python_m_and_from_the_package():
         [sys.executable, "-m", "hsmap", "--version"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0 and done.stdout.strip() == expected
+
+
+def test_the_command_line_is_installed_inside_hsmap_not_as_a_top_level_cli():
+    """A top-level ``cli`` package would clash with any other distribution that ships one."""
+    installed = distribution("hsmap")
+    (script,) = [entry for entry in installed.entry_points if entry.group == "console_scripts"]
+    assert (script.name, script.value) == ("hsmap", "hsmap.cli.main:run")
+    files = [str(path) for path in installed.files or []]
+    assert not [path for path in files if path.split("/")[0] == "cli"]
+    if any(path.startswith("hsmap/") and path.endswith(".py") for path in files):  # a wheel, not an editable install
+        assert "hsmap/cli/main.py" in files
 
 
 def test_help_texts_are_shown_as_written():

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.report import ReportError
 from hsmap.store import (
     MIRROR_COLUMNS,

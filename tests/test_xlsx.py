@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hsmap.xlsx
-from cli.main import app
+from hsmap.cli.main import app
 from hsmap.io import TableWriter, read_table
 from hsmap.outputs import partial_path
 from hsmap.store.output import write_table
