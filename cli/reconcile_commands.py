@@ -11,7 +11,7 @@ import typer
 
 from hsmap.chunking import CHUNK_ROWS
 from hsmap.cli.app import EXIT_FLAGGED, command, console, fail
-from hsmap.cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
+from hsmap.cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers
 from hsmap.cli.customs_options import (
     ChunkSize,
     CodeColumn,
@@ -21,6 +21,7 @@ from hsmap.cli.customs_options import (
     CustomsYear,
     PartnerColumn,
     TextColumn,
+    customs_reading,
 )
 from hsmap.cli.output import Format, emit
 
@@ -101,7 +102,6 @@ def reconcile_command(
 ) -> None:
     """Compare customs data with an ATT annual report per year, flow, partner and category, and explain why
     they differ."""
-    from hsmap.customs import CustomsReading
     from hsmap.dataset import FOLDER_SUFFIXES, input_paths
     from hsmap.io import TableWriter
     from hsmap.outputs import refuse_overlap
@@ -134,14 +134,8 @@ def reconcile_command(
             customs,
             report,
             options,
-            reading=CustomsReading(
-                code=code_column,
-                text=text_column,
-                partner=partner_column,
-                edition=edition_choice(edition),
-                currency=customs_currency,
-                flow=customs_flow,
-                year=customs_year,
+            reading=customs_reading(
+                code_column, text_column, partner_column, edition, customs_currency, customs_flow, customs_year
             ),
             customs_sheet=customs_sheet,
             report_sheet=report_sheet,

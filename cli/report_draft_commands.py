@@ -11,7 +11,7 @@ import typer
 
 from hsmap.chunking import CHUNK_ROWS
 from hsmap.cli.app import EXIT_FLAGGED, command, console, fail
-from hsmap.cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers, edition_choice
+from hsmap.cli.classify_commands import EditionOption, Engine, EngineOption, Scheduler, Workers
 from hsmap.cli.customs_options import (
     ChunkSize,
     CodeColumn,
@@ -21,6 +21,7 @@ from hsmap.cli.customs_options import (
     CustomsYear,
     PartnerColumn,
     TextColumn,
+    customs_reading,
 )
 from hsmap.cli.output import Format, emit
 
@@ -99,7 +100,6 @@ def draft_report_command(
 ) -> None:
     """Draft the ATT annual report (exports or imports table) from customs lines, every figure traceable to its
     declaration lines, and the lines that need a decision listed for review."""
-    from hsmap.customs import CustomsReading
     from hsmap.dataset import FOLDER_SUFFIXES, input_paths
     from hsmap.outputs import refuse_overlap
     from hsmap.render.report_draft import REPORT_DRAFT_FORMATS, write_report_draft
@@ -135,14 +135,8 @@ def draft_report_command(
 
             client = stack.enter_context(dask_client(scheduler, workers))
         stack.enter_context(console.status("drafting …"))
-        reading = CustomsReading(
-            code=code_column,
-            text=text_column,
-            partner=partner_column,
-            edition=edition_choice(edition),
-            currency=customs_currency,
-            flow=customs_flow,
-            year=customs_year,
+        reading = customs_reading(
+            code_column, text_column, partner_column, edition, customs_currency, customs_flow, customs_year
         )
         draft = draft_report_files(customs, options, reading, client=client, sheet=customs_sheet, chunk_rows=chunk_size)
     written = write_report_draft(draft, output)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hsmap.cli.app import EXIT_INPUT, HELP_OPTIONS, Stopped, console, err_console, fail, one_line_errors, summary_line
-from hsmap.cli.classify_commands import EditionOption, edition_choice
+from hsmap.cli.classify_commands import EditionOption
+from hsmap.cli.customs_options import customs_reading
 from hsmap.cli.output import Format, emit
 from hsmap.cli.reconcile_commands import Currency, Rates, Tolerance, ValueTolerance
 from hsmap.store.schema import DIMENSIONS, MIRROR_STATUSES
@@ -173,7 +174,6 @@ def load_command(
     """Load ATT annual reports (and customs files) into the store: each file whole or not at all, never twice."""
     import pandas as pd
 
-    from hsmap.customs import CustomsReading
     from hsmap.store import Store, updating
 
     if not reports and not customs:
@@ -187,14 +187,8 @@ def load_command(
         "sheet": sheet,
         "stated_by": {"reporting_state": "--state", "year": "--year", "flow": "--flow", "basis": "--basis"},
     }
-    reading = CustomsReading(
-        code=code_column,
-        text=text_column,
-        partner=partner_column,
-        edition=edition_choice(edition),
-        currency=customs_currency,
-        flow=customs_flow,
-        year=customs_year,
+    reading = customs_reading(
+        code_column, text_column, partner_column, edition, customs_currency, customs_flow, customs_year
     )
     customs_options = {"reporter": customs_reporter, "reading": reading}
     with updating(target, on_wait=_waiting(target)) as side, Store(side) as store, console.status("loading …"):
