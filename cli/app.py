@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import copy
 import functools
 import gc
 import inspect
 import signal
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -54,11 +56,26 @@ def run(prog_name: str | None = None) -> None:
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop)
     try:
-        app(prog_name=prog_name)
+        only_the_command_run(sys.argv[1:])(prog_name=prog_name)
     except Stopped as stopped:
         name = signal.Signals(stopped.number).name
         err_console.print(f"hsmap: stopped by {name}; no partial output left", markup=False)
         raise SystemExit(128 + stopped.number) from None
+
+
+def only_the_command_run(args: list[str]) -> typer.Typer:
+    """The app with only the command (or command group) that ``args`` name: typer reads the signature and
+    type hints of every command it knows before it runs one (a tenth of a second for all of them). The whole
+    app when ``args`` name none (``--help``, ``--version``) or one it does not know (click's error then lists
+    the near names)."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    commands = [info for info in app.registered_commands if info.name == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    only = copy.copy(app)
+    only.registered_commands, only.registered_groups = commands, groups
+    return only
 
 
 def _print_version(wanted: bool) -> None:
