@@ -179,3 +179,20 @@ def test_progress_follows_the_bytes_read_up_to_the_whole_file(tmp_path, suffix):
     assert sum(rows) == lines
     assert positions == sorted(positions)
     assert 0 < positions[0] < positions[-1] == source.stat().st_size
+
+
+def test_only_the_command_named_is_built_and_help_or_an_unknown_name_sees_them_all():
+    from hsmap.cli.app import only_the_command_run
+    from hsmap.cli.main import app
+
+    def names(args: list[str]) -> list[str | None]:
+        built = only_the_command_run(args)
+        return [info.name for info in built.registered_commands + built.registered_groups]
+
+    assert names(["classify", "lines.csv", "-o", "out.csv"]) == ["classify"]
+    assert names(["--version", "store", "list"]) == ["store"]
+    everything = [info.name for info in app.registered_commands + app.registered_groups]
+    assert len(everything) > 10
+    for args in ([], ["--help"], ["clasify", "lines.csv"]):
+        assert names(args) == everything
+    assert [info.name for info in app.registered_commands] != ["classify"]  # the app itself is left whole
