@@ -460,9 +460,17 @@ def _number(parts: pd.Series) -> pd.Series:
 
 
 def _exists(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
-    """Whether (year, month, day) is a calendar date; a day of 0 (not given) asks only for a valid month."""
-    whole = pd.DataFrame({"year": year, "month": month.where(month.between(1, 12)), "day": day.where(day > 0, 1)})
-    return pd.to_datetime(whole, errors="coerce").notna()
+    """Whether (year, month, day) is a date of the proleptic Gregorian calendar; a day of 0 (not given) asks
+    only for a valid month. Plain arithmetic on whole columns: pandas' date parser would answer the same but
+    costs a fresh process a tenth of a second to set up."""
+    years, months, days = (column.to_numpy() for column in (year, month, day))
+    leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
+    known = (months >= 1) & (months <= 12)
+    last_day = _DAYS_IN_MONTH[np.where(known, months, 0)] + ((months == 2) & leap)
+    return pd.Series(known & (days <= last_day), index=year.index)
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # February of a leap year: 29
 
 
 def declaration_years(frame: pd.DataFrame) -> pd.Series | None:

@@ -24,7 +24,6 @@ from types import TracebackType
 from urllib.parse import unquote
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, TableWriter, iter_table
@@ -147,6 +146,8 @@ def added_partitions(file: DatasetFile) -> list[str]:
 def file_columns(file: DatasetFile) -> list[str]:
     """The file's own column names, read from the Parquet footer or the first block of the CSV."""
     if file.is_parquet:
+        import pyarrow.parquet as pq  # here: a dataset of CSV files never needs it
+
         try:
             return list(pq.read_schema(file.path).names)
         except (OSError, ValueError) as error:
@@ -166,6 +167,8 @@ def pieces(files: list[DatasetFile], rows: int = 1_000_000) -> list[Piece]:
     Parquet files are cut at row-group boundaries; a CSV file is one piece (a quoted field may hold a line
     break, so a CSV cannot be cut at a byte offset safely; split big CSV files, or convert them to Parquet).
     """
+    import pyarrow.parquet as pq
+
     out: list[Piece] = []
     for file in files:
         if not file.is_parquet:
@@ -194,6 +197,8 @@ def read_piece(piece: Piece) -> pd.DataFrame:
     if piece.row_groups is None:
         frame = pd.concat(list(iter_table(piece.file.path)), ignore_index=True)
     else:
+        import pyarrow.parquet as pq
+
         parquet = pq.ParquetFile(piece.file.path)
         table = parquet.read_row_groups(list(piece.row_groups)) if piece.row_groups else None
         frame = (table if table is not None else parquet.schema_arrow.empty_table()).to_pandas()

@@ -17,12 +17,11 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from hsmap.chunking import CHUNK_ROWS
 from hsmap.errors import InputError
@@ -30,6 +29,9 @@ from hsmap.outputs import AtomicFile, release_quietly, writing
 from hsmap.spreadsheet import spreadsheet_table
 from hsmap.text_encoding import WIDE, detect_encoding
 from hsmap.xlsx import XLSX_MAX_ROWS, Layout, TableSheet, XlsxBook, check_rows
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITABLE = (".csv", ".parquet", ".xlsx")
@@ -239,6 +241,8 @@ def _keep_arrow(kind: pa.DataType) -> pd.ArrowDtype | None:
 
 
 def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq  # here: reading and writing CSV never needs it (a fiftieth of a second)
+
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as error:
@@ -421,6 +425,8 @@ def count_rows(path: Path, sheet: str | None = None) -> int | None:
     that cannot hold the rows (an .xlsx sheet) then refuses them at the first chunk past its limit."""
     suffix = _suffix(path)
     if suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
         with suppress(pa.ArrowInvalid, OSError):
             return pq.ParquetFile(path).metadata.num_rows
         return None
@@ -482,6 +488,8 @@ class TableWriter:
                 self._csv.write_table(table.cast(self._csv_schema))
             elif self.suffix == ".parquet":
                 if self._parquet is None:
+                    import pyarrow.parquet as pq
+
                     statistics = [name for name in table.schema.names if name not in self._free_text]
                     self._parquet = pq.ParquetWriter(self.temporary, table.schema, write_statistics=statistics)
                 self._parquet.write_table(table.cast(self._parquet.schema))

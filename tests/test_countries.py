@@ -552,6 +552,22 @@ def test_custom_alias_file(tmp_path: Path) -> None:
     assert normalize_partner("Germany", index).iso3 == "DEU"
 
 
+def test_an_edited_alias_file_is_read_again_not_served_from_the_cache(tmp_path: Path) -> None:
+    from hsmap.countries import _cached_index
+
+    path = _write_aliases(tmp_path, ["Ruritania,FRA,a made-up name,test", "RUR,FRA,its code,test"])
+    assert load_partner_index(path).resolve("RUR").iso3 == "FRA"
+    assert load_partner_index(path).resolve("Ruritania").iso3 == "FRA"
+    _cached_index.cache_clear()  # a new process: only the cache folder remembers
+    _write_aliases(tmp_path, ["Ruritania,DEU,a made-up name,test", "RUR,DEU,its code,test"])
+    assert load_partner_index(path).resolve("RUR").iso3 == "DEU"
+    assert load_partner_index(path).resolve("Ruritania").iso3 == "DEU"
+    _cached_index.cache_clear()
+    _write_aliases(tmp_path, ["Ruritania,DEU,a made-up name,test", "NE,NGA,wrong,test"])
+    with pytest.raises(InputError):  # a broken file is checked again, not passed by an older cache entry
+        load_partner_index(path)
+
+
 def test_shipped_un_names_are_valid_and_five_languages() -> None:
     names = load_un_names()
     assert len(names) > 2000

