@@ -924,16 +924,12 @@ def _cached_code_tables(
 def _cached_name_table(alias_file: Path, aliases: pd.DataFrame, file: str) -> NameTable:
     """:func:`build_name_table` from the on-disk cache while the alias file, the UN names, hsmap and the
     libraries the names come from are the same as when it was built (about 1 s to build, 0.1 s to load)."""
-    from importlib import metadata
-
     from hsmap import kb_cache
 
     un_file = default_un_names_path()
-    versions = "\0".join(metadata.version(library) for library in ("babel", "pycountry", "opencc"))
-    inputs = [file.encode(), alias_file.read_bytes(), un_file.read_bytes(), versions.encode()]
-    key = kb_cache.digest([b"\0".join(inputs), *kb_cache.code_digest()])
+    inputs = [file.encode() + b"\0", alias_file.read_bytes() + b"\0", un_file.read_bytes()]
     build = lambda: build_name_table(aliases, load_un_names(un_file), file=file)  # noqa: E731
-    return kb_cache.cached("partner-names", key, build, NameTable)
+    return kb_cache.cached_build("partner-names", inputs, ("babel", "pycountry", "opencc"), build, NameTable)
 
 
 def load_partner_index(path: Path | str | None = None) -> PartnerIndex:
