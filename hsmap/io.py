@@ -495,6 +495,7 @@ class TableWriter:
                 self._parquet.write_table(table.cast(self._parquet.schema))
             else:
                 self._write_xlsx(table)
+        self._file.sync_written()
 
     def _write_xlsx(self, table: pa.Table) -> None:
         if self._sheet is None:
