@@ -687,27 +687,52 @@ def attach_rows(frame: pd.DataFrame, rows: pa.Table, ids: np.ndarray) -> pd.Data
     return pd.concat([frame.rename(columns=clashing), result], axis=1)
 
 
+@dataclass(frozen=True)
+class LineEvidence:
+    """What each line's text says: ``evidence[ids[i]]`` for line ``i``, 0 where it says nothing."""
+
+    ids: np.ndarray
+    evidence: list[TextEvidence]  # may grow meanwhile (it is the lexicon's list): only ``ids`` bound its use
+
+    def lines(self, where: np.ndarray) -> LineEvidence:
+        """The evidence of the lines at positions ``where``."""
+        return LineEvidence(self.ids[where], self.evidence)
+
+
+def read_texts(frame: pd.DataFrame, text_column: str | None, kb: Knowledge) -> LineEvidence:
+    """The evidence of each line's text, each distinct text analysed once (:func:`hsmap.matching.analyse_texts`).
+    It depends on the text alone, not on the code or the edition, so a pipeline reads the texts of the next
+    chunk while it decides this one."""
+    text_ids, unique_texts = pd.factorize(_column(frame, text_column))
+    analysis = analyse_texts(unique_texts, kb)
+    return LineEvidence(analysis.ids[text_ids] if len(text_ids) else np.zeros(0, dtype=np.int64), analysis.evidence)
+
+
 def decision_ids(
-    frame: pd.DataFrame, code_column: str | None, text_column: str | None, classifier: Classifier
+    frame: pd.DataFrame,
+    code_column: str | None,
+    text_column: str | None,
+    classifier: Classifier,
+    texts: LineEvidence | None = None,
 ) -> np.ndarray:
     """Per row, the id of its decision (a row of ``classifier.table()``): the code's own decision where the
-    text holds no evidence, else one decision per distinct (code, evidence) pair."""
+    text holds no evidence, else one decision per distinct (code, evidence) pair. ``texts`` is
+    :func:`read_texts` of the frame, when it was read already."""
     raw_codes = frame[code_column] if code_column is not None else pd.Series("", index=frame.index)
     code_ids, unique_codes = pd.factorize(raw_codes, use_na_sentinel=False)
     hs6, errors, code_only = classifier.code_facts(unique_codes.tolist())
     decided = code_only[code_ids] if len(code_ids) else np.zeros(0, dtype=np.int64)
 
-    text_ids, unique_texts = pd.factorize(_column(frame, text_column))
-    analysis = analyse_texts(unique_texts, classifier.kb)
-    with_evidence = np.flatnonzero(analysis.ids[text_ids]) if len(text_ids) else np.zeros(0, dtype=np.int64)
+    if texts is None:
+        texts = read_texts(frame, text_column, classifier.kb)
+    with_evidence = np.flatnonzero(texts.ids)
     if len(with_evidence):
-        keys = code_ids[with_evidence].astype(np.int64) * len(analysis.evidence) + analysis.ids[text_ids[with_evidence]]
+        kinds = len(texts.evidence)  # read once: the list may grow while these lines are decided
+        keys = code_ids[with_evidence].astype(np.int64) * kinds + texts.ids[with_evidence]
         pair_ids, pairs = pd.factorize(keys)
         pair_decisions = [
-            classifier.decide(hs6[code], errors[code], analysis.evidence[evidence])
-            for code, evidence in zip(
-                *(part.tolist() for part in np.divmod(pairs, len(analysis.evidence))), strict=True
-            )
+            classifier.decide(hs6[code], errors[code], texts.evidence[evidence])
+            for code, evidence in zip(*(part.tolist() for part in np.divmod(pairs, kinds)), strict=True)
         ]
         decided[with_evidence] = np.array(pair_decisions, dtype=np.int64)[pair_ids]
     return decided

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hsmap.classify import OUTPUT_COLUMNS, attach_rows, decision_ids, shared_classifier
+from hsmap.classify import OUTPUT_COLUMNS, LineEvidence, attach_rows, decision_ids, shared_classifier
 from hsmap.knowledge import Knowledge
 from hsmap.lookup import COMTRADE_EDITION, UnknownEdition, hs2022_codes, known_edition
 
@@ -84,9 +84,11 @@ class EditionReader:
         code_column: str | None,
         text_column: str | None,
         years: pd.Series | np.ndarray | None = None,
+        texts: LineEvidence | None = None,
     ) -> tuple[pa.Table, np.ndarray]:
         """The distinct decisions (:data:`RESULT_COLUMNS`) and, per line, the one it gets: lines grouped by
-        edition, each group decided by that edition's classifier."""
+        edition, each group decided by that edition's classifier (``texts``: :func:`hsmap.classify.read_texts`
+        of the frame, when it was read already)."""
         editions = self.editions_of(years, len(frame))
         groups = np.unique(editions) if len(editions) else np.array([self.kb.newest])
         ids = np.zeros(len(frame), dtype=np.int64)
@@ -95,7 +97,8 @@ class EditionReader:
             where = np.flatnonzero(editions == edition) if len(groups) > 1 else None
             lines = frame if where is None else frame.iloc[where]
             classifier = shared_classifier(self.kb, edition)
-            local, used = pd.factorize(decision_ids(lines, code_column, text_column, classifier))
+            read = texts if texts is None or where is None else texts.lines(where)
+            local, used = pd.factorize(decision_ids(lines, code_column, text_column, classifier, read))
             positions = local.astype(np.int64) + sum(table.num_rows for table in tables)
             if where is None:
                 ids = positions

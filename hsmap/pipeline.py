@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.classify import EXPLANATION_COLUMNS
+from hsmap.classify import EXPLANATION_COLUMNS, LineEvidence, read_texts
 from hsmap.columns import detect_columns
 from hsmap.customs import declaration_years
 from hsmap.dataset import (
@@ -106,14 +106,17 @@ def decide_declarations(
     reader: EditionReader,
     file: str = "",
     checks: Future[np.ndarray] | None = None,
+    texts: Future[LineEvidence] | None = None,
 ) -> tuple[pa.Table, np.ndarray]:
     """The decisions of the classifier of each line's HS edition (:class:`hsmap.editions.EditionReader`, the
     year read from the line's year or date column) with the problems of each line's other cells (quantity,
     value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and per line
-    the row it gets. ``checks`` is :func:`hsmap.values.value_problems` already under way in another thread.
-    Flags are merged once per distinct (decision, problems) pair."""
+    the row it gets. ``checks`` is :func:`hsmap.values.value_problems` and ``texts``
+    :func:`hsmap.classify.read_texts`, already under way in other threads. Flags are merged once per distinct
+    (decision, problems) pair."""
     years = declaration_years(frame) if reader.by_date else None
-    decisions, decided = reader.decide(frame, code_column, text_column, years)
+    read = texts.result() if texts is not None else None
+    decisions, decided = reader.decide(frame, code_column, text_column, years, read)
     problems = checks.result() if checks is not None else value_problems(frame, file)
     pair_ids, pairs = pd.factorize(decided << 16 | problems)
     rows = decisions.take(pairs >> 16)
@@ -236,13 +239,15 @@ def _stream(
     """Classify chunks in order and hand each result to ``write``.
 
     Arrow and pandas do much of their work outside the GIL, so the stages overlap: this thread reads, one
-    thread checks the other cells of each chunk, one decides chunks, and one writes and counts them, strictly
-    in order.
+    thread checks the other cells of each chunk, one reads its texts, one decides chunks, and one writes and
+    counts them, strictly in order.
     At most ``CHUNKS_IN_FLIGHT`` chunks are between reading and writing, so memory stays bounded.
     """
 
-    def decide(chunk: pd.DataFrame, checks: Future[np.ndarray]) -> tuple[pd.DataFrame, pa.Table, np.ndarray]:
-        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, reader, name, checks)
+    def decide(
+        chunk: pd.DataFrame, checks: Future[np.ndarray], texts: Future[LineEvidence]
+    ) -> tuple[pd.DataFrame, pa.Table, np.ndarray]:
+        rows, ids = decide_declarations(chunk, summary.code_column, summary.text_column, reader, name, checks, texts)
         return attach_results(chunk, rows, ids), rows, ids
 
     def finish(decided: Future[tuple[pd.DataFrame, pa.Table, np.ndarray]], read: int | None) -> tuple[int, int | None]:
@@ -260,6 +265,7 @@ def _stream(
 
     with (
         ThreadPoolExecutor(max_workers=1) as checker,
+        ThreadPoolExecutor(max_workers=1) as text_reader,
         ThreadPoolExecutor(max_workers=DECIDERS) as deciders,
         ThreadPoolExecutor(max_workers=1) as writer,
     ):
@@ -269,7 +275,8 @@ def _stream(
                 names = [str(c) for c in chunk.columns if c not in (exclude or [])]
                 summary.code_column, summary.text_column = detect_columns(names, name, code_column, text_column)
             checks = checker.submit(value_problems, chunk, name)
-            decided = deciders.submit(decide, chunk, checks)
+            texts = text_reader.submit(read_texts, chunk, summary.text_column, reader.kb)
+            decided = deciders.submit(decide, chunk, checks, texts)
             in_flight.append(writer.submit(finish, decided, chunk.attrs.get(BYTES_READ)))
             while len(in_flight) >= CHUNKS_IN_FLIGHT:
                 done(in_flight.popleft())
