@@ -703,9 +703,8 @@ def read_texts(frame: pd.DataFrame, text_column: str | None, kb: Knowledge) -> L
     """The evidence of each line's text, each distinct text analysed once (:func:`hsmap.matching.analyse_texts`).
     It depends on the text alone, not on the code or the edition, so a pipeline reads the texts of the next
     chunk while it decides this one."""
-    text_ids, unique_texts = pd.factorize(_column(frame, text_column))
-    analysis = analyse_texts(unique_texts, kb)
-    return LineEvidence(analysis.ids[text_ids] if len(text_ids) else np.zeros(0, dtype=np.int64), analysis.evidence)
+    analysis = analyse_texts(_column(frame, text_column), kb)
+    return LineEvidence(analysis.ids, analysis.evidence)
 
 
 def decision_ids(

@@ -433,8 +433,8 @@ _ANALYSED_LIMIT = 500_000  # distinct texts a lexicon remembers the evidence of
 _ANALYSED_LOCK = threading.Lock()
 
 
-def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> TextAnalysis:
-    """The evidence of each of a list of distinct texts.
+def analyse_texts(texts: pa.Array | pd.Series | pd.Index | list[str], kb: Knowledge) -> TextAnalysis:
+    """The evidence of each of a list of texts (a whole column: each distinct text is analysed once).
 
     Whole-column Arrow operations reduce every text to the words a match can use (the others become a gap),
     so texts that differ only in lot numbers or packaging share one reduced form, scanned once; only texts
@@ -452,11 +452,12 @@ def analyse_texts(texts: pa.Array | pd.Index | list[str], kb: Knowledge) -> Text
         where = pc.fill_null(pc.index_in(raw, value_set=seen.texts), -1).to_numpy().astype(np.int64)
         fresh = np.flatnonzero(where < 0)
         if len(fresh):
-            new_texts = pc.take(raw, pa.array(fresh))
+            encoded = pc.dictionary_encode(pc.take(raw, pa.array(fresh)))  # a text repeated is analysed once
+            new_texts = encoded.dictionary
             found = _analyse_new(new_texts, lexicon)
             offset = len(seen.evidence) - 1  # their evidence joins the list after the evidence already in it
             seen.evidence.extend(found.evidence[1:])
-            where[fresh] = np.arange(len(seen.ids), len(seen.ids) + len(fresh))
+            where[fresh] = len(seen.ids) + encoded.indices.to_numpy(zero_copy_only=False)
             seen.ids = np.concatenate([seen.ids, np.where(found.ids > 0, found.ids + offset, 0)])
             seen.texts = pa.concat_arrays([seen.texts, new_texts])
         return TextAnalysis(seen.ids[where], seen.evidence)
