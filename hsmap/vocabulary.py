@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from functools import cache
 from importlib import resources
 
@@ -20,7 +19,6 @@ from hsmap.kb_cache import cached_build
 from hsmap.tokens import normalize_text
 
 LANGUAGES = ("en", "fr", "es", "pt", "de", "ru", "ar")
-_LOCK = threading.Lock()
 
 
 @cache
@@ -37,13 +35,8 @@ def _read_tariff_words() -> frozenset[str]:
 
 def general_words(lang: str, min_chars: int) -> frozenset[str]:
     """The words of a language's general word list at least ``min_chars`` long, in the lexicon's normal
-    form (lower case, no accents); empty for a language without a list."""
-    with _LOCK:  # chunks are analysed in threads: read each list once
-        return _general_words(lang, min_chars)
-
-
-@cache
-def _general_words(lang: str, min_chars: int) -> frozenset[str]:
+    form (lower case, no accents); empty for a language without a list. Not kept in memory (up to 375,000
+    words a language): a caller keeps what it derives from them (:mod:`hsmap.matching` a few hundred)."""
     if lang not in LANGUAGES:
         return frozenset()
     inputs = [f"{lang}:{min_chars}".encode()]
