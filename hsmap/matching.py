@@ -622,8 +622,9 @@ def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
     seen = pa.concat_arrays(lexicon.fuzzy_seen) if lexicon.fuzzy_seen else pa.array([], pa.string())
     fresh = pc.filter(words, pc.invert(pc.is_in(words, value_set=seen))).to_pylist()
     choices = lexicon.fuzzy_keys
-    for start in range(0, len(fresh), _FUZZY_CHUNK):
-        chunk = fresh[start : start + _FUZZY_CHUNK]
+    candidates = _alike_a_key_of_their_start(fresh, choices)
+    for start in range(0, len(candidates), _FUZZY_CHUNK):
+        chunk = candidates[start : start + _FUZZY_CHUNK]
         scores = process.cdist(
             chunk, choices, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG, dtype=np.float32, workers=-1
         )
@@ -639,6 +640,26 @@ def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
         return {}
     typos = pc.filter(words, pc.is_in(words, value_set=pa.array(list(lexicon.fuzzy_cache), type=pa.string())))
     return {word: lexicon.fuzzy_cache[word] for word in typos.to_pylist()}
+
+
+def _alike_a_key_of_their_start(words: list[str], keys: list[str]) -> list[str]:
+    """The words at least ``_FUZZY_CUTOFF_LONG`` alike a key that starts as they do: the only ones that can be
+    a typo (:func:`_is_typo`), so only they are scored against every key. Each word is scored against the
+    few keys of its own start, a fraction of the work of scoring it against all."""
+    keys_by_start: dict[str, list[str]] = {}
+    for key in keys:
+        keys_by_start.setdefault(key[:_FUZZY_SAME_START], []).append(key)
+    words_by_start: dict[str, list[str]] = {}
+    for word in words:
+        if word[:_FUZZY_SAME_START] in keys_by_start:
+            words_by_start.setdefault(word[:_FUZZY_SAME_START], []).append(word)
+    alike = set()
+    for start, group in words_by_start.items():
+        scores = process.cdist(
+            group, keys_by_start[start], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG, dtype=np.float32
+        )
+        alike.update(word for word, close in zip(group, scores.max(axis=1) >= _FUZZY_CUTOFF_LONG, strict=True) if close)
+    return [word for word in words if word in alike]
 
 
 def _is_typo(word: str, key: str, lexicon: Lexicon) -> bool:

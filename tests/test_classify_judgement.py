@@ -7,6 +7,8 @@ the real-data development set.
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hsmap.classify import Classifier, classify
 from hsmap.knowledge import load_knowledge
@@ -105,6 +107,31 @@ def test_a_typo_must_keep_the_first_letters(kb):
     assert not _is_typo("airplanes", "warplanes", lexicon)
     assert not _is_typo("singer", "stinger", lexicon)
     assert _is_typo("howitzr", "howitzer", lexicon)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_only_words_that_cannot_be_typos_are_left_unscored(kb, data):
+    """Scoring each word against the keys of its own first letters first may skip a word only when its best
+    key over the whole lexicon could not make it a typo anyway."""
+    from rapidfuzz import fuzz, process
+
+    from hsmap.matching import _FUZZY_CUTOFF_LONG, _alike_a_key_of_their_start, _is_typo, lexicon_for
+
+    lexicon = lexicon_for(kb)
+    keys = lexicon.fuzzy_keys
+    edits = st.tuples(st.sampled_from(keys), st.integers(0, 12), st.sampled_from("aeiorstxz"), st.booleans())
+    words = [
+        key[:position] + letter + key[position + (1 if replace else 0) :]
+        for key, position, letter, replace in data.draw(st.lists(edits, min_size=1, max_size=40))
+    ]
+    scores = process.cdist(words, keys, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG)
+    best = scores.argmax(axis=1)
+    typos = {
+        word for row, word in enumerate(words)
+        if scores[row, best[row]] >= _FUZZY_CUTOFF_LONG and _is_typo(word, keys[best[row]], lexicon)
+    }
+    assert typos <= set(_alike_a_key_of_their_start(words, keys))
 
 
 # --- 3. national tariff description chains --------------------------------------------------------
