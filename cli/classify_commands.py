@@ -12,7 +12,7 @@ import typer
 from hsmap.chunking import CHUNK_ROWS
 from hsmap.cli.app import EXIT_FLAGGED, command, console, err_console, fail
 from hsmap.cli.output import Format, emit
-from hsmap.cli.stdio import OutputFormat, is_stdio, staged_input, staged_output
+from hsmap.cli.stdio import OutputFormat, is_stdio, reader_stopped_early, staged_input, staged_output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -181,7 +181,10 @@ def classify_command(
                     )
     report = err_console if is_stdio(output) else console  # standard output holds the data
     _show_summary(summary, time.perf_counter() - started, report)
-    report.print(f"wrote {summary.rows:,} lines to {'standard output' if is_stdio(output) else output}")
+    if is_stdio(output) and reader_stopped_early():
+        report.print(f"classified {summary.rows:,} lines; standard output was closed before all were written")
+    else:
+        report.print(f"wrote {summary.rows:,} lines to {'standard output' if is_stdio(output) else output}")
     if fail_on_flags and summary.flags:
         raise typer.Exit(EXIT_FLAGGED)
 

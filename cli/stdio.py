@@ -36,6 +36,14 @@ def is_stdio(path: Path) -> bool:
     return str(path) == STDIO
 
 
+_reader_stopped = False
+
+
+def reader_stopped_early() -> bool:
+    """Whether the reader of standard output closed it before taking everything (``| head``)."""
+    return _reader_stopped
+
+
 @contextmanager
 def staged_input(source: Path) -> Iterator[Path]:
     """``source`` itself, or for ``-`` a temporary copy of standard input; errors that name the copy name
@@ -80,4 +88,6 @@ def staged_output(target: Path, fmt: OutputFormat | None) -> Iterator[Path]:
                 shutil.copyfileobj(result, sys.stdout.buffer, 1 << 20)
                 sys.stdout.buffer.flush()
         except BrokenPipeError:  # the reader stopped early (| head): not an error; no message at exit either
+            global _reader_stopped
+            _reader_stopped = True
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -431,6 +431,21 @@ def test_a_stopped_run_to_standard_output_prints_nothing_and_leaves_no_temporary
     assert list(temporary.iterdir()) == []
 
 
+def test_a_reader_that_stops_early_is_no_error_and_the_summary_says_so(tmp_path: Path, hsmap_executable: str) -> None:
+    source = _long_source(tmp_path / "in")  # far more output than a pipe holds
+    process = subprocess.Popen(
+        [hsmap_executable, "classify", str(source), "-o", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    header = process.stdout.readline()  # what `| head -1` reads before it exits
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0, stderr
+    assert header.startswith(b'"hs_code","description",')
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert "classified 20,670 lines; standard output was closed before all were written" in stderr
+    assert "wrote" not in stderr
+
+
 def test_a_full_disk_under_standard_output_writes_nothing_there(lines_csv: Path, one_line_error) -> None:
     with full_disk():
         result = invoke("classify", lines_csv, "-o", "-")
