@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from hsmap.store import Store
+from hsmap.store.mirror import MirrorSelection
 from hsmap.store.web import MIRROR_SHOWN, StoreApp, StoreServer, make_server
 
 DATA = Path(__file__).parent / "data" / "store"
@@ -130,6 +132,41 @@ def test_mirror_api_pages_the_stores_mirror_comparison(db: Path, kb) -> None:
     assert [row[-1] for row in body["rows"]] == shown["explanation"].tolist()
     assert body["statuses"] == expected["status"].value_counts().to_dict()
     assert get(StoreApp(db, kb), "/api/mirror?status=agreed")[0] == 400
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"exporter": "Czechia", "year": "2024"},
+        {"importer": "UA,pl", "status": "mismatch,only-report"},
+        {"category": "VIII", "year": "2023-2024"},
+        {"year": "2023"},  # its neighbouring year is in the store: the calendar-year hints must not change
+    ],
+)
+def test_the_page_selects_from_the_whole_comparison_what_the_filtered_comparison_gives(db: Path, kb, filters) -> None:
+    with Store(db, read_only=True, kb=kb) as store:
+        filtered, whole = store.mirror(**filters), store.mirror()
+    selected = MirrorSelection.of(kb, **filters).rows_of(whole)
+    assert len(selected) > 0
+    pd.testing.assert_frame_equal(selected, filtered)
+
+
+def test_the_page_computes_the_comparison_once_per_version_of_the_store(tmp_path: Path, kb, monkeypatch) -> None:
+    db = tmp_path / "store.duckdb"
+    with Store(db, kb=kb) as store:
+        store.load([DATA / name for name in REPORTS[:3]])
+    computed = []
+    whole = Store.mirror
+    monkeypatch.setattr(Store, "mirror", lambda self, **kw: computed.append(1) or whole(self, **kw))
+    app = StoreApp(db, kb)
+    _, before = get(app, "/api/mirror?limit=1")
+    _, ukraine = get(app, "/api/mirror?importer=Ukraine&limit=1")
+    assert len(computed) == 1 and 0 < ukraine["total"] < before["total"]
+    with Store(db, kb=kb) as store:  # loading puts a new store file in place
+        store.load([DATA / "pol_2024.csv"])
+    _, after = get(app, "/api/mirror?limit=1")
+    assert len(computed) == 2 and after != before
+    assert after == get(StoreApp(db, kb), "/api/mirror?limit=1")[1]
 
 
 def test_the_page_escapes_what_it_shows(tmp_path: Path, kb) -> None:

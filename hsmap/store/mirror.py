@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -186,14 +187,8 @@ class Mirroring(StoreConnection):
         """
         if tolerance < 0 or (value_tolerance is not None and value_tolerance < 0):
             raise StoreError("a tolerance is a relative difference of 0 or more (0.1 = 10 %)")
-        years = parse_years(year)
-        wanted_status = split_values(status)
-        bad = [value for value in wanted_status if value not in MIRROR_STATUSES]
-        if bad:
-            raise StoreError(f"status {bad[0]!r} is not one of {', '.join(MIRROR_STATUSES)}")
-        exporters = {state_key(value) for value in split_values(exporter)}
-        importers = {state_key(value) for value in split_values(importer)}
-        categories = category_ids(category, self.kb) if category else ()
+        selection = MirrorSelection.of(self.kb, exporter, importer, category, year, status)
+        years = selection.years
 
         where, params = "TRUE", []
         if years:  # neighbouring years too, for the calendar-year hints
@@ -207,20 +202,63 @@ class Mirroring(StoreConnection):
             f"SELECT DISTINCT reporter_iso3, year, flow, nil_report FROM report_lines r WHERE {where}", params
         ).fetchall()
         table = _Mirror(self.kb, cells, coverage, tolerance, tolerance if value_tolerance is None else value_tolerance)
-        result = table.run()
+        return selection.rows_of(table.run())
+
+
+@dataclass(frozen=True)
+class MirrorSelection:
+    """The filters of :meth:`Mirroring.mirror`, checked and read: a pair's row does not depend on pairs of
+    other States or years (only on its own States' reports of its year and the years beside it), so the rows a
+    selection keeps from the whole comparison are the rows it would compute itself — the store's page
+    computes the whole comparison once per version of the store and selects from it."""
+
+    kb: Knowledge
+    years: tuple[tuple[int, int], ...]
+    exporters: frozenset[str]
+    importers: frozenset[str]
+    categories: frozenset[str]  # the categories named and every category below them
+    statuses: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        kb: Knowledge,
+        exporter: str | Iterable[str] | None = None,
+        importer: str | Iterable[str] | None = None,
+        category: str | Iterable[str] | None = None,
+        year: str | int | Iterable[str | int] | None = None,
+        status: str | Iterable[str] | None = None,
+    ) -> MirrorSelection:
+        """The selection of ``hsmap store mirror``'s filters; a StoreError for a status it does not know."""
+        statuses = tuple(split_values(status))
+        bad = [value for value in statuses if value not in MIRROR_STATUSES]
+        if bad:
+            raise StoreError(f"status {bad[0]!r} is not one of {', '.join(MIRROR_STATUSES)}")
+        roots = category_ids(category, kb) if category else ()
+        return cls(
+            kb,
+            parse_years(year),
+            frozenset(state_key(value) for value in split_values(exporter)),
+            frozenset(state_key(value) for value in split_values(importer)),
+            frozenset(cid for root in roots for cid in kb.descendants(root)),
+            statuses,
+        )
+
+    def rows_of(self, result: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a mirror comparison this selection keeps."""
         keep = pd.Series(True, index=result.index)
-        if years:
-            keep &= np.logical_or.reduce([result["year"].between(first, last) for first, last in years])
-        if exporters:
-            keep &= result["exporter"].isin(exporters)
-        if importers:
-            keep &= result["importer"].isin(importers)
-        if categories:
-            wanted = {cid for root in categories for cid in self.kb.descendants(root)}
+        if self.years:
+            keep &= np.logical_or.reduce([result["year"].between(first, last) for first, last in self.years])
+        if self.exporters:
+            keep &= result["exporter"].isin(self.exporters)
+        if self.importers:
+            keep &= result["importer"].isin(self.importers)
+        if self.categories:
+            wanted = self.categories
             reported = (result["export_categories"] + "," + result["import_categories"]).str.split(",")
             keep &= result["category"].isin(wanted) | reported.map(lambda cats: bool(wanted.intersection(cats)))
-        if wanted_status:
-            keep &= result["status"].isin(wanted_status)
+        if self.statuses:
+            keep &= result["status"].isin(self.statuses)
         return result[keep].reset_index(drop=True)
 
 

@@ -37,8 +37,11 @@ class MirrorExplanations:
         self.only = defaultdict(list)  # (year, exporter, importer, side) → rows
         for row in only.itertuples(index=False):
             self.only[(row.year, row.exporter, row.importer, row.side)].append(row)
-        self.unpaired = defaultdict(list)  # (reporter, year, flow) → unpaired rows of that report
-        for row in table_rows[table_rows["kind"] != "pair"].itertuples(index=False):
+        self.unpaired = defaultdict(list)  # (reporter, year, flow) → unpaired rows of that report, in a fixed
+        # order (the database groups rows in any order), so hints and gaps read the same in every run
+        unpaired = table_rows[table_rows["kind"] != "pair"]
+        order = ["kind", "category", "exporter", "importer", "partner_text"]
+        for row in unpaired.sort_values(order, kind="stable").itertuples(index=False):
             reporter = row.exporter if row.side == "exporter" else row.importer
             self.unpaired[(reporter, row.year, "export" if row.side == "exporter" else "import")].append(row)
         texts, gaps = [], []
