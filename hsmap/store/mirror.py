@@ -210,7 +210,8 @@ class MirrorSelection:
     """The filters of :meth:`Mirroring.mirror`, checked and read: a pair's row does not depend on pairs of
     other States or years (only on its own States' reports of its year and the years beside it), so the rows a
     selection keeps from the whole comparison are the rows it would compute itself — the store's page
-    computes the whole comparison once per version of the store and selects from it."""
+    computes the whole comparison once per version of the store and selects from it. (Not so with ``rates``
+    and no ``currency``: the currency values are converted to is then the one most compared rows use.)"""
 
     kb: Knowledge
     years: tuple[tuple[int, int], ...]
