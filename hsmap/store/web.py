@@ -322,7 +322,6 @@ class StoreApp:
             }
         )
 
-
     def _whole_mirror(self) -> pd.DataFrame:
         """The whole mirror comparison of the store as it is on disk, computed once per version of the file
         (``store load`` and ``store remove`` put a new file in place): on a store of 200,000 report lines it
