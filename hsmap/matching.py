@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache, partial
 
@@ -644,22 +644,30 @@ def _fuzzy_words(words: pa.Array, lexicon: Lexicon) -> dict[str, str]:
 
 def _alike_a_key_of_their_start(words: list[str], keys: list[str]) -> list[str]:
     """The words at least ``_FUZZY_CUTOFF_LONG`` alike a key that starts as they do: the only ones that can be
-    a typo (:func:`_is_typo`), so only they are scored against every key. Each word is scored against the
-    few keys of its own start, a fraction of the work of scoring it against all."""
-    keys_by_start: dict[str, list[str]] = {}
-    for key in keys:
-        keys_by_start.setdefault(key[:_FUZZY_SAME_START], []).append(key)
-    words_by_start: dict[str, list[str]] = {}
-    for word in words:
-        if word[:_FUZZY_SAME_START] in keys_by_start:
-            words_by_start.setdefault(word[:_FUZZY_SAME_START], []).append(word)
-    alike = set()
-    for start, group in words_by_start.items():
-        scores = process.cdist(
-            group, keys_by_start[start], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG, dtype=np.float32
-        )
-        alike.update(word for word, close in zip(group, scores.max(axis=1) >= _FUZZY_CUTOFF_LONG, strict=True) if close)
+    a typo (:func:`_is_typo`), so only they are scored against every key."""
+    alike = _close_to_a_key_of_their_start(words, keys, _FUZZY_CUTOFF_LONG)
     return [word for word in words if word in alike]
+
+
+def _close_to_a_key_of_their_start(words: Iterable[str], keys: Iterable[str], cutoff: float) -> set[str]:
+    """The words at least ``cutoff`` alike a key with the same first letters (``_FUZZY_SAME_START``): each word
+    is scored against the few keys of its own start, a fraction of the work of scoring it against all."""
+    keys_by_start = _by_start(keys)
+    found: set[str] = set()
+    for start, group in _by_start(words).items():
+        if start in keys_by_start:
+            scores = process.cdist(
+                group, keys_by_start[start], scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float32
+            )
+            found.update(word for word, close in zip(group, scores.max(axis=1) >= cutoff, strict=True) if close)
+    return found
+
+
+def _by_start(words: Iterable[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for word in words:
+        grouped.setdefault(word[:_FUZZY_SAME_START], []).append(word)
+    return grouped
 
 
 def _is_typo(word: str, key: str, lexicon: Lexicon) -> bool:
@@ -689,18 +697,5 @@ def _real_words(lang: str, lexicon: Lexicon) -> frozenset[str]:
 
 
 def _words_like_keys(lang: str, lexicon: Lexicon) -> frozenset[str]:
-    by_start: dict[str, list[str]] = {}
-    for key in lexicon.fuzzy_keys:
-        by_start.setdefault(key[:_FUZZY_SAME_START], []).append(key)
-    words = sorted(general_words(lang, _FUZZY_MIN_CHARS))  # the words of one start stand together
-    found: set[str] = set()
-    for start, keys in by_start.items():
-        following = start[:-1] + chr(ord(start[-1]) + 1)
-        group = words[bisect_left(words, start) : bisect_left(words, following)]
-        if group:
-            scores = process.cdist(
-                group, keys, scorer=fuzz.ratio, score_cutoff=_REAL_WORD_CUTOFF, dtype=np.float32, workers=-1
-            )
-            alike = scores.max(axis=1) >= _REAL_WORD_CUTOFF
-            found.update(word for word, close in zip(group, alike, strict=True) if close)
-    return frozenset(found)
+    words = general_words(lang, _FUZZY_MIN_CHARS)
+    return frozenset(_close_to_a_key_of_their_start(words, lexicon.fuzzy_keys, _REAL_WORD_CUTOFF))
