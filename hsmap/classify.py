@@ -84,6 +84,7 @@ class Classifier:
             self._links_by_code.setdefault(row.edition, {}).setdefault(row.code, []).append(link)
         self._links_cache: dict[str, tuple[list[CodeLink], int | None]] = {}
         self._decided: dict[tuple, int] = {}  # (code, evidence) → decision id
+        self._decided_by_id: dict[tuple, int] = {}  # (code, evidence's generation and id) → decision id
         self._codes_seen: dict[str, tuple[str, str, int]] = {}  # code as written → (hs6, error, decision id)
         self._rows: list[tuple] = []  # the output cells of each decision, by id
         self._lock = threading.Lock()
@@ -296,9 +297,21 @@ class Classifier:
         }
         return any(key in limits and by_key[key] is not None for key in by_key)
 
-    def decide(self, hs6: str, code_error: str, text: TextEvidence) -> int:
+    def decide(self, hs6: str, code_error: str, text: TextEvidence, known: tuple[int, int] | None = None) -> int:
         """The id of the decision for a code and a text (a row of :meth:`table`); texts that differ only in
-        words without evidence (lot numbers, packaging) share one decision."""
+        words without evidence (lot numbers, packaging) share one decision. ``known`` is the text's evidence
+        (generation, id) (:class:`LineEvidence`): a pair met before is then found without reading the evidence."""
+        by_id = (hs6, code_error, *known) if known is not None else None
+        found = self._decided_by_id.get(by_id) if by_id is not None else None
+        if found is None:
+            found = self._decide_once(hs6, code_error, text)
+            if by_id is not None:
+                if len(self._decided_by_id) > _PAIRS_SEEN_LIMIT:
+                    self._decided_by_id.clear()
+                self._decided_by_id[by_id] = found
+        return found
+
+    def _decide_once(self, hs6: str, code_error: str, text: TextEvidence) -> int:
         key = (hs6, code_error, *text.signature())
         found = self._decided.get(key)
         if found is None:
@@ -693,10 +706,11 @@ class LineEvidence:
 
     ids: np.ndarray
     evidence: list[TextEvidence]  # may grow meanwhile (it is the lexicon's list): only ``ids`` bound its use
+    generation: int  # equal ids of one generation are equal evidence (:class:`hsmap.matching.AnalysedTexts`)
 
     def lines(self, where: np.ndarray) -> LineEvidence:
         """The evidence of the lines at positions ``where``."""
-        return LineEvidence(self.ids[where], self.evidence)
+        return LineEvidence(self.ids[where], self.evidence, self.generation)
 
 
 def read_texts(frame: pd.DataFrame, text_column: str | None, kb: Knowledge) -> LineEvidence:
@@ -704,7 +718,7 @@ def read_texts(frame: pd.DataFrame, text_column: str | None, kb: Knowledge) -> L
     It depends on the text alone, not on the code or the edition, so a pipeline reads the texts of the next
     chunk while it decides this one."""
     analysis = analyse_texts(_column(frame, text_column), kb)
-    return LineEvidence(analysis.ids, analysis.evidence)
+    return LineEvidence(analysis.ids, analysis.evidence, analysis.generation)
 
 
 def decision_ids(
@@ -730,7 +744,7 @@ def decision_ids(
         keys = code_ids[with_evidence].astype(np.int64) * kinds + texts.ids[with_evidence]
         pair_ids, pairs = pd.factorize(keys)
         pair_decisions = [
-            classifier.decide(hs6[code], errors[code], texts.evidence[evidence])
+            classifier.decide(hs6[code], errors[code], texts.evidence[evidence], (texts.generation, evidence))
             for code, evidence in zip(*(part.tolist() for part in np.divmod(pairs, kinds)), strict=True)
         ]
         decided[with_evidence] = np.array(pair_decisions, dtype=np.int64)[pair_ids]
@@ -739,6 +753,7 @@ def decision_ids(
 
 _TABLE_PIECES = 16  # pieces the decision table may grow in before they are joined
 _CODES_SEEN_LIMIT = 1_000_000  # codes as written a classifier remembers
+_PAIRS_SEEN_LIMIT = 1_000_000  # (code, evidence id) pairs it remembers the decision of
 
 
 def _rows_table(rows: list[tuple]) -> pa.Table:

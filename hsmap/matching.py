@@ -1,9 +1,10 @@
 """Find the lexicon's terms in goods descriptions: exact first, fuzzy on what exact matching leaves.
 
 Texts and terms are cut into the same tokens (:mod:`hsmap.tokens`), so ``T-72``, ``t72`` and ``T 72`` are
-one token sequence ``t 72``. Exact matching looks up token n-grams in a dictionary, longest first; a
-designation the lexicon does not list is still recognised by its shape when its family does ("Su-35"
-beside Su-27, Su-30 and Su-34), and Russian designations are found in Cyrillic too ("Су-30", "Т-72Б3").
+one token sequence ``t 72``. Exact matching finds the token n-grams that are keys for many texts at once,
+each n-gram a hash of its words' numbers (:class:`RunIndex`), and the longest key wins; a designation the
+lexicon does not list is still recognised by its shape when its family does ("Su-35" beside Su-27, Su-30
+and Su-34), and Russian designations are found in Cyrillic too ("Су-30", "Т-72Б3").
 ``rapidfuzz.process.cdist`` then scores the leftover words against the lexicon in parallel, so typos
 (``howitser``) still count, at a discount, unless the word is a real word itself (``airplanes``).
 A national tariff's description chain ("heading > subheading > line") is read segment by segment, each
@@ -13,6 +14,7 @@ Every function works on the distinct texts of a column, never once per line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Iterable
@@ -91,18 +93,49 @@ class TextEvidence:
 NO_EVIDENCE = TextEvidence()
 
 
+_GENERATIONS = itertools.count(1)
+
+
 @dataclass
 class AnalysedTexts:
     """Texts a lexicon has already analysed and their evidence (``evidence[ids[i]]`` for ``texts[i]``), so a
-    text that comes back in a later chunk is looked up, not analysed again."""
+    text that comes back in a later chunk is looked up, not analysed again. Each distinct evidence is in the
+    list once (``known``), so lines that say the same thing share an id in every chunk, and ``forms`` gives the
+    evidence of each reduced form already scanned. ``generation`` is new whenever the list starts afresh: ids
+    are only comparable within one generation."""
 
     texts: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     evidence: list[TextEvidence] = field(default_factory=lambda: [NO_EVIDENCE])
+    known: dict[tuple, int] = field(default_factory=lambda: {NO_EVIDENCE.signature(): 0})
+    forms: dict[str, int] = field(default_factory=dict)
+    generation: int = field(default_factory=lambda: next(_GENERATIONS))
 
     def forget(self) -> None:
         """Start afresh (earlier analyses keep the evidence list they were given)."""
-        self.texts, self.ids, self.evidence = pa.array([], pa.string()), np.zeros(0, dtype=np.int64), [NO_EVIDENCE]
+        vars(self).update(vars(AnalysedTexts()))
+
+    def intern(self, found: TextEvidence) -> int:
+        """The id of an evidence: the one it already has if an equal one was met, else a new one."""
+        signature = found.signature()
+        known = self.known.get(signature)
+        if known is None:
+            known = self.known[signature] = len(self.evidence)
+            self.evidence.append(found)
+        return known
+
+
+@dataclass(frozen=True)
+class RunIndex:
+    """Every run of words that names something (a key as written, or with a plural ending on its last word)
+    and what it names; and the same runs as numbers, so the n-grams of many texts are looked up at once with
+    numpy: each word a number (0: a word of no key), each run a hash of its words' numbers. A hash found is
+    checked against the run's words, so two runs sharing a hash cannot be confused."""
+
+    found: dict[str, tuple[list[Hit], list[Lookalike]]]
+    numbers: dict[str, int]
+    hashes: np.ndarray = field(compare=False)  # of the runs in ``found``, sorted (so equal when they are)
+    longest: int  # most words in a run
 
 
 @dataclass(frozen=True)
@@ -119,13 +152,12 @@ class Lexicon:
     family_ends: pa.Array  # last words of the family prefixes: a number after one is part of a designation
     languages: dict[str, tuple[str, ...]]  # key → languages whose word lists may hold a word looking like it
     family_starts: frozenset[str]  # first words of the family prefixes: where a designation by shape may start
+    runs: RunIndex  # every run of words that names something, for scanning many texts at once
     cache_key: str = ""  # the compiled knowledge base's (``Knowledge.cache_key``): what is derived from it is kept
     fuzzy_cache: dict[str, str | None] = field(default_factory=dict, compare=False)  # word → key, across chunks
     fuzzy_seen: list[pa.Array] = field(default_factory=list, compare=False)  # [words already scored], as Arrow
-    scan_cache: dict[str, tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
     analysed: AnalysedTexts = field(default_factory=AnalysedTexts, compare=False)
     reach: dict[str, int] = field(default_factory=dict, compare=False)  # word → its ``_reach``, once looked at
-    lookups: dict[str, tuple[list[Hit], list[Lookalike]] | None] = field(default_factory=dict, compare=False)
     placed: dict[tuple[str, int], tuple[list[Hit], list[Lookalike]]] = field(default_factory=dict, compare=False)
     real_words: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)  # language → ``_real_words``
 
@@ -168,7 +200,9 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
         if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
     )
     words = {word for key in all_keys for word in key.split()}
-    words = pa.array(sorted(words | {w + "s" for w in words} | {w + "es" for w in words}), type=pa.string())
+    words |= {w + "s" for w in words} | {w + "es" for w in words}
+    runs = _run_index(terms, negatives, words)
+    words = pa.array(sorted(words), type=pa.string())
     families = _families(terms, negatives, kb)
     family_ends = pa.array(sorted({prefix.split()[-1] for prefix in families}), type=pa.string())
     languages_by_key = {
@@ -185,6 +219,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
         family_ends,
         languages_by_key,
         family_starts,
+        runs,
         cache_key=kb.cache_key,
     )
 
@@ -298,24 +333,41 @@ def _placed(
     return placed
 
 
-_UNSEEN = object()
-
-
-def _lookup(words: str, lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike]] | None:
-    """What the words name, as written or with the last one without a plural ending (remembered: the same
-    words come back in text after text)."""
-    found = lexicon.lookups.get(words, _UNSEEN)  # read once: another thread may clear the memo meanwhile
-    if found is not _UNSEEN:
-        return found
+def _named_by(
+    words: str, terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]]
+) -> tuple[list[Hit], list[Lookalike]] | None:
+    """What the words name, as written or with the last one without a plural ending."""
     head, _, last = words.rpartition(" ")
-    found = None
     for key in [words, *(f"{head} {form}" if head else form for form in _singulars(last))]:
-        hits, lookalikes = lexicon.terms.get(key), lexicon.negatives.get(key)
+        hits, lookalikes = terms.get(key), negatives.get(key)
         if hits or lookalikes:
-            found = hits or [], lookalikes or []
-            break
-    lexicon.lookups[words] = found
-    return found
+            return hits or [], lookalikes or []
+    return None
+
+
+_HASH_BASE = 0x9E3779B97F4A7C15  # odd, so each word's number spreads over the hash of the words before it
+_HASH_MASK = (1 << 64) - 1  # the hash wraps around at 64 bits, as numpy's uint64 arithmetic does
+
+
+def _run_index(terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]], words: set[str]) -> RunIndex:
+    """The runs of words that name something: a text's run can only name something as itself or with its last
+    word's plural ending removed (:func:`_named_by`), so each key, each key + "s" and each key + "es" is tried."""
+    numbers = {word: number for number, word in enumerate(sorted(words), start=1)}
+    found = {}
+    for key in [*terms, *negatives]:
+        for run in (key, key + "s", key + "es"):
+            named = _named_by(run, terms, negatives)
+            if named is not None:
+                found[run] = named
+    hashes = np.unique(np.array([_run_hash([numbers[w] for w in run.split()]) for run in found], dtype=np.uint64))
+    return RunIndex(found, numbers, hashes, max((len(run.split()) for run in found), default=0))
+
+
+def _run_hash(numbers: list[int]) -> int:
+    hashed = 0
+    for number in numbers:
+        hashed = (hashed * _HASH_BASE + number) & _HASH_MASK
+    return hashed
 
 
 def _precedence(span: tuple[int, int, list[Hit], list[Lookalike]], spans: list) -> tuple[int, int, int, int, int]:
@@ -345,24 +397,27 @@ def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, 
     return size, [replace(found, term="-".join(tokens[position : position + size]).upper())]
 
 
-def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalike], list[bool]]:
-    """Exact matching of token n-grams: every key starting at each word, else a designation of a known
-    family by its shape. Of two overlapping keys the one holding the other wins ("anti-tank missile" over
-    "tank", "toy tank" over "tank", "anti-radar missile" over "radar"), then a look-alike, then an arm over
-    a part or munition word ("40 mm grenade launchers" is a launcher, "hunting rifle bolt action" a rifle),
-    then the one ending later (the head of a phrase comes last); a shorter key at the same word takes the
-    words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
+def _scan(
+    tokens: list[str], runs: list[tuple[int, int]], lexicon: Lexicon, fuzzy: dict[str, str]
+) -> tuple[list[Hit], list[Lookalike]]:
+    """Exact matching of a text's ``runs`` of words (position, size) that may name something, else a
+    designation of a known family by its shape; then single words that are a typo of a lexicon word
+    (discounted by their likeness). Of two overlapping keys the one holding the other wins ("anti-tank
+    missile" over "tank", "toy tank" over "tank", "anti-radar missile" over "radar"), then a look-alike, then
+    an arm over a part or munition word ("40 mm grenade launchers" is a launcher, "hunting rifle bolt action"
+    a rifle), then the one ending later (the head of a phrase comes last); a shorter key at the same word
+    takes the words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
+    longest_at: dict[int, int] = {}
+    for position, size in runs:
+        words = " ".join(tokens[position : position + size])
+        found = lexicon.runs.found.get(words)  # None: another run with the same hash
+        if found is not None:
+            spans.append((position, size, *_placed(words, found, position, lexicon)))
+            longest_at[position] = max(longest_at.get(position, 0), size)
     for position, token in enumerate(tokens):
-        found_size = 0
-        for size in range(min(_reach(token, lexicon), len(tokens) - position), 0, -1):
-            words = " ".join(tokens[position : position + size])
-            found = _lookup(words, lexicon)
-            if found is not None:
-                spans.append((position, size, *_placed(words, found, position, lexicon)))
-                found_size = max(found_size, size)
         shaped = _by_shape(tokens, position, lexicon) if token in lexicon.family_starts else None
-        if shaped and shaped[0] > found_size:  # "BTR-82", not "BTR"
+        if shaped and shaped[0] > longest_at.get(position, 0):  # "BTR-82", not "BTR"
             spans.append((position, shaped[0], [replace(hit, position=position) for hit in shaped[1]], []))
     used = [False] * len(tokens)
     chosen = []
@@ -373,7 +428,68 @@ def _scan(tokens: list[str], lexicon: Lexicon) -> tuple[list[Hit], list[Lookalik
     chosen.sort(key=lambda span: span[0])
     hits = [hit for _, found, _ in chosen for hit in found]
     lookalikes = [lookalike for _, _, found in chosen for lookalike in found]
-    return hits, lookalikes, used
+    for position, word in enumerate(tokens):
+        if not used[position] and (key := fuzzy.get(word)):
+            score = float(fuzz.ratio(word, key))
+            hits.extend(replace(hit, fuzzy=score, position=position) for hit in lexicon.terms.get(key, []))
+            lookalikes.extend(lexicon.negatives.get(key, []))
+    return hits, lookalikes
+
+
+def _scan_forms(forms: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> list[tuple[list[Hit], list[Lookalike]]]:
+    """:func:`_scan` of many reduced forms at once. The runs of words that may name something are found for
+    all forms together with numpy (:func:`_runs`); only the forms with such a run, a word starting a
+    designation family or a typo are read word by word — the others name nothing."""
+    tokens = pc.split_pattern(pa.array(forms, pa.string()), " ")
+    offsets = tokens.offsets.to_numpy().astype(np.int64)
+    encoded = pc.dictionary_encode(tokens.values)
+    words = encoded.dictionary.to_pylist()
+    word_at = encoded.indices.to_numpy(zero_copy_only=False)
+    numbers = np.array([lexicon.runs.numbers.get(word, 0) for word in words], dtype=np.uint64)[word_at]
+    reach = np.array([_reach(word, lexicon) for word in words], dtype=np.int64)[word_at]
+    marked = np.array([word in lexicon.family_starts or word in fuzzy for word in words], dtype=bool)[word_at]
+    form_of = np.repeat(np.arange(len(forms)), np.diff(offsets))
+    starts, sizes = _runs(numbers, reach, offsets[1:][form_of], lexicon.runs)
+    order = np.lexsort((-sizes, starts))  # by position, longest first
+    starts, sizes = starts[order], sizes[order]
+    run_forms = form_of[starts]
+    read = np.union1d(run_forms, form_of[marked])
+    first_run = np.searchsorted(run_forms, read)
+    last_run = np.searchsorted(run_forms, read, side="right")
+    found: list[tuple[list[Hit], list[Lookalike]]] = [([], [])] * len(forms)
+    for form, first, last in zip(read.tolist(), first_run.tolist(), last_run.tolist(), strict=True):
+        base = int(offsets[form])
+        runs = list(zip((starts[first:last] - base).tolist(), sizes[first:last].tolist(), strict=True))
+        found[form] = _scan(forms[form].split(" "), runs, lexicon, fuzzy)
+    return found
+
+
+def _runs(
+    numbers: np.ndarray, reach: np.ndarray, ends: np.ndarray, index: RunIndex
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where runs of words whose hash is that of a run naming something start, and how many words they have:
+    ``numbers`` of the words of many texts one after another, ``reach`` the most words a key starting at each
+    may have, ``ends`` where each word's text ends."""
+    starts = np.flatnonzero(reach > 0)
+    hashes = np.zeros(len(starts), dtype=np.uint64)
+    found_starts, found_sizes = [], []
+    for size in range(1, index.longest + 1):
+        last = starts + size - 1
+        alive = (reach[starts] >= size) & (last < ends[starts])
+        starts, hashes, last = starts[alive], hashes[alive], last[alive]
+        word = numbers[last]
+        alive = word > 0  # a word of no key: no run through it names anything
+        starts, hashes, word = starts[alive], hashes[alive], word[alive]
+        if not len(starts):
+            break
+        hashes = hashes * np.uint64(_HASH_BASE) + word
+        slot = np.minimum(np.searchsorted(index.hashes, hashes), len(index.hashes) - 1)
+        named = index.hashes[slot] == hashes
+        found_starts.append(starts[named])
+        found_sizes.append(np.full(int(named.sum()), size, dtype=np.int64))
+    if not found_starts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found_starts), np.concatenate(found_sizes)
 
 
 _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
@@ -417,7 +533,7 @@ _HAS_NUMBER_WITH_UNIT = (
 
 
 _GAP = "_"
-_SCAN_CACHE_LIMIT = 200_000  # reduced forms remembered (and with them the runs of words they were cut into)
+_SCAN_CACHE_LIMIT = 200_000  # reduced forms whose evidence is remembered (and with them the placed findings)
 
 
 @dataclass(frozen=True)
@@ -427,6 +543,7 @@ class TextAnalysis:
 
     ids: np.ndarray
     evidence: list[TextEvidence]
+    generation: int  # of the ids (:class:`AnalysedTexts`)
 
 
 _ANALYSED_LIMIT = 500_000  # distinct texts a lexicon remembers the evidence of
@@ -454,38 +571,28 @@ def analyse_texts(texts: pa.Array | pd.Series | pd.Index | list[str], kb: Knowle
         if len(fresh):
             encoded = pc.dictionary_encode(pc.take(raw, pa.array(fresh)))  # a text repeated is analysed once
             new_texts = encoded.dictionary
-            found = _analyse_new(new_texts, lexicon)
-            offset = len(seen.evidence) - 1  # their evidence joins the list after the evidence already in it
-            seen.evidence.extend(found.evidence[1:])
             where[fresh] = len(seen.ids) + encoded.indices.to_numpy(zero_copy_only=False)
-            seen.ids = np.concatenate([seen.ids, np.where(found.ids > 0, found.ids + offset, 0)])
+            seen.ids = np.concatenate([seen.ids, _analyse_new(new_texts, lexicon, seen)])
             seen.texts = pa.concat_arrays([seen.texts, new_texts])
-        return TextAnalysis(seen.ids[where], seen.evidence)
+        return TextAnalysis(seen.ids[where], seen.evidence, seen.generation)
 
 
-def _analyse_new(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
-    """:func:`analyse_texts` for texts not analysed before."""
+def _analyse_new(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.ndarray:
+    """:func:`analyse_texts` for texts not analysed before: the id of each one's evidence in ``seen``."""
     chained = pc.match_substring(raw, _CHAIN).to_numpy(zero_copy_only=False)
     if not chained.any():
-        return _analyse_plain(raw, lexicon)
+        return _analyse_plain(raw, lexicon, seen)
     chain_rows = np.flatnonzero(chained)
-    analysis = _analyse_plain(pc.if_else(pa.array(chained), "", raw), lexicon)
+    ids = _analyse_plain(pc.if_else(pa.array(chained), "", raw), lexicon, seen)
     segments = pc.split_pattern(pc.take(raw, pa.array(chain_rows)), _CHAIN)
     segment_ids, distinct = pd.factorize(pd.Series(segments.flatten().to_numpy(zero_copy_only=False)))
-    found = _analyse_plain(as_text_array(distinct), lexicon)
-    ids, evidence = analysis.ids, analysis.evidence
-    composed: dict[tuple, int] = {}
+    found = _analyse_plain(as_text_array(distinct), lexicon, seen)
     offsets = segments.offsets.to_numpy()
     for row, start, stop in zip(chain_rows.tolist(), offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
-        parts = [found.evidence[found.ids[segment]] for segment in segment_ids[start:stop]]
-        chain = _chain_evidence(parts)
+        chain = _chain_evidence([seen.evidence[found[segment]] for segment in segment_ids[start:stop]])
         if chain.hits or chain.lookalikes or chain.calibre_mm or chain.tonnes or chain.range_km:
-            key = chain.signature()
-            if key not in composed:
-                composed[key] = len(evidence)
-                evidence.append(chain)
-            ids[row] = composed[key]
-    return TextAnalysis(ids, evidence)
+            ids[row] = seen.intern(chain)
+    return ids
 
 
 def _chain_evidence(parts: list[TextEvidence]) -> TextEvidence:
@@ -502,8 +609,8 @@ def _chain_evidence(parts: list[TextEvidence]) -> TextEvidence:
     return TextEvidence(hits, lookalikes, *numbers)
 
 
-def _analyse_plain(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
-    """:func:`analyse_texts` for texts that are not chains."""
+def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.ndarray:
+    """:func:`_analyse_new` for texts that are not chains."""
     tokens = tokenize(raw)
     encoded_tokens = pc.dictionary_encode(tokens.values)  # the texts' words, each looked at once
     words, word_ids = encoded_tokens.dictionary, encoded_tokens.indices.to_numpy(zero_copy_only=False)
@@ -528,39 +635,29 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon) -> TextAnalysis:
     keys = _reduced_forms(words, word_ids, relevant, offsets, parents, looked_at)
     encoded = pc.dictionary_encode(keys)
 
-    if len(lexicon.scan_cache) > _SCAN_CACHE_LIMIT:
-        for memo in (lexicon.scan_cache, lexicon.lookups, lexicon.placed):
-            memo.clear()
-    evidence = [NO_EVIDENCE]
-    key_evidence = np.zeros(len(encoded.dictionary), dtype=np.int64)  # per distinct key: its evidence, if any
-    scans = []
-    for position, key in enumerate(encoded.dictionary.to_pylist()):
-        found = lexicon.scan_cache.get(key)  # read once: another thread may clear the cache meanwhile
-        if found is None:
-            found = lexicon.scan_cache[key] = _scan_with_typos(key.split(), lexicon, fuzzy)
-        hits, lookalikes = found
-        scans.append((hits, lookalikes))
-        if hits or lookalikes:
-            key_evidence[position] = len(evidence)
-            evidence.append(TextEvidence(list(hits), list(lookalikes)))
+    if len(seen.forms) > _SCAN_CACHE_LIMIT:
+        seen.forms.clear()
+        lexicon.placed.clear()
+    forms = encoded.dictionary.to_pylist()
+    new = [form for form in forms if form not in seen.forms]
+    for form, (hits, lookalikes) in zip(new, _scan_forms(new, lexicon, fuzzy), strict=True):
+        seen.forms[form] = seen.intern(TextEvidence(hits, lookalikes)) if hits or lookalikes else 0
+    form_evidence = np.array([seen.forms[form] for form in forms], dtype=np.int64)
     key_ids = encoded.indices.to_numpy(zero_copy_only=False)
     ids = np.zeros(len(raw), dtype=np.int64)
-    ids[candidates] = key_evidence[key_ids]
-    key_of_row = np.zeros(len(raw), dtype=np.int64)
-    key_of_row[candidates] = key_ids
+    ids[candidates] = form_evidence[key_ids]
 
     with_numbers: dict[tuple, int] = {}
-    for row, key, text in zip(
-        numbered.tolist(), key_of_row[numbered].tolist(), pc.take(raw, numbered).to_pylist(), strict=True
-    ):
+    texts = pc.take(raw, numbered).to_pylist()
+    for row, words_found, text in zip(numbered.tolist(), ids[numbered].tolist(), texts, strict=True):
         numbers = extract_numbers(text)
         if numbers == (None, None, None):
             continue
-        if (key, numbers) not in with_numbers:
-            with_numbers[(key, numbers)] = len(evidence)
-            evidence.append(TextEvidence(list(scans[key][0]), list(scans[key][1]), *numbers))
-        ids[row] = with_numbers[(key, numbers)]
-    return TextAnalysis(ids, evidence)
+        if (words_found, numbers) not in with_numbers:
+            found = seen.evidence[words_found]
+            with_numbers[words_found, numbers] = seen.intern(TextEvidence(found.hits, found.lookalikes, *numbers))
+        ids[row] = with_numbers[words_found, numbers]
+    return ids
 
 
 def _reduced_forms(
@@ -587,18 +684,6 @@ def _reduced_forms(
     list_offsets = np.zeros(len(counts) + 1, dtype=np.int32)
     np.cumsum(counts, out=list_offsets[1:])
     return pc.binary_join(pa.ListArray.from_arrays(pa.array(list_offsets), values), " ")
-
-
-def _scan_with_typos(words: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> tuple[list[Hit], list[Lookalike]]:
-    """Exact matches, then single words that are a typo of a lexicon word (discounted by their likeness)."""
-    hits, lookalikes, used = _scan(words, lexicon)
-    for position, word in enumerate(words):
-        if not used[position] and (key := fuzzy.get(word)):
-            score = float(fuzz.ratio(word, key))
-            found = lexicon.terms.get(key, [])
-            hits.extend(replace(hit, fuzzy=score, position=position) for hit in found)
-            lookalikes.extend(lexicon.negatives.get(key, []))
-    return hits, lookalikes
 
 
 @cache

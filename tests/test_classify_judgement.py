@@ -5,6 +5,7 @@ Lines are shaped like register descriptions, declarations and national tariff ch
 the real-data development set.
 """
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -132,6 +133,76 @@ def test_only_words_that_cannot_be_typos_are_left_unscored(kb, data):
         if scores[row, best[row]] >= _FUZZY_CUTOFF_LONG and _is_typo(word, keys[best[row]], lexicon)
     }
     assert typos <= set(_alike_a_key_of_their_start(words, keys))
+
+
+def _runs_named(tokens: list[str], lexicon) -> list[tuple[int, int]]:
+    """Every run of words (position, size, longest first) that names something, one run at a time."""
+    from hsmap.matching import _named_by
+
+    return [
+        (position, size)
+        for position in range(len(tokens))
+        for size in range(len(tokens) - position, 0, -1)
+        if _named_by(" ".join(tokens[position : position + size]), lexicon.terms, lexicon.negatives)
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_the_runs_found_for_many_texts_at_once_are_those_found_one_at_a_time(kb, data):
+    """Texts are scanned together, each run of words looked up by a hash of its words' numbers. The findings
+    must be those of looking up every run of every text one by one (keys, keys with a plural ending, a gap or
+    other words between them) — also when every run's hash is taken to be a key's, as a collision would."""
+    import dataclasses
+
+    from hsmap.matching import _run_hash, _scan, _scan_forms, lexicon_for
+
+    lexicon = lexicon_for(kb)
+    keys = sorted([*lexicon.terms, *lexicon.negatives])
+    piece = st.one_of(
+        st.sampled_from(keys).map(str.split),
+        st.sampled_from(keys).map(lambda key: (key + "s").split()),
+        st.sampled_from(["_", "and", "of", "the", "for", "steel", "7", "62", "mm", "parts"]).map(lambda w: [w]),
+    )
+    texts = data.draw(st.lists(st.lists(piece, max_size=6), max_size=25))
+    forms = [" ".join(word for piece in pieces for word in piece) for pieces in texts]
+    expected = [_scan(form.split(" "), _runs_named(form.split(" "), lexicon), lexicon, {}) for form in forms]
+    assert _scan_forms(forms, lexicon, {}) == expected
+
+    numbers = lexicon.runs.numbers
+    every_run = [
+        _run_hash([numbers[word] for word in words[start:stop]])
+        for words in (form.split(" ") for form in forms)
+        for start in range(len(words))
+        for stop in range(start + 1, len(words) + 1)
+        if all(word in numbers for word in words[start:stop])
+    ]
+    colliding = dataclasses.replace(
+        lexicon, runs=dataclasses.replace(lexicon.runs, hashes=np.unique(np.array(every_run, dtype=np.uint64)))
+    )
+    assert _scan_forms(forms, colliding, {}) == expected
+
+
+def test_lines_that_say_the_same_share_their_evidence_and_a_fresh_start_changes_no_decision(kb):
+    """Evidence is kept once per distinct finding, so lines of different chunks saying the same thing share an
+    id, and decisions are remembered by that id. When the remembered texts start afresh the ids mean other
+    findings: a decision remembered from before must not be given to the line that now has the id."""
+    import dataclasses
+
+    from hsmap.matching import analyse_texts, lexicon_for
+
+    own = dataclasses.replace(kb)  # a knowledge base of its own: its lexicon remembers only these texts
+    first = analyse_texts(["MAIN BATTLE TANK T-72", "pistols", "MAIN BATTLE TANK T-72, lot 7"], own)
+    second = analyse_texts(["main battle tank t72 (serial 5)", "Pistol"], own)
+    assert first.ids[0] == first.ids[2] == second.ids[0] != 0 and second.ids[1] == first.ids[1] != first.ids[0]
+    assert second.generation == first.generation
+    lines = pd.DataFrame({"hs_code": ["9302.00", "9302.00"], "description": ["MAIN BATTLE TANK T-72", "pistols"]})
+    before = classify(lines, kb=own)
+    lexicon_for(own).analysed.forget()
+    after = classify(lines.iloc[::-1], kb=own).iloc[::-1]  # the pistols now get the tank's first id
+    assert analyse_texts(["pistols"], own).ids[0] == first.ids[0]
+    pd.testing.assert_frame_equal(after, before)
+    assert before["att_category"].tolist() != ["", ""] and before["att_category"].nunique() == 2
 
 
 # --- 3. national tariff description chains --------------------------------------------------------
