@@ -83,8 +83,7 @@ class Classifier:
             link = CodeLink(row.category, row.relation, float(row.weight))
             self._links_by_code.setdefault(row.edition, {}).setdefault(row.code, []).append(link)
         self._links_cache: dict[str, tuple[list[CodeLink], int | None]] = {}
-        self._decided: dict[tuple, int] = {}  # (code, evidence) → decision id
-        self._decided_by_id: dict[tuple, int] = {}  # (code, evidence's generation and id) → decision id
+        self._decided: dict[tuple, int] = {}  # (code, evidence or its generation and id) → decision id
         self._codes_seen: dict[str, tuple[str, str, int]] = {}  # code as written → (hs6, error, decision id)
         self._rows: list[tuple] = []  # the output cells of each decision, by id
         self._lock = threading.Lock()
@@ -300,19 +299,9 @@ class Classifier:
     def decide(self, hs6: str, code_error: str, text: TextEvidence, known: tuple[int, int] | None = None) -> int:
         """The id of the decision for a code and a text (a row of :meth:`table`); texts that differ only in
         words without evidence (lot numbers, packaging) share one decision. ``known`` is the text's evidence
-        (generation, id) (:class:`LineEvidence`): a pair met before is then found without reading the evidence."""
-        by_id = (hs6, code_error, *known) if known is not None else None
-        found = self._decided_by_id.get(by_id) if by_id is not None else None
-        if found is None:
-            found = self._decide_once(hs6, code_error, text)
-            if by_id is not None:
-                if len(self._decided_by_id) > _PAIRS_SEEN_LIMIT:
-                    self._decided_by_id.clear()
-                self._decided_by_id[by_id] = found
-        return found
-
-    def _decide_once(self, hs6: str, code_error: str, text: TextEvidence) -> int:
-        key = (hs6, code_error, *text.signature())
+        (generation, id) (:class:`LineEvidence`): equal ids of one generation are equal evidence, so the pair
+        is remembered by them rather than by the evidence itself, which would be hashed hit by hit."""
+        key = (hs6, code_error, *(known if known is not None else text.signature()))
         found = self._decided.get(key)
         if found is None:
             row = self._code_rows.get(hs6) if text is NO_EVIDENCE and not code_error else None
@@ -753,7 +742,6 @@ def decision_ids(
 
 _TABLE_PIECES = 16  # pieces the decision table may grow in before they are joined
 _CODES_SEEN_LIMIT = 1_000_000  # codes as written a classifier remembers
-_PAIRS_SEEN_LIMIT = 1_000_000  # (code, evidence id) pairs it remembers the decision of
 
 
 def _rows_table(rows: list[tuple]) -> pa.Table:
