@@ -93,9 +93,10 @@ class EditionReader:
         groups = np.unique(editions) if len(editions) else np.array([self.kb.newest])
         ids = np.zeros(len(frame), dtype=np.int64)
         tables = []
+        read_from = [name for name in (code_column, text_column if texts is None else None) if name is not None]
         for edition in groups.tolist():
             where = np.flatnonzero(editions == edition) if len(groups) > 1 else None
-            lines = frame if where is None else frame.iloc[where]
+            lines = frame if where is None else frame[read_from].iloc[where]  # the columns a decision reads
             classifier = shared_classifier(self.kb, edition)
             read = texts if texts is None or where is None else texts.lines(where)
             local, used = pd.factorize(decision_ids(lines, code_column, text_column, classifier, read))
