@@ -115,6 +115,11 @@ class AnalysedTexts:
         """Start afresh (earlier analyses keep the evidence list they were given)."""
         vars(self).update(vars(AnalysedTexts()))
 
+    def __reduce__(self) -> tuple:
+        """A process's memory, never stored: the compiled lexicon in the cache folder comes back with a fresh
+        one, whose generation this process has not given out (a stored one could equal a later one's)."""
+        return AnalysedTexts, ()
+
     def intern(self, found: TextEvidence) -> int:
         """The id of an evidence: the one it already has if an equal one was met, else a new one."""
         signature = found.signature()

@@ -5,6 +5,8 @@ Lines are shaped like register descriptions, declarations and national tariff ch
 the real-data development set.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -203,6 +205,40 @@ def test_lines_that_say_the_same_share_their_evidence_and_a_fresh_start_changes_
     assert analyse_texts(["pistols"], own).ids[0] == first.ids[0]
     pd.testing.assert_frame_equal(after, before)
     assert before["att_category"].tolist() != ["", ""] and before["att_category"].nunique() == 2
+
+
+def test_a_compiled_lexicon_comes_back_without_the_memory_of_the_process_that_stored_it(kb):
+    """The lexicon is kept in the cache folder (pickled). The texts a process analysed, and the generation of
+    their ids, must not come back with it: a later process's fresh start could give out that generation again
+    and be handed decisions remembered for other evidence (a tank line was read as another text's 'main battle
+    tank' after 500,000 texts)."""
+    import pickle
+
+    from hsmap.matching import analyse_texts, lexicon_for
+
+    lexicon = lexicon_for(kb)
+    analyse_texts(["MAIN BATTLE TANK T-72"], kb)
+    loaded = pickle.loads(pickle.dumps(lexicon))
+    assert len(lexicon.analysed.texts) and not len(loaded.analysed.texts)
+    assert loaded.analysed.generation != lexicon.analysed.generation
+
+
+def test_how_much_a_process_remembers_changes_no_decision(kb, monkeypatch):
+    """Texts, reduced forms and their evidence are remembered up to a limit, then forgotten: chunk after chunk
+    of lines decided with tiny limits must be decided as with none reached."""
+    import dataclasses
+
+    from hsmap import matching
+    from hsmap.io import read_table
+
+    lines = read_table(Path(__file__).parent / "data" / "labelled_declarations.csv")
+    expected = classify(lines, "hs_code", "description", kb=kb, classifier=Classifier(kb, 2022))
+    monkeypatch.setattr(matching, "_ANALYSED_LIMIT", 20)
+    monkeypatch.setattr(matching, "_SCAN_CACHE_LIMIT", 10)
+    own, pieces = dataclasses.replace(kb), range(0, len(lines), 25)
+    shared = Classifier(own, 2022)
+    got = [classify(lines.iloc[at : at + 25], "hs_code", "description", kb=own, classifier=shared) for at in pieces]
+    pd.testing.assert_frame_equal(pd.concat(got), expected)
 
 
 # --- 3. national tariff description chains --------------------------------------------------------
