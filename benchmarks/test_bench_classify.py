@@ -27,8 +27,8 @@ from generate import generate
 from peak import run_command
 
 from hsmap.classify import classify
+from hsmap.classify.pipeline import classify_file
 from hsmap.knowledge import load_knowledge
-from hsmap.pipeline import classify_file
 
 ROWS = int(os.environ.get("HSMAP_BENCH_ROWS", "1000000"))
 NAIVE_SAMPLE = 5_000
@@ -68,7 +68,7 @@ def test_end_to_end(benchmark, files, kind, tmp_path, monkeypatch):
     """In one warm process: rounds reuse the process's shared classifier (after the first), as a service or a
     batch of files does. What a fresh ``hsmap classify`` pays — imports, knowledge base, compiled lexicon,
     scan and typo caches — is measured whole in ``test_bench_process.py``, not by a first round here."""
-    monkeypatch.setattr(sys.modules["hsmap.classify"], "_SHARED", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(sys.modules["hsmap.classify.decide"], "_SHARED", weakref.WeakKeyDictionary())
     source, target = files[kind], tmp_path / f"classified.{kind}"
     summary = benchmark.pedantic(classify_file, args=(source, target), rounds=ROUNDS)
     assert summary.rows == ROWS

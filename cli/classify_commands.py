@@ -17,8 +17,8 @@ from hsmap.cli.stdio import OutputFormat, is_stdio, reader_stopped_early, staged
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from hsmap.editions import EditionChoice
-    from hsmap.pipeline import ClassifySummary
+    from hsmap.classify.editions import EditionChoice
+    from hsmap.classify.pipeline import ClassifySummary
 
 CodeColumn = Annotated[str | None, typer.Option("--code-column", help="Column holding the tariff code.")]
 TextColumn_ = Annotated[str | None, typer.Option("--text-column", help="Column holding the goods text.")]
@@ -36,7 +36,7 @@ Sheet = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx in
 
 def edition_choice(value: str) -> EditionChoice:
     """The ``--edition`` value checked against the knowledge base's editions."""
-    from hsmap.editions import choose_edition
+    from hsmap.classify.editions import choose_edition
     from hsmap.knowledge import load_knowledge
 
     return choose_edition(value, load_knowledge())
@@ -133,9 +133,9 @@ def classify_command(
     workers: Workers = None,
 ) -> None:
     """Tag every declaration line with the ATT category it may belong to, with flags and reasons."""
+    from hsmap.classify.pipeline import classify_dataset, classify_file
     from hsmap.cli.progress import ReadProgress, input_bytes
     from hsmap.dataset import is_dataset, resolve_dataset
-    from hsmap.pipeline import classify_dataset, classify_file
 
     chosen = edition_choice(edition)
     if scheduler is not None and engine is not Engine.dask:
@@ -203,13 +203,13 @@ def evaluate_command(
     edition: EditionOption = "auto",
 ) -> None:
     """Precision, recall and F1 per top-level category and for "is an ATT item", and a confusion table."""
+    from hsmap.classify.editions import EditionReader
+    from hsmap.classify.evaluate import evaluate
+    from hsmap.classify.pipeline import classify_declarations
     from hsmap.columns import detect_columns, find_column
-    from hsmap.editions import EditionReader
-    from hsmap.evaluate import evaluate
     from hsmap.io import TableWriter, read_table
     from hsmap.knowledge import load_knowledge
     from hsmap.outputs import refuse_overlap
-    from hsmap.pipeline import classify_declarations
 
     if output is not None:
         refuse_overlap(output, [labelled])

@@ -52,17 +52,18 @@ def __getattr__(name: str) -> Any:
     return _public(name)
 
 
-_FUNCTIONS = {"classify": "classify", "reconcile": "reconcile_files"}  # package attribute → function of the module
+_FUNCTIONS = ("classify", "reconcile")  # package attributes that are functions of the API, not the subpackages
 
 
 class _Package(ModuleType):
-    """Keeps ``hsmap.classify`` and ``hsmap.reconcile`` the functions of the public API after the modules of the
-    same names are imported (the import system sets a package's attribute to each submodule it loads);
-    ``from hsmap.reconcile import …`` still reaches the package."""
+    """Keeps ``hsmap.classify`` and ``hsmap.reconcile`` the functions of the public API after the subpackages of
+    the same names are imported: the import system sets a package's attribute to each submodule it loads, and that
+    is not kept, so the name still reaches the function through ``__getattr__``, imported on first use (importing
+    one module of a subpackage imports no more of it). ``from hsmap.classify import …`` still reaches the package."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _FUNCTIONS and isinstance(value, ModuleType):
-            value = getattr(value, _FUNCTIONS[name], None) or _public(name)
+            return
         super().__setattr__(name, value)
 
 

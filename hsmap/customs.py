@@ -32,10 +32,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
 
+from hsmap.classify.editions import AUTO, EditionChoice, EditionReader
 from hsmap.codes import normalize_codes
 from hsmap.columns import CODE_NAMES, TEXT_NAMES, find_column
 from hsmap.countries import PartnerIndex, name_key, normalize_partners
-from hsmap.editions import AUTO, EditionChoice, EditionReader
 from hsmap.errors import InputError
 from hsmap.io import CHUNK_ROWS, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
@@ -553,7 +553,7 @@ def prepare_customs(
     """One chunk of a customs file → :data:`CANONICAL_COLUMNS`, one row per input row, in order.
 
     Lines without an ``att_category`` column are classified here, each under the HS edition in force in its
-    year unless ``reading.edition`` names one (:class:`hsmap.editions.EditionReader`). ``first_row`` is the
+    year unless ``reading.edition`` names one (:class:`hsmap.classify.editions.EditionReader`). ``first_row`` is the
     file row of the chunk's first line. The reading's currency, flow and year fill a field the file lacks.
     """
     index = chunk.index

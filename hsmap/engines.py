@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hsmap.classify.editions import AUTO, EDITION_COLUMN, RESULT_COLUMNS, EditionChoice, EditionReader
+from hsmap.classify.pipeline import ClassifySummary, classify_declarations
 from hsmap.columns import detect_columns
 from hsmap.dataset import (
     DatasetFile,
@@ -46,11 +48,9 @@ from hsmap.dataset import (
     resolve_dataset,
     with_partitions,
 )
-from hsmap.editions import AUTO, EDITION_COLUMN, RESULT_COLUMNS, EditionChoice, EditionReader
 from hsmap.errors import HsmapError, InputError
 from hsmap.knowledge import load_knowledge
 from hsmap.outputs import AtomicFile, refuse_overlap
-from hsmap.pipeline import ClassifySummary, classify_declarations
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -93,7 +93,7 @@ def classify_partition(
     edition: EditionChoice = AUTO,
     kb_root: str | None = None,
 ) -> pd.DataFrame:
-    """:func:`hsmap.pipeline.classify_declarations` with this process's classifier — what every engine maps."""
+    """:func:`hsmap.classify.pipeline.classify_declarations` with this process's classifier — what every engine maps."""
     return classify_declarations(frame, code_column, text_column, worker_reader(edition, kb_root))
 
 
@@ -116,7 +116,7 @@ def classify_batches(
 def output_columns(input_columns: Iterable[str]) -> list[str]:
     """The columns :func:`classify_batches` returns for a frame with these columns, in order: the input columns
     (one named like a result column comes back as ``input_<name>``), then
-    :data:`~hsmap.editions.RESULT_COLUMNS`."""
+    :data:`~hsmap.classify.editions.RESULT_COLUMNS`."""
     return [f"input_{name}" if name in RESULT_COLUMNS else name for name in input_columns] + RESULT_COLUMNS
 
 

@@ -228,7 +228,7 @@ def test_calls_share_one_classifier_per_knowledge_base_until_it_is_full(kb, mapp
 
     from hsmap.knowledge import load_knowledge
 
-    module = importlib.import_module("hsmap.classify")
+    module = importlib.import_module("hsmap.classify.decide")
     lines = pd.DataFrame({"hs_code": ["9301.90", "8710.00", "0101.21"], "description": ["AK-47", "T-72 TANK", "HORSE"]})
     first = classify(lines, kb=kb)
     shared = module.shared_classifier(kb)

@@ -104,7 +104,7 @@ def test_typos_of_arms_words_are_still_caught(kb, text, category):
 
 
 def test_a_typo_must_keep_the_first_letters(kb):
-    from hsmap.matching import _is_typo, lexicon_for
+    from hsmap.classify.matching import _is_typo, lexicon_for
 
     lexicon = lexicon_for(kb)
     assert not _is_typo("airplanes", "warplanes", lexicon)
@@ -119,7 +119,7 @@ def test_only_words_that_cannot_be_typos_are_left_unscored(kb, data):
     key over the whole lexicon could not make it a typo anyway."""
     from rapidfuzz import fuzz, process
 
-    from hsmap.matching import _FUZZY_CUTOFF_LONG, _alike_a_key_of_their_start, _is_typo, lexicon_for
+    from hsmap.classify.matching import _FUZZY_CUTOFF_LONG, _alike_a_key_of_their_start, _is_typo, lexicon_for
 
     lexicon = lexicon_for(kb)
     keys = lexicon.fuzzy_keys
@@ -139,7 +139,7 @@ def test_only_words_that_cannot_be_typos_are_left_unscored(kb, data):
 
 def _runs_named(tokens: list[str], lexicon) -> list[tuple[int, int]]:
     """Every run of words (position, size, longest first) that names something, one run at a time."""
-    from hsmap.matching import _named_by
+    from hsmap.classify.matching import _named_by
 
     return [
         (position, size)
@@ -157,7 +157,7 @@ def test_the_runs_found_for_many_texts_at_once_are_those_found_one_at_a_time(kb,
     other words between them) — also when every run's hash is taken to be a key's, as a collision would."""
     import dataclasses
 
-    from hsmap.matching import _run_hash, _scan, _scan_forms, lexicon_for
+    from hsmap.classify.matching import _run_hash, _scan, _scan_forms, lexicon_for
 
     lexicon = lexicon_for(kb)
     keys = sorted([*lexicon.terms, *lexicon.negatives])
@@ -191,7 +191,7 @@ def test_lines_that_say_the_same_share_their_evidence_and_a_fresh_start_changes_
     findings: a decision remembered from before must not be given to the line that now has the id."""
     import dataclasses
 
-    from hsmap.matching import analyse_texts, lexicon_for
+    from hsmap.classify.matching import analyse_texts, lexicon_for
 
     own = dataclasses.replace(kb)  # a knowledge base of its own: its lexicon remembers only these texts
     first = analyse_texts(["MAIN BATTLE TANK T-72", "pistols", "MAIN BATTLE TANK T-72, lot 7"], own)

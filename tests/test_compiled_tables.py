@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from hsmap import knowledge
+from hsmap.classify.matching import Lexicon, lexicon_for
 from hsmap.knowledge import load_knowledge
-from hsmap.matching import Lexicon, lexicon_for
 
 ROOT = Path(__file__).parent.parent
 
@@ -41,7 +41,7 @@ def fresh_lexicon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[
 def test_a_second_process_loads_the_compiled_lexicon_without_compiling_it(
     fresh_lexicon, mappings_copy, tmp_path, monkeypatch
 ):
-    from hsmap import matching
+    from hsmap.classify import matching
 
     built = fresh_lexicon(mappings_copy)
     assert len(list((tmp_path / "cache").glob("lexicon-*.pickle"))) == 1
@@ -73,7 +73,7 @@ def test_an_edited_lexicon_file_is_seen_by_the_compiled_lexicon_and_the_classifi
 
 
 def test_damaged_compiled_files_are_rebuilt_and_give_the_same_answers(fresh_lexicon, mappings_copy, tmp_path):
-    from hsmap.matching import _real_words
+    from hsmap.classify.matching import _real_words
 
     built = fresh_lexicon(mappings_copy)
     words = _real_words("en", built)
@@ -89,7 +89,7 @@ def test_without_a_writable_cache_folder_everything_is_built_in_memory(
     fresh_lexicon, tmp_path, mappings_copy, monkeypatch
 ):
     from hsmap.classify import Classifier
-    from hsmap.matching import _real_words
+    from hsmap.classify.matching import _real_words
 
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder", encoding="utf-8")
@@ -105,8 +105,8 @@ def test_the_short_lists_of_real_words_answer_as_the_whole_word_lists(kb):
     starting as it does — is in the language's short list, which holds only words of the whole list."""
     from rapidfuzz import fuzz, process
 
-    from hsmap.matching import _FUZZY_CUTOFF_LONG, _FUZZY_SAME_START, _real_words, lexicon_for
-    from hsmap.vocabulary import general_words
+    from hsmap.classify.matching import _FUZZY_CUTOFF_LONG, _FUZZY_SAME_START, _real_words, lexicon_for
+    from hsmap.classify.vocabulary import general_words
 
     lexicon = lexicon_for(kb)
     for lang in ("es", "ru"):

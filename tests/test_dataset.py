@@ -15,15 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from hsmap.classify.editions import EditionReader
+from hsmap.classify.pipeline import classify_dataset, classify_declarations
 from hsmap.cli.main import app
 from hsmap.customs import customs_frame
 from hsmap.dataset import pieces, read_piece, resolve_dataset
-from hsmap.editions import EditionReader
 from hsmap.errors import InputError
 from hsmap.io import read_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.outputs import MANIFEST
-from hsmap.pipeline import classify_dataset, classify_declarations
 from hsmap.reconcile import aggregate_customs, combine_aggregates, reconcile_files
 
 DATA = Path(__file__).parent / "data"
@@ -211,7 +211,7 @@ def test_command_refuses_a_dataset_into_one_file(dataset: Path, tmp_path: Path) 
 PEAK = """
 import sys
 from pathlib import Path
-from hsmap.pipeline import classify_dataset
+from hsmap.classify.pipeline import classify_dataset
 summary = classify_dataset(Path(sys.argv[1]), Path(sys.argv[2]), chunk_rows=20_000)
 assert summary.rows == int(sys.argv[3]), summary.rows
 status = Path("/proc/self/status").read_text()

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from hsmap.classify.editions import EditionReader, in_force
+from hsmap.classify.pipeline import classify_file
 from hsmap.cli.main import app
 from hsmap.customs import iter_customs
-from hsmap.editions import EditionReader, in_force
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.lookup import correlate
-from hsmap.pipeline import classify_file
 from hsmap.reconcile import ReconcileOptions, reconcile_files
 from hsmap.store import Store
 

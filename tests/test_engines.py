@@ -20,12 +20,12 @@ import pytest
 from typer.testing import CliRunner
 
 import hsmap
+from hsmap.classify.editions import EditionReader
+from hsmap.classify.pipeline import classify_dataset, classify_declarations
 from hsmap.cli.main import app
-from hsmap.editions import EditionReader
 from hsmap.engines import classify_batches, dask_aggregation, output_columns
 from hsmap.io import read_table
 from hsmap.knowledge import Knowledge, load_knowledge
-from hsmap.pipeline import classify_dataset, classify_declarations
 from hsmap.reconcile import reconcile_files
 
 DATA = Path(__file__).parent / "data"
@@ -116,9 +116,9 @@ def test_one_parquet_file_of_many_pieces_on_dask(tmp_path: Path, client) -> None
 
 @needs_dask
 def test_strict_on_dask_lists_rows_as_numbered_in_their_file_and_writes_nothing(tmp_path: Path, client) -> None:
+    from hsmap.classify.pipeline import classify_file
     from hsmap.engines import classify_dataset_dask
     from hsmap.errors import InputError
-    from hsmap.pipeline import classify_file
 
     lines = pd.DataFrame({"hs_code": ["9301.90"] * 300, "description": ["ASSAULT RIFLE"] * 300, "partner": "FRA"})
     lines["value"] = ["ten" if row in (7, 260) else "100" for row in range(300)]  # file rows 9 and 262

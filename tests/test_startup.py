@@ -76,7 +76,7 @@ def test_the_public_api_is_imported_on_first_use():
 import sys
 import hsmap
 assert "pandas" not in sys.modules
-from hsmap.classify import Classifier  # the module hsmap.classify, imported under the function's name
+from hsmap.classify import Classifier  # the package hsmap.classify, named as the function is
 import pandas as pd
 lines = pd.DataFrame({"hs_code": ["87100000"], "description": ["MBT LEOPARD 2A4"]})
 print(hsmap.classify(lines, code_column="hs_code", text_column="description")["att_category"].iloc[0])
@@ -164,7 +164,7 @@ def test_the_summary_counts_with_separators_shares_and_speed(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_progress_follows_the_bytes_read_up_to_the_whole_file(tmp_path, suffix):
-    from hsmap.pipeline import classify_file
+    from hsmap.classify.pipeline import classify_file
 
     lines = 300_000  # 24 MB of CSV: several of the reader's 4 MiB blocks
     texts = ["ASSAULT RIFLES AK-47 CAL. 7.62X39 WITH SPARE MAGAZINES", "PORTABLE COMPUTERS, LAPTOPS AND NOTEBOOKS"]

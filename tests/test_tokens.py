@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hsmap.tokens import normalize_text, tokenize
+from hsmap.classify.tokens import normalize_text, tokenize
 
 
 def reference_tokens(text: str) -> list[str]:

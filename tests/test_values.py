@@ -5,7 +5,7 @@ import datetime
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
+from hsmap.classify.values import describe_problems, has_input_problem, merge_flags, value_problems
 
 
 def value_flags(frame: pd.DataFrame, file: str = "") -> pd.Series:

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hsmap.xlsx
+from hsmap.classify import pipeline
 from hsmap.cli.main import app
 from hsmap.io import TableWriter, read_table
 from hsmap.outputs import partial_path
@@ -119,7 +120,7 @@ def test_a_sheet_too_long_is_refused_before_anything_is_written(tmp_path: Path, 
     monkeypatch.setattr(hsmap.xlsx, "XLSX_MAX_ROWS", 30)  # the 41-line example is then too long
     source = tmp_path / "lines.parquet"
     pq.write_table(pa.Table.from_pandas(read_table(EXAMPLES / "declarations.csv")), source)
-    monkeypatch.setattr("hsmap.pipeline._stream", lambda *args, **kwargs: pytest.fail("classified before refusing"))
+    monkeypatch.setattr(pipeline, "_stream", lambda *args, **kwargs: pytest.fail("classified before refusing"))
     result = CliRunner().invoke(app, ["classify", str(source), "-o", str(target)])
     assert result.exit_code == 2 and "41 rows are more than an .xlsx sheet holds" in result.stderr
     with TableWriter(target) as writer, pytest.raises(TooManyRows):  # row count unknown: at the first chunk past it

@@ -100,7 +100,7 @@ def _classified(
                 raise InputError(source, 1, code_column, "an hs6 or code column is needed with att_category")
             frame = frame.assign(hs6=normalize_codes(frame[code])["hs6"])
         return frame, False
-    from hsmap.classify import classify
+    from hsmap.classify.decide import classify
 
     code, text = detect_columns(list(frame.columns), source, code_column, text_column)
     return classify(frame, code, text, edition=edition, kb=kb), True

@@ -14,9 +14,9 @@ import pandas as pd
 import pycountry
 
 from hsmap.chunking import CHUNK_ROWS
+from hsmap.classify.editions import AUTO, in_force
 from hsmap.countries import normalize_partner
 from hsmap.customs import CANONICAL_COLUMNS, CustomsReading
-from hsmap.editions import AUTO, in_force
 from hsmap.errors import HsmapError
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.reconcile.aggregate import aggregate_customs

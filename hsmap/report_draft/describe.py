@@ -1,7 +1,7 @@
 """The description of a report row, from the goods descriptions of its declaration lines.
 
 The template asks for the model, type or variant. A line's model is what the classifier's own text analysis
-(:func:`hsmap.matching.analyse_texts`) finds there as a system designation of the lexicon (``T-72``,
+(:func:`hsmap.classify.matching.analyse_texts`) finds there as a system designation of the lexicon (``T-72``,
 ``CZ BREN 2``, ``Mi-24V``), in the lexicon's spelling; a line that names no designation but does name an arm
 in other words gives its description as written, spaces tidied and cut short; a line that names nothing
 (``AS PER INVOICE 2024-0117``) gives nothing. A row lists its distinct models, the one with most items
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hsmap.classify.matching import analyse_texts
 from hsmap.knowledge import Knowledge
-from hsmap.matching import analyse_texts
 
 MAX_MODELS = 3
 MAX_TEXT = 60

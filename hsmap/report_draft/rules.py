@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hsmap.classify import shared_classifier
+from hsmap.classify.decide import shared_classifier
 from hsmap.knowledge import Knowledge
 from hsmap.review_list import FOR_REVIEW
 

@@ -15,8 +15,8 @@ import json
 from functools import cache
 from importlib import resources
 
+from hsmap.classify.tokens import normalize_text
 from hsmap.kb_cache import cached_build
-from hsmap.tokens import normalize_text
 
 LANGUAGES = ("en", "fr", "es", "pt", "de", "ru", "ar")
 
@@ -36,7 +36,7 @@ def _read_tariff_words() -> frozenset[str]:
 def general_words(lang: str, min_chars: int) -> frozenset[str]:
     """The words of a language's general word list at least ``min_chars`` long, in the lexicon's normal
     form (lower case, no accents); empty for a language without a list. Not kept in memory (up to 375,000
-    words a language): a caller keeps what it derives from them (:mod:`hsmap.matching` a few hundred)."""
+    words a language): a caller keeps what it derives from them (:mod:`hsmap.classify.matching` a few hundred)."""
     if lang not in LANGUAGES:
         return frozenset()
     inputs = [f"{lang}:{min_chars}".encode()]

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hsmap.classify import EXPLANATION_COLUMNS, LineEvidence, read_texts
+from hsmap.classify.decide import EXPLANATION_COLUMNS, LineEvidence, read_texts
+from hsmap.classify.editions import AUTO, EditionChoice, EditionReader, attach_results
+from hsmap.classify.values import describe_problems, has_input_problem, merge_flags, value_problems
 from hsmap.columns import detect_columns
 from hsmap.customs import declaration_years
 from hsmap.dataset import (
@@ -23,12 +25,10 @@ from hsmap.dataset import (
     refuse_output_overlap,
     resolve_dataset,
 )
-from hsmap.editions import AUTO, EditionChoice, EditionReader, attach_results
 from hsmap.errors import InputError
 from hsmap.io import BYTES_READ, CHUNK_ROWS, TableWriter, count_rows, iter_table
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.outputs import refuse_overlap
-from hsmap.values import describe_problems, has_input_problem, merge_flags, value_problems
 
 MAX_LISTED = 20  # rows an input-problem error lists by number
 DECIDERS = 1  # threads deciding chunks (a second one measured no faster on 2 cores: the GIL)
@@ -108,11 +108,11 @@ def decide_declarations(
     checks: Future[np.ndarray] | None = None,
     texts: Future[LineEvidence] | None = None,
 ) -> tuple[pa.Table, np.ndarray]:
-    """The decisions of the classifier of each line's HS edition (:class:`hsmap.editions.EditionReader`, the
+    """The decisions of the classifier of each line's HS edition (:class:`hsmap.classify.editions.EditionReader`, the
     year read from the line's year or date column) with the problems of each line's other cells (quantity,
     value, unit, currency, date, partner) joined to their ``flags``: the distinct output rows, and per line
-    the row it gets. ``checks`` is :func:`hsmap.values.value_problems` and ``texts``
-    :func:`hsmap.classify.read_texts`, already under way in other threads. Flags are merged once per distinct
+    the row it gets. ``checks`` is :func:`hsmap.classify.values.value_problems` and ``texts``
+    :func:`hsmap.classify.decide.read_texts`, already under way in other threads. Flags are merged once per distinct
     (decision, problems) pair."""
     years = declaration_years(frame) if reader.by_date else None
     read = texts.result() if texts is not None else None

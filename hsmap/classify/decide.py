@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hsmap.classify.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
 from hsmap.codes import normalize_codes
 from hsmap.io import arrow_to_pandas
 from hsmap.kb_cache import cached_build
 from hsmap.knowledge import Knowledge, load_knowledge
 from hsmap.lookup import hs2022_codes
-from hsmap.matching import NO_EVIDENCE, Hit, TextEvidence, analyse_texts
 
 OUTPUT_COLUMNS = ["hs6", "att_category", "candidates", "att_label", "confidence", "basis", "flags", "reason"]
 EXPLANATION_COLUMNS = ["candidates", "att_label", "reason"]  # free text for people, not keys to filter on
@@ -662,7 +662,7 @@ def classify(
     :class:`hsmap.errors.InputError` (a ValueError) saying so. ``edition`` is an HS edition of the knowledge
     base (default: the newest); any other raises :class:`hsmap.errors.UnknownEdition` (a ValueError).
 
-    Texts are grouped by what they say (:func:`hsmap.matching.analyse_texts`), lines are decided once per
+    Texts are grouped by what they say (:func:`hsmap.classify.matching.analyse_texts`), lines are decided once per
     distinct (code, evidence) pair, and one ``take`` spreads the decisions back over the rows. Decisions are
     remembered across calls (:func:`shared_classifier`) unless a ``classifier`` of one's own is passed.
     """
@@ -695,7 +695,7 @@ class LineEvidence:
 
     ids: np.ndarray
     evidence: list[TextEvidence]  # may grow meanwhile (it is the lexicon's list): only ``ids`` bound its use
-    generation: int  # equal ids of one generation are equal evidence (:class:`hsmap.matching.AnalysedTexts`)
+    generation: int  # equal ids of one generation are equal evidence (:class:`hsmap.classify.matching.AnalysedTexts`)
 
     def lines(self, where: np.ndarray) -> LineEvidence:
         """The evidence of the lines at positions ``where``."""
@@ -703,9 +703,9 @@ class LineEvidence:
 
 
 def read_texts(frame: pd.DataFrame, text_column: str | None, kb: Knowledge) -> LineEvidence:
-    """The evidence of each line's text, each distinct text analysed once (:func:`hsmap.matching.analyse_texts`).
-    It depends on the text alone, not on the code or the edition, so a pipeline reads the texts of the next
-    chunk while it decides this one."""
+    """The evidence of each line's text, each distinct text analysed once
+    (:func:`hsmap.classify.matching.analyse_texts`). It depends on the text alone, not on the code or the edition,
+    so a pipeline reads the texts of the next chunk while it decides this one."""
     analysis = analyse_texts(_column(frame, text_column), kb)
     return LineEvidence(analysis.ids, analysis.evidence, analysis.generation)
 

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hsmap.classify import OUTPUT_COLUMNS, LineEvidence, attach_rows, decision_ids, shared_classifier
+from hsmap.classify.decide import OUTPUT_COLUMNS, LineEvidence, attach_rows, decision_ids, shared_classifier
 from hsmap.knowledge import Knowledge
 from hsmap.lookup import COMTRADE_EDITION, UnknownEdition, hs2022_codes, known_edition
 
@@ -87,7 +87,7 @@ class EditionReader:
         texts: LineEvidence | None = None,
     ) -> tuple[pa.Table, np.ndarray]:
         """The distinct decisions (:data:`RESULT_COLUMNS`) and, per line, the one it gets: lines grouped by
-        edition, each group decided by that edition's classifier (``texts``: :func:`hsmap.classify.read_texts`
+        edition, each group decided by that edition's classifier (``texts``: :func:`hsmap.classify.decide.read_texts`
         of the frame, when it was read already)."""
         editions = self.editions_of(years, len(frame))
         groups = np.unique(editions) if len(editions) else np.array([self.kb.newest])

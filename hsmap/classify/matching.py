@@ -1,6 +1,6 @@
 """Find the lexicon's terms in goods descriptions: exact first, fuzzy on what exact matching leaves.
 
-Texts and terms are cut into the same tokens (:mod:`hsmap.tokens`), so ``T-72``, ``t72`` and ``T 72`` are
+Texts and terms are cut into the same tokens (:mod:`hsmap.classify.tokens`), so ``T-72``, ``t72`` and ``T 72`` are
 one token sequence ``t 72``. Exact matching finds the token n-grams that are keys for many texts at once,
 each n-gram a hash of its words' numbers (:class:`RunIndex`), and the longest key wins; a designation the
 lexicon does not list is still recognised by its shape when its family does ("Su-35" beside Su-27, Su-30
@@ -27,10 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from hsmap.classify.tokens import as_text_array, normalize_text, tokenize
+from hsmap.classify.vocabulary import LANGUAGES, general_words, tariff_words
 from hsmap.kb_cache import cached, cached_build
 from hsmap.knowledge import Knowledge
-from hsmap.tokens import as_text_array, normalize_text, tokenize
-from hsmap.vocabulary import LANGUAGES, general_words, tariff_words
 
 _FUZZY_MIN_CHARS = 6
 _FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
