@@ -214,7 +214,7 @@ def test_a_compiled_lexicon_comes_back_without_the_memory_of_the_process_that_st
     tank' after 500,000 texts)."""
     import pickle
 
-    from hsmap.matching import analyse_texts, lexicon_for
+    from hsmap.classify.matching import analyse_texts, lexicon_for
 
     lexicon = lexicon_for(kb)
     analyse_texts(["MAIN BATTLE TANK T-72"], kb)
@@ -228,7 +228,7 @@ def test_how_much_a_process_remembers_changes_no_decision(kb, monkeypatch):
     of lines decided with tiny limits must be decided as with none reached."""
     import dataclasses
 
-    from hsmap import matching
+    from hsmap.classify import matching
     from hsmap.io import read_table
 
     lines = read_table(Path(__file__).parent / "data" / "labelled_declarations.csv")
