@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hsmap.classify.tokens import string_bytes
+from hsmap.arrow_strings import string_bytes
 
 _FORMULA_CHARACTERS = "=+-@\t\r"  # what a spreadsheet formula may begin with
 _FORMULA_START = re.compile(f"^[{re.escape(_FORMULA_CHARACTERS)}]")

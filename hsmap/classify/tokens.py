@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hsmap.arrow_strings import string_bytes
+
 _SEPARATOR, _LETTER, _DIGIT = 0, 1, 2
 _KIND = np.full(256, _LETTER, dtype=np.int8)  # bytes of non-ASCII characters: letters, once prepared
 _KIND[:128] = _SEPARATOR
@@ -34,18 +36,6 @@ def as_text_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | li
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     return pc.fill_null(array.cast(pa.string()), "")
-
-
-def string_bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A ``string`` or ``large_string`` array as numpy views, nothing copied: the offsets of its cells (one
-    more than the cells) and the data buffer they point into."""
-    _, offset_buffer, data_buffer = array.buffers()
-    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    if offset_buffer is None or len(array) == 0:
-        return np.zeros(1, dtype=width), np.zeros(0, dtype=np.uint8)
-    offsets = np.frombuffer(offset_buffer, dtype=width)[array.offset : array.offset + len(array) + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
-    return offsets, data
 
 
 def _prepare_unicode(texts: pa.Array) -> pa.Array:
