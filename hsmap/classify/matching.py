@@ -1,10 +1,10 @@
 """Find the lexicon's terms in goods descriptions: exact first, fuzzy on what exact matching leaves.
 
-Texts and terms are cut into the same tokens (:mod:`hsmap.classify.tokens`), so ``T-72``, ``t72`` and ``T 72`` are
-one token sequence ``t 72``. Exact matching finds the token n-grams that are keys for many texts at once,
-each n-gram a hash of its words' numbers (:class:`RunIndex`), and the longest key wins; a designation the
-lexicon does not list is still recognised by its shape when its family does ("Su-35" beside Su-27, Su-30
-and Su-34), and Russian designations are found in Cyrillic too ("Су-30", "Т-72Б3").
+Texts and terms are cut into the same tokens (:mod:`hsmap.classify.tokens`), so ``T-72``, ``t72`` and
+``T 72`` are one token sequence ``t 72``. Exact matching finds the token n-grams that are keys for many texts
+at once, each n-gram a hash of its words' numbers (:class:`RunIndex`), and the longest key wins; a
+designation the lexicon does not list is still recognised by its shape when its family does ("Su-35" beside
+Su-27, Su-30 and Su-34), and Russian designations are found in Cyrillic too ("Су-30", "Т-72Б3").
 ``rapidfuzz.process.cdist`` then scores the leftover words against the lexicon in parallel, so typos
 (``howitser``) still count, at a discount, unless the word is a real word itself (``airplanes``).
 A national tariff's description chain ("heading > subheading > line") is read segment by segment, each
