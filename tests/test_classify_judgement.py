@@ -301,6 +301,7 @@ def test_parts_for_a_named_arm_stay_parts(kb):
         "Andere Waffen, ausgenommen Revolver",
         "Прочее оружие, кроме револьверов",
         "Other arms, excluding revolvers",
+        "Altre armi, diverse dalle rivoltelle",
     ],
 )
 def test_exclusions_in_every_language_remove_what_they_name(kb, text):
@@ -361,10 +362,44 @@ def test_corrected_categories(kb, text, category):
         "Panzerabwehrraketen",
         "противотанковые управляемые ракеты",
         "صواريخ مضادة للدبابات",
+        "missili anticarro",
     ],
 )
 def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
     assert decide(kb, "", missiles)["att_category"] == "ART3"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("carro armato usato", "I"),
+        ("veicolo blindato per il trasporto truppe", "II"),
+        ("obice semovente 155 mm", "III"),
+        ("elicottero d'attacco", "V.a"),
+        ("nave da guerra", "VI"),
+        ("mitragliatrice leggera", "VIII.SA.5"),
+        ("fucile d'assalto cal. 5,56", "VIII.SA.4"),
+        ("munizioni cal. 7,62", "ART3"),
+        ("parti di ricambio per carri armati", "ART4"),
+    ],
+)
+def test_italian_declarations_are_read(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("pistola giocattolo", "replica-or-toy"),
+        ("pistola a spruzzo per verniciare", "civil"),
+        ("fucile ad aria compressa cal. 4,5", "civil"),
+        ("mortaio e pestello in marmo", "civil"),
+    ],
+)
+def test_italian_look_alikes_are_not_arms(kb, text, flag):
+    row = decide(kb, "", text)
+    assert row["att_category"] == ""
+    assert f"({flag})" in row["reason"]
 
 
 def test_unarmed_drones_are_not_combat_drones(kb):
