@@ -106,11 +106,11 @@ def test_the_short_lists_of_real_words_answer_as_the_whole_word_lists(kb):
     from rapidfuzz import fuzz, process
 
     from hsmap.classify.matching import _FUZZY_CUTOFF_LONG, _FUZZY_SAME_START, _real_words, lexicon_for
-    from hsmap.classify.vocabulary import general_words
+    from hsmap.classify.vocabulary import general_word_batches
 
     lexicon = lexicon_for(kb)
     for lang in ("es", "ru"):
-        whole = sorted(general_words(lang, 6))
+        whole = sorted(set().union(*general_word_batches(lang, 6)))
         keys = lexicon.fuzzy_keys
         scores = process.cdist(whole, keys, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF_LONG, workers=-1)
         met = {

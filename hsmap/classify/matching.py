@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from hsmap.classify.tokens import as_text_array, normalize_text, tokenize
-from hsmap.classify.vocabulary import LANGUAGES, general_words, tariff_words
+from hsmap.classify.vocabulary import LANGUAGES, general_word_batches, tariff_words
 from hsmap.kb_cache import cached, cached_build
 from hsmap.knowledge import Knowledge
 
@@ -787,5 +787,11 @@ def _real_words(lang: str, lexicon: Lexicon) -> frozenset[str]:
 
 
 def _words_like_keys(lang: str, lexicon: Lexicon) -> frozenset[str]:
-    words = general_words(lang, _FUZZY_MIN_CHARS)
+    starts = {key[:_FUZZY_SAME_START] for key in lexicon.fuzzy_keys}
+    words = [
+        word
+        for batch in general_word_batches(lang, _FUZZY_MIN_CHARS)
+        for word in batch
+        if word[:_FUZZY_SAME_START] in starts  # no other word is scored (and few are kept meanwhile)
+    ]
     return frozenset(_close_to_a_key_of_their_start(words, lexicon.fuzzy_keys, _REAL_WORD_CUTOFF))
