@@ -303,6 +303,7 @@ def test_parts_for_a_named_arm_stay_parts(kb):
         "Other arms, excluding revolvers",
         "Altre armi, diverse dalle rivoltelle",
         "Andere wapens, andere dan revolvers",
+        "军用武器，但左轮手枪、手枪除外",  # Chinese names the exclusion between 但 (but) and 除外 (excepted)
     ],
 )
 def test_exclusions_in_every_language_remove_what_they_name(kb, text):
@@ -365,6 +366,7 @@ def test_corrected_categories(kb, text, category):
         "صواريخ مضادة للدبابات",
         "missili anticarro",
         "antitankraketten",
+        "反坦克导弹",
     ],
 )
 def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
@@ -390,9 +392,16 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
         ("oorlogsschip", "VI"),
         ("aanvalsgeweer kaliber 5,56 mm", "VIII.SA.4"),
         ("reserveonderdelen voor gevechtstanks", "ART4"),
+        ("主战坦克 99A", "I"),  # Chinese: written without spaces, read character by character
+        ("步兵战车", "II"),
+        ("155毫米自行榴弹炮", "III"),
+        ("武装直升机", "V.a"),
+        ("護衛艦", "VI"),  # traditional characters
+        ("突击步枪", "VIII.SA.4"),
+        ("7.62毫米子弹", "ART3"),
     ],
 )
-def test_italian_and_dutch_declarations_are_read(kb, text, category):
+def test_italian_dutch_and_chinese_declarations_are_read(kb, text, category):
     assert decide(kb, "", text)["att_category"] == category
 
 
@@ -406,9 +415,12 @@ def test_italian_and_dutch_declarations_are_read(kb, text, category):
         ("speelgoedpistool", "replica-or-toy"),
         ("luchtgeweer 4,5 mm", "civil"),
         ("balken van gewapend beton", "civil"),
+        ("玩具枪", "replica-or-toy"),
+        ("喷漆枪", "civil"),
+        ("坦克300越野车", "civil"),  # a car brand
     ],
 )
-def test_italian_and_dutch_look_alikes_are_not_arms(kb, text, flag):
+def test_italian_dutch_and_chinese_look_alikes_are_not_arms(kb, text, flag):
     row = decide(kb, "", text)
     assert row["att_category"] == ""
     assert f"({flag})" in row["reason"]

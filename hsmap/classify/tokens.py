@@ -42,7 +42,10 @@ def _prepare_unicode(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKD"), r"\p{Mn}+", "")
     texts = pc.replace_substring_regex(pc.utf8_lower(texts), r"[^\p{L}\p{N}]+", " ")
     texts = pc.replace_substring_regex(texts, r"(\p{L})(\p{N})", r"\1 \2")  # "١٢٠مم": digits of any script
-    return pc.replace_substring_regex(texts, r"(\p{N})(\p{L})", r"\1 \2")  # are cut from letters too
+    texts = pc.replace_substring_regex(texts, r"(\p{N})(\p{L})", r"\1 \2")  # are cut from letters too
+    # Chinese is written without spaces: each character is a token, and a term of several characters matches
+    # as a run of them, as a term of several words does ("主战坦克" holds "坦克")
+    return pc.replace_substring_regex(texts, r"(\p{Han})", r" \1 ")
 
 
 def tokenize(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | list[str]) -> pa.ListArray:
