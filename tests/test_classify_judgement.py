@@ -304,6 +304,8 @@ def test_parts_for_a_named_arm_stay_parts(kb):
         "Altre armi, diverse dalle rivoltelle",
         "Andere wapens, andere dan revolvers",
         "军用武器，但左轮手枪、手枪除外",  # Chinese names the exclusion between 但 (but) and 除外 (excepted)
+        "Зброя військова, крім револьверів, пістолетів",
+        "Broń wojskowa, inna niż rewolwery, pistolety",
     ],
 )
 def test_exclusions_in_every_language_remove_what_they_name(kb, text):
@@ -367,6 +369,8 @@ def test_corrected_categories(kb, text, category):
         "missili anticarro",
         "antitankraketten",
         "反坦克导弹",
+        "протитанкові керовані ракети",
+        "przeciwpancerne pociski kierowane",
     ],
 )
 def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
@@ -399,9 +403,17 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
         ("護衛艦", "VI"),  # traditional characters
         ("突击步枪", "VIII.SA.4"),
         ("7.62毫米子弹", "ART3"),
+        ("ударний гелікоптер", "V.a"),  # Ukrainian
+        ("військовий корабель", "VI"),
+        ("набої калібру 5,45 мм", "ART3"),
+        ("запасні частини до танків", "ART4"),
+        ("haubica samobieżna", "III"),  # Polish
+        ("transporter opancerzony", "II"),
+        ("karabinek automatyczny", "VIII.SA.4"),
+        ("części zamienne do czołgów", "ART4"),
     ],
 )
-def test_italian_dutch_and_chinese_declarations_are_read(kb, text, category):
+def test_declarations_in_more_languages_are_read(kb, text, category):
     assert decide(kb, "", text)["att_category"] == category
 
 
@@ -418,9 +430,12 @@ def test_italian_dutch_and_chinese_declarations_are_read(kb, text, category):
         ("玩具枪", "replica-or-toy"),
         ("喷漆枪", "civil"),
         ("坦克300越野车", "civil"),  # a car brand
+        ("пневматична гвинтівка 4,5 мм", "civil"),
+        ("wiatrówka 4,5 mm", "civil"),
+        ("pistolet do malowania", "civil"),
     ],
 )
-def test_italian_dutch_and_chinese_look_alikes_are_not_arms(kb, text, flag):
+def test_look_alikes_in_more_languages_are_not_arms(kb, text, flag):
     row = decide(kb, "", text)
     assert row["att_category"] == ""
     assert f"({flag})" in row["reason"]
