@@ -100,6 +100,24 @@ def test_without_a_writable_cache_folder_everything_is_built_in_memory(
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_a_general_word_list_read_in_batches_holds_every_word_of_the_file():
+    """The keys of pyspellchecker's JSON word counts, read one by one, are the keys ``json`` reads, normalised."""
+    import gzip
+    import json
+    from importlib import resources
+
+    from hsmap.classify.tokens import normalize_text
+    from hsmap.classify.vocabulary import general_word_batches
+
+    for lang in ("es", "ar"):  # Latin and Arabic letters, each list more than one batch
+        path = resources.files("spellchecker") / "resources" / f"{lang}.json.gz"
+        with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
+            keys = [word for word in json.load(text) if len(word) >= 6]
+        expected = {word for word in normalize_text(keys) if len(word) >= 6 and " " not in word}
+        batches = list(general_word_batches(lang, 6))
+        assert len(batches) > 1 and set().union(*batches) == expected
+
+
 def test_the_short_lists_of_real_words_answer_as_the_whole_word_lists(kb):
     """Every word of a general list that a typo test can meet — at least the typo cutoff alike a fuzzy key and
     starting as it does — is in the language's short list, which holds only words of the whole list."""
