@@ -441,6 +441,19 @@ def test_look_alikes_in_more_languages_are_not_arms(kb, text, flag):
     assert f"({flag})" in row["reason"]
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("MACHINE GUN CAL .308", "VIII.SA.5"),  # 0.308 in = 7.8 mm, not 308 thousandths read as 7,823 mm
+        ("MACHINE GUN CAL .50", "VIII.LW.1"),
+        ("82毫米迫击炮", "III"),  # Chinese units follow the number without a space
+        ("60毫米迫击炮", "VIII.LW.6"),
+    ],
+)
+def test_calibres_are_read_in_inches_and_in_chinese(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

@@ -499,15 +499,18 @@ def _runs(
 
 _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
 _CARTRIDGE = re.compile(r"(\d{1,2}[.,]\d{1,2})\s*[x×]\s*\d{2,3}")
-_MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:mm|мм)\b")
+# Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space: no \b after them
+_MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:(?:mm|мм)\b|毫米)")
 _CALIBRE_INCH = re.compile(r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b")
-_TONNES = re.compile(_NUMBER + r"\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b")
-_KILOMETRES = re.compile(_NUMBER + r"\s*(?:km|км)\b")
+_TONNES = re.compile(
+    _NUMBER + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b|吨)"
+)
+_KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км)\b|公里|千米)")
 
 
 def _to_float(text: str) -> float | None:
     cleaned = text.replace(" ", "")
-    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", cleaned):  # thousands separators
+    if re.fullmatch(r"[1-9]\d{0,2}([.,]\d{3})+", cleaned):  # thousands separators ("0.308" is an inch calibre)
         cleaned = re.sub(r"[.,]", "", cleaned)
     try:
         return float(cleaned.replace(",", "."))
@@ -534,6 +537,7 @@ _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 м
 _HAS_NUMBER_WITH_UNIT = (
     rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
     rf"|\d[.,]\d+\s*[x×]\s*\d|(?:^|[^\pL\pN_])cal(?:ibre|iber)?{_END_OF_WORD}"
+    r"|\d\s*(?:毫米|公里|千米|吨)"  # Chinese units, written without a space before the next word
 )
 
 
