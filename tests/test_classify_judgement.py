@@ -454,6 +454,24 @@ def test_calibres_are_read_in_inches_and_in_chinese(kb, text, category):
     assert decide(kb, "", text)["att_category"] == category
 
 
+@pytest.mark.parametrize(
+    ("text", "calibre"),
+    [
+        ("PISTOL 9X19MM", 9.0),  # a cartridge: calibre x case length
+        ("AMMUNITION 30X173MM", 30.0),
+        ("CARTRIDGES 7.62 X 51 NATO", 7.62),
+        ("TWIN GUN 2 X 23 MM", 23.0),  # a count of barrels, then the calibre
+        ("M2 .50 CAL", 12.7),  # inches after the number
+        ("RIFLE CALIBRE 0.308 WIN", 7.8),
+        ("CAL. .45 ACP", 11.4),
+    ],
+)
+def test_calibres_written_as_customs_declarants_write_them(text, calibre):
+    from hsmap.classify.matching import extract_numbers
+
+    assert extract_numbers(text)[0] == calibre
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

@@ -498,10 +498,15 @@ def _runs(
 
 
 _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
-_CARTRIDGE = re.compile(r"(\d{1,2}[.,]\d{1,2})\s*[x×]\s*\d{2,3}")
+# A cartridge is calibre × case length, both in mm ("7.62x39", "9x19", "30x173"); a count of barrels comes before
+# the calibre instead ("2 x 23 mm"): a cartridge's calibre is 4 mm or more and shorter than its case
+_CARTRIDGE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*[x×]\s*(\d{2,3})(?![\d.,]\d)")
 # Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space: no \b after them
 _MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:(?:mm|мм)\b|毫米)")
-_CALIBRE_INCH = re.compile(r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b")
+_CALIBRE_INCH = re.compile(
+    r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308"
+    r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*cal(?:ibre|iber)?\b"  # ".50 cal"
+)
 _TONNES = re.compile(
     _NUMBER + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b|吨)"
 )
@@ -518,15 +523,25 @@ def _to_float(text: str) -> float | None:
         return None
 
 
+def _cartridge_calibre(lowered: str) -> float | None:
+    for match in _CARTRIDGE.finditer(lowered):
+        calibre, case = _to_float(match.group(1)), float(match.group(2))
+        if calibre is not None and 4 <= calibre < case:
+            return calibre
+    return None
+
+
 @lru_cache(maxsize=1 << 16)  # a text with a number and a unit comes back in chunk after chunk
 def extract_numbers(text: str) -> tuple[float | None, float | None, float | None]:
     """Calibre (mm), mass or displacement (t) and range (km) written in a description, if any."""
     lowered = text.lower()
     calibre = None
-    if match := _CARTRIDGE.search(lowered) or _MILLIMETRES.search(lowered):
+    if (calibre := _cartridge_calibre(lowered)) is not None:
+        pass
+    elif match := _MILLIMETRES.search(lowered):
         calibre = _to_float(match.group(1))
     elif match := _CALIBRE_INCH.search(lowered):
-        inches = _to_float("0" + match.group(1) if match.group(1).startswith(".") else match.group(1))
+        inches = _to_float("0" + (match.group(1) or match.group(2)).lstrip("0"))
         calibre = round(inches * 25.4, 1) if inches is not None else None
     tonnes = _to_float(match.group(1)) if (match := _TONNES.search(lowered)) else None
     range_km = _to_float(match.group(1)) if (match := _KILOMETRES.search(lowered)) else None
