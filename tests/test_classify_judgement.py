@@ -464,6 +464,9 @@ def test_calibres_are_read_in_inches_and_in_chinese(kb, text, category):
         ("M2 .50 CAL", 12.7),  # inches after the number
         ("RIFLE CALIBRE 0.308 WIN", 7.8),
         ("CAL. .45 ACP", 11.4),
+        ("патроны 7,62х39 мм", 7.62),  # a Cyrillic х between calibre and case
+        ("9х18 мм ПМ", 9.0),
+        ("Kaliber .308", 7.8),
     ],
 )
 def test_calibres_written_as_customs_declarants_write_them(text, calibre):

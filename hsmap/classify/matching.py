@@ -500,12 +500,12 @@ def _runs(
 _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
 # A cartridge is calibre × case length, both in mm ("7.62x39", "9x19", "30x173"); a count of barrels comes before
 # the calibre instead ("2 x 23 mm"): a cartridge's calibre is 4 mm or more and shorter than its case
-_CARTRIDGE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*[x×]\s*(\d{2,3})(?![\d.,]\d)")
+_CARTRIDGE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*[x×х]\s*(\d{2,3})(?![\d.,]\d)")  # х: Cyrillic
 # Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space: no \b after them
 _MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:(?:mm|мм)\b|毫米)")
 _CALIBRE_INCH = re.compile(
-    r"\bcal(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308"
-    r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*cal(?:ibre|iber)?\b"  # ".50 cal"
+    r"\b[ck]al(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308", "Kaliber .308"
+    r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*[ck]al(?:ibre|iber)?\b"  # ".50 cal"
 )
 _TONNES = re.compile(
     _NUMBER + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b|吨)"
@@ -551,7 +551,7 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
 _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
 _HAS_NUMBER_WITH_UNIT = (
     rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
-    rf"|\d[.,]\d+\s*[x×]\s*\d|(?:^|[^\pL\pN_])cal(?:ibre|iber)?{_END_OF_WORD}"
+    rf"|\d[.,]\d+\s*[x×х]\s*\d|(?:^|[^\pL\pN_])[ck]al(?:ibre|iber)?{_END_OF_WORD}"
     r"|\d\s*(?:毫米|公里|千米|吨)"  # Chinese units, written without a space before the next word
 )
 
