@@ -475,6 +475,12 @@ def test_calibres_written_as_customs_declarants_write_them(text, calibre):
     assert extract_numbers(text)[0] == calibre
 
 
+@pytest.mark.parametrize("text", ["5 T-72 TANKS", "2 T-90S MAIN BATTLE TANKS", "10 T-55"])
+def test_a_count_before_a_t_designation_is_no_mass(kb, text):
+    """"5 T-72" is five T-72s, not a tank of 5 t (which the 16.5 t minimum of cat. I would rule out)."""
+    assert decide(kb, "", text)["att_category"] == "I"
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

@@ -507,8 +507,9 @@ _CALIBRE_INCH = re.compile(
     r"\b[ck]al(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308", "Kaliber .308"
     r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*[ck]al(?:ibre|iber)?\b"  # ".50 cal"
 )
-_TONNES = re.compile(
-    _NUMBER + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t|tonnes?|tons?|tm|тонн\w*)\b|吨)"
+_TONNES = re.compile(  # a "t" just before a number is a designation's letter, not tonnes ("5 T-72": five T-72s)
+    _NUMBER
+    + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t(?!-?\d)|tonnes?|tons?|tm|тонн\w*)\b|吨)"
 )
 _KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км)\b|公里|千米)")
 
