@@ -467,6 +467,8 @@ def test_calibres_are_read_in_inches_and_in_chinese(kb, text, category):
         ("патроны 7,62х39 мм", 7.62),  # a Cyrillic х between calibre and case
         ("9х18 мм ПМ", 9.0),
         ("Kaliber .308", 7.8),
+        ("2 MM-40 EXOCET", None),  # two MM40 missiles: no calibre of 2 mm
+        ("SAKO 85 CAL 7MM-08", 7.0),  # but the 7mm-08 cartridge is 7 mm
     ],
 )
 def test_calibres_written_as_customs_declarants_write_them(text, calibre):

@@ -501,17 +501,20 @@ _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
 # A cartridge is calibre × case length, both in mm ("7.62x39", "9x19", "30x173"); a count of barrels comes before
 # the calibre instead ("2 x 23 mm"): a cartridge's calibre is 4 mm or more and shorter than its case
 _CARTRIDGE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*[x×х]\s*(\d{2,3})(?![\d.,]\d)")  # х: Cyrillic
-# Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space: no \b after them
-_MILLIMETRES = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*-?\s*(?:(?:mm|мм)\b|毫米)")
+# Units: a unit's letters just before a number are a designation's ("5 T-72" are five T-72s, not 5 t; "2 MM-40" two
+# Exocets); Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space (no \b)
+_MILLIMETRES = re.compile(  # "7mm-08" (a cartridge) is 7 mm: only letters apart from the number can be a designation's
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)(?:-?(?:mm|мм)\b|\s+-?\s*(?:mm|мм)(?!-?\d)\b|\s*毫米)"
+)
 _CALIBRE_INCH = re.compile(
     r"\b[ck]al(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308", "Kaliber .308"
     r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*[ck]al(?:ibre|iber)?\b"  # ".50 cal"
 )
-_TONNES = re.compile(  # a "t" just before a number is a designation's letter, not tonnes ("5 T-72": five T-72s)
+_TONNES = re.compile(
     _NUMBER
     + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t(?!-?\d)|tonnes?|tons?|tm|тонн\w*)\b|吨)"
 )
-_KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км)\b|公里|千米)")
+_KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км)(?!-?\d)\b|公里|千米)")
 
 
 def _to_float(text: str) -> float | None:
