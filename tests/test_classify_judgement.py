@@ -483,6 +483,16 @@ def test_a_count_before_a_t_designation_is_no_mass(kb, text):
     assert decide(kb, "", text)["att_category"] == "I"
 
 
+@pytest.mark.parametrize(
+    ("text", "tonnes"),
+    [("катер водоизмещением 500 т", 500.0), ("PATROL BOAT 400 T", 400.0), ("5 Т-72Б3", None), ("5 T-72 TANKS", None)],
+)
+def test_masses_in_latin_and_cyrillic_letters(text, tonnes):
+    from hsmap.classify.matching import extract_numbers
+
+    assert extract_numbers(text)[1] == tonnes
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

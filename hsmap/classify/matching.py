@@ -510,9 +510,9 @@ _CALIBRE_INCH = re.compile(
     r"\b[ck]al(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308", "Kaliber .308"
     r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*[ck]al(?:ibre|iber)?\b"  # ".50 cal"
 )
-_TONNES = re.compile(
+_TONNES = re.compile(  # т: the Cyrillic abbreviation
     _NUMBER
-    + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:t(?!-?\d)|tonnes?|tons?|tm|тонн\w*)\b|吨)"
+    + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:[tт](?!-?\d)|tonnes?|tons?|tm|тонн\w*)\b|吨)"
 )
 _KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км)(?!-?\d)\b|公里|千米)")
 
@@ -554,7 +554,7 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
 
 _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
 _HAS_NUMBER_WITH_UNIT = (
-    rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
+    rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|т|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
     rf"|\d[.,]\d+\s*[x×х]\s*\d|(?:^|[^\pL\pN_])[ck]al(?:ibre|iber)?{_END_OF_WORD}"
     r"|\d\s*(?:毫米|公里|千米|吨)"  # Chinese units, written without a space before the next word
 )
