@@ -46,25 +46,33 @@ class Stopped(BaseException):
         self.number = number
 
 
+_STOPS_RECEIVED: list[int] = []  # the stop signal, once received
+
+
 def _stop(number: int, frame: object) -> None:
     for stop_signal in STOP_SIGNALS:  # a second signal must not interrupt the cleanup of the first
         signal.signal(stop_signal, signal.SIG_IGN)
+    _STOPS_RECEIVED.append(number)
     raise Stopped(number)
 
 
 def run(prog_name: str | None = None) -> None:
     """The ``hsmap`` executable (and ``python -m hsmap``): the app, with SIGTERM handled as Ctrl+C is (clean
-    up, then exit 143/130)."""
+    up, then exit 143/130). A library may turn the :class:`Stopped` raised inside its own call into an error
+    of its own (DuckDB's "Query interrupted"): once a stop signal has come, whatever ends the command ends it
+    as stopped."""
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop)
     try:
         only_the_command_run(sys.argv[1:])(prog_name=prog_name)
-    except Stopped as stopped:
-        name = signal.Signals(stopped.number).name
+    except BaseException as ended:
+        if not _STOPS_RECEIVED:
+            if isinstance(ended, SystemExit):
+                exit_without_teardown(ended.code)
+            raise
+        name = signal.Signals(_STOPS_RECEIVED[0]).name
         err_console.print(f"hsmap: stopped by {name}; no partial output left", markup=False)
-        exit_without_teardown(128 + stopped.number)
-    except SystemExit as done:
-        exit_without_teardown(done.code)
+        exit_without_teardown(128 + _STOPS_RECEIVED[0])
     exit_without_teardown(EXIT_OK)
 
 

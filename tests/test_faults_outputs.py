@@ -431,6 +431,35 @@ def test_a_stopped_run_to_standard_output_prints_nothing_and_leaves_no_temporary
     assert list(temporary.iterdir()) == []
 
 
+def test_a_stop_that_a_library_turns_into_its_own_error_still_ends_as_a_stop(monkeypatch, capsys) -> None:
+    """DuckDB answers the exception a signal handler raises inside its call with its own "Query interrupted":
+    the command still ends as stopped (exit 143, one line), not with that error's traceback."""
+    from hsmap.cli import app as cli
+
+    def command(prog_name: str | None = None) -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs here
+        except cli.Stopped:
+            raise RuntimeError("Query interrupted") from None  # what DuckDB does with it
+
+    def exit_for_the_test(code: object) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli, "only_the_command_run", lambda arguments: command)
+    monkeypatch.setattr(cli, "exit_without_teardown", exit_for_the_test)
+    monkeypatch.setattr(cli, "_STOPS_RECEIVED", [])
+    handlers = {stop: signal.getsignal(stop) for stop in cli.STOP_SIGNALS}
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.run()
+    finally:
+        for stop, handler in handlers.items():
+            signal.signal(stop, handler)
+    assert ended.value.code == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM" in capsys.readouterr().err
+
+
 def test_a_reader_that_stops_early_is_no_error_and_the_summary_says_so(tmp_path: Path, hsmap_executable: str) -> None:
     source = _long_source(tmp_path / "in")  # far more output than a pipe holds
     process = subprocess.Popen(
