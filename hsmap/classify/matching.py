@@ -535,18 +535,22 @@ def _cartridge_calibre(lowered: str) -> float | None:
     return None
 
 
+def _millimetres(lowered: str) -> float | None:
+    return _to_float(match.group(1)) if (match := _MILLIMETRES.search(lowered)) else None
+
+
+def _inch_calibre(lowered: str) -> float | None:
+    if not (match := _CALIBRE_INCH.search(lowered)):
+        return None
+    inches = _to_float("0" + (match.group(1) or match.group(2)).lstrip("0"))  # ".50", "0.308", "0,50"
+    return round(inches * 25.4, 1) if inches is not None else None
+
+
 @lru_cache(maxsize=1 << 16)  # a text with a number and a unit comes back in chunk after chunk
 def extract_numbers(text: str) -> tuple[float | None, float | None, float | None]:
     """Calibre (mm), mass or displacement (t) and range (km) written in a description, if any."""
     lowered = text.lower()
-    calibre = None
-    if (calibre := _cartridge_calibre(lowered)) is not None:
-        pass
-    elif match := _MILLIMETRES.search(lowered):
-        calibre = _to_float(match.group(1))
-    elif match := _CALIBRE_INCH.search(lowered):
-        inches = _to_float("0" + (match.group(1) or match.group(2)).lstrip("0"))
-        calibre = round(inches * 25.4, 1) if inches is not None else None
+    calibre = _cartridge_calibre(lowered) or _millimetres(lowered) or _inch_calibre(lowered)
     tonnes = _to_float(match.group(1)) if (match := _TONNES.search(lowered)) else None
     range_km = _to_float(match.group(1)) if (match := _KILOMETRES.search(lowered)) else None
     return calibre, tonnes, range_km
