@@ -61,6 +61,7 @@ def run(prog_name: str | None = None) -> None:
     up, then exit 143/130). A library may turn the :class:`Stopped` raised inside its own call into an error
     of its own (DuckDB's "Query interrupted"): once a stop signal has come, whatever ends the command ends it
     as stopped."""
+    _STOPS_RECEIVED.clear()
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop)
     try:
