@@ -469,6 +469,7 @@ def test_calibres_are_read_in_inches_and_in_chinese(kb, text, category):
         ("Kaliber .308", 7.8),
         ("2 MM-40 EXOCET", None),  # two MM40 missiles: no calibre of 2 mm
         ("SAKO 85 CAL 7MM-08", 7.0),  # but the 7mm-08 cartridge is 7 mm
+        ("مدفع هاون ١٢٠ ملم", 120.0),  # Arabic: Arabic-Indic digits and مم/ملم for millimetres
     ],
 )
 def test_calibres_written_as_customs_declarants_write_them(text, calibre):
@@ -485,9 +486,17 @@ def test_a_count_before_a_t_designation_is_no_mass(kb, text):
 
 @pytest.mark.parametrize(
     ("text", "tonnes"),
-    [("катер водоизмещением 500 т", 500.0), ("PATROL BOAT 400 T", 400.0), ("5 Т-72Б3", None), ("5 T-72 TANKS", None)],
+    [
+        ("катер водоизмещением 500 т", 500.0),
+        ("PATROL BOAT 400 T", 400.0),
+        ("fragata de 6.000 toneladas", 6000.0),
+        ("nave da 4.500 tonnellate", 4500.0),
+        ("فرقاطة 3000 طن", 3000.0),
+        ("5 Т-72Б3", None),
+        ("5 T-72 TANKS", None),
+    ],
 )
-def test_masses_in_latin_and_cyrillic_letters(text, tonnes):
+def test_masses_in_the_lexicon_languages(text, tonnes):
     from hsmap.classify.matching import extract_numbers
 
     assert extract_numbers(text)[1] == tonnes

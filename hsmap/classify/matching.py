@@ -504,17 +504,18 @@ _CARTRIDGE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*[x×х]\s*(\d{2
 # Units: a unit's letters just before a number are a designation's ("5 T-72" are five T-72s, not 5 t; "2 MM-40" two
 # Exocets); Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space (no \b)
 _MILLIMETRES = re.compile(  # "7mm-08" (a cartridge) is 7 mm: only letters apart from the number can be a designation's
-    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)(?:-?(?:mm|мм)\b|\s+-?\s*(?:mm|мм)(?!-?\d)\b|\s*毫米)"
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)(?:-?(?:mm|мм|مم|ملم)\b|\s+-?\s*(?:mm|мм|مم|ملم)(?!-?\d)\b|\s*毫米)"
 )
 _CALIBRE_INCH = re.compile(
     r"\b[ck]al(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308", "Kaliber .308"
     r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*[ck]al(?:ibre|iber)?\b"  # ".50 cal"
 )
-_TONNES = re.compile(  # т: the Cyrillic abbreviation
+_TONNES = re.compile(  # т: the Cyrillic abbreviation; طن: Arabic
     _NUMBER
-    + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*(?:[tт](?!-?\d)|tonnes?|tons?|tm|тонн\w*)\b|吨)"
+    + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*"
+    + r"(?:[tт](?!-?\d)|tonnes?|tons?|tonnen|toneladas?|tonnellat[ae]|tony?|tm|тонн\w*|طن|أطنان)\b|吨)"
 )
-_KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км)(?!-?\d)\b|公里|千米)")
+_KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км|كم)(?!-?\d)\b|公里|千米)")
 
 
 def _to_float(text: str) -> float | None:
@@ -558,7 +559,9 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
 
 _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
 _HAS_NUMBER_WITH_UNIT = (
-    rf"\d\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*(?:mm|мм|km|км|t|т|tonnes?|tons?|tm|тонн\pL*){_END_OF_WORD}"
+    r"\pN\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*"  # \pN: digits of any script ("١٥٥ مم")
+    r"(?:mm|мм|مم|ملم|km|км|كم|t|т|tonnes?|tons?|tonnen|toneladas?|tonnellat[ae]|tony?|tm|тонн\pL*|طن|أطنان)"
+    rf"{_END_OF_WORD}"
     rf"|\d[.,]\d+\s*[x×х]\s*\d|(?:^|[^\pL\pN_])[ck]al(?:ibre|iber)?{_END_OF_WORD}"
     r"|\d\s*(?:毫米|公里|千米|吨)"  # Chinese units, written without a space before the next word
 )
