@@ -501,21 +501,24 @@ _NUMBER = r"(?<![\d.,])((?:\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,]\d+)?)"
 # A cartridge is calibre × case length, both in mm ("7.62x39", "9x19", "30x173"); a count of barrels comes before
 # the calibre instead ("2 x 23 mm"): a cartridge's calibre is 4 mm or more and shorter than its case
 _CARTRIDGE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*[x×х]\s*(\d{2,3})(?![\d.,]\d)")  # х: Cyrillic
-# Units: a unit's letters just before a number are a designation's ("5 T-72" are five T-72s, not 5 t; "2 MM-40" two
-# Exocets); Chinese units (毫米 mm, 吨 t, 公里 and 千米 km) are followed by the next word without a space (no \b)
+# Units, as the lexicon's languages write them; the number readers below and :data:`_HAS_NUMBER_WITH_UNIT`, which
+# picks the texts worth reading, are built from the same spellings. A unit's letters just before a number are a
+# designation's ("5 T-72" are five T-72s, not 5 t; "2 MM-40" two Exocets); Chinese units (毫米 mm, 吨 t, 公里 and 千米
+# km) are followed by the next word without a space (no \b).
+_MM = "mm|мм|مم|ملم"
+_KM = "km|км|كم"
+_TONNE_WORDS = "tonnes?|tons?|tonnen|toneladas?|tonnellat[ae]|tony?|tm|тонн[а-яё]*|طن|أطنان"  # and t, т alone
+_TONNE_QUALIFIERS = r"(?:(?:gross|metric|construction|displacement)\s+)*"
 _MILLIMETRES = re.compile(  # "7mm-08" (a cartridge) is 7 mm: only letters apart from the number can be a designation's
-    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)(?:-?(?:mm|мм|مم|ملم)\b|\s+-?\s*(?:mm|мм|مم|ملم)(?!-?\d)\b|\s*毫米)"
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)"
+    + rf"(?:-?(?:{_MM})\b|\s+-?\s*(?:{_MM})(?!-?\d)\b|\s*毫米)"
 )
 _CALIBRE_INCH = re.compile(
     r"\b[ck]al(?:ibre|iber|\.)?\s*(\.\d{2,3}|0[.,]\d{2,3})\b"  # "cal .50", "calibre 0.308", "Kaliber .308"
     r"|(?<![\d.,])(\.\d{2,3}|0[.,]\d{2,3})\s*[ck]al(?:ibre|iber)?\b"  # ".50 cal"
 )
-_TONNES = re.compile(  # т: the Cyrillic abbreviation; طن: Arabic
-    _NUMBER
-    + r"\s*(?:(?:(?:gross|metric|construction|displacement)\s+)*"
-    + r"(?:[tт](?!-?\d)|tonnes?|tons?|tonnen|toneladas?|tonnellat[ae]|tony?|tm|тонн\w*|طن|أطنان)\b|吨)"
-)
-_KILOMETRES = re.compile(_NUMBER + r"\s*(?:(?:km|км|كم)(?!-?\d)\b|公里|千米)")
+_TONNES = re.compile(_NUMBER + rf"\s*(?:{_TONNE_QUALIFIERS}(?:[tт](?!-?\d)|{_TONNE_WORDS})\b|吨)")
+_KILOMETRES = re.compile(_NUMBER + rf"\s*(?:(?:{_KM})(?!-?\d)\b|公里|千米)")
 
 
 def _to_float(text: str) -> float | None:
@@ -559,9 +562,7 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
 
 _END_OF_WORD = r"(?:$|[^\pL\pN_])"  # RE2's \b knows only ASCII letters: "120 мм" would not end a word
 _HAS_NUMBER_WITH_UNIT = (
-    r"\pN\s*-?\s*(?:(?:gross|metric|construction|displacement)\s+)*"  # \pN: digits of any script ("١٥٥ مم")
-    r"(?:mm|мм|مم|ملم|km|км|كم|t|т|tonnes?|tons?|tonnen|toneladas?|tonnellat[ae]|tony?|tm|тонн\pL*|طن|أطنان)"
-    rf"{_END_OF_WORD}"
+    rf"\pN\s*-?\s*{_TONNE_QUALIFIERS}(?:{_MM}|{_KM}|t|т|{_TONNE_WORDS}){_END_OF_WORD}"  # \pN: any script's digits
     rf"|\d[.,]\d+\s*[x×х]\s*\d|(?:^|[^\pL\pN_])[ck]al(?:ibre|iber)?{_END_OF_WORD}"
     r"|\d\s*(?:毫米|公里|千米|吨)"  # Chinese units, written without a space before the next word
 )
