@@ -502,6 +502,33 @@ def test_masses_in_the_lexicon_languages(text, tonnes):
     assert extract_numbers(text)[1] == tonnes
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("PIRANHA-3C", "II"),  # listed as "Piranha IIIC"
+        ("AGNI-4", "VII.a"),
+        ("KSS-3", "VI"),
+        ("Shaheen-3", "VII.a"),  # "Shaheen" alone is also a name
+        ("Al Khalid-1", "I"),
+    ],
+)
+def test_designations_with_a_roman_number_are_read_in_arabic_digits_too(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    ("token", "previous", "arabic"),
+    [
+        *[("iii", "piranha", "3"), ("iiie", "mirage", "3 e"), ("iia", "combattante", "2 a"), ("ii", "block", "2")],
+        *[("ifv", "boxer", None), ("ids", "tornado", None), ("v", "1", None), ("i", "35", None), ("x", "8", None)],
+    ],
+)
+def test_only_a_roman_number_after_a_name_becomes_digits(token, previous, arabic):
+    from hsmap.classify.matching import _arabic_numeral
+
+    assert _arabic_numeral(token, previous) == arabic
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

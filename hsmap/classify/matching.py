@@ -185,6 +185,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
             hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight), flag=flag)
             terms.setdefault(key, []).append(hit)
             languages.setdefault(key, set()).add(row.lang)
+    _add_arabic_numeral_designations(terms)
     _add_cyrillic_designations(terms)
     negatives: dict[str, list[Lookalike]] = {}
     negative_keys = normalize_text(kb.negatives["term"].tolist())
@@ -241,6 +242,39 @@ def _to_cyrillic(word: str) -> str:
     for latin, cyrillic in _LATIN_TO_CYRILLIC:
         word = word.replace(latin, cyrillic)
     return word
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9}
+_ROMAN_WITH_MARK = re.compile(r"(iii|ii)([a-hj-z][a-z]?)")  # "IIIE", "IIa": a mark glued to the number
+
+
+def _arabic_numeral(token: str, previous: str) -> str | None:
+    """A designation's Roman number in Arabic digits ("iii" → "3", "iiie" → "3 e"), or None. Only after a
+    name (a word of three or more letters), so "Leopard 1V", "F-35I" and "8x8" keep their letters; a
+    mark is split off only after "ii"/"iii", which begin no word ("IFV", "IDS" stay words)."""
+    if not (previous.isalpha() and len(previous) >= 3):
+        return None
+    if token in _ROMAN:
+        return str(_ROMAN[token])
+    marked = _ROMAN_WITH_MARK.fullmatch(token)
+    return f"{_ROMAN[marked[1]]} {marked[2]}" if marked else None
+
+
+def _add_arabic_numeral_designations(terms: dict[str, list[Hit]]) -> None:
+    """Each designation with a Roman number ("Mirage IIIE", "Piranha I", "Harpoon Block II") also as
+    written with Arabic digits ("Mirage-3E", "Piranha-1", "Harpoon Block-2"), as the SIPRI register and
+    many declarants write them."""
+    for key, hits in list(terms.items()):
+        designations = [hit for hit in hits if hit.kind in _DESIGNATION_KINDS]
+        tokens = key.split()
+        if not designations:
+            continue
+        arabic = [tokens[0]] + [
+            _arabic_numeral(token, previous) or token for previous, token in itertools.pairwise(tokens)
+        ]
+        variant = " ".join(arabic)
+        if variant != key and variant not in terms:
+            terms[variant] = designations
 
 
 def _add_cyrillic_designations(terms: dict[str, list[Hit]]) -> None:
