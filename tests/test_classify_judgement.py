@@ -207,6 +207,24 @@ def test_lines_that_say_the_same_share_their_evidence_and_a_fresh_start_changes_
     assert before["att_category"].tolist() != ["", ""] and before["att_category"].nunique() == 2
 
 
+def test_each_line_gets_its_own_texts_evidence_whether_met_before_new_or_repeated(kb):
+    """A chunk mixes texts an earlier chunk had, new texts and repeats: every line's evidence is the one its
+    text has when read alone."""
+    import dataclasses
+
+    from hsmap.classify.matching import analyse_texts
+
+    texts = ["MAIN BATTLE TANK T-72", "pistols", "mortar 120 mm", "frigate 3000 t", "BLANKETS"]
+    alone = {text: analyse_texts([text], dataclasses.replace(kb)) for text in texts}
+    own = dataclasses.replace(kb)
+    analyse_texts([texts[1], texts[0]], own)
+    mixed = [texts[2], texts[0], texts[4], texts[2], texts[1], texts[3], texts[0]]
+    found = analyse_texts(mixed, own)
+    for text, evidence_id in zip(mixed, found.ids, strict=True):
+        expected = alone[text].evidence[alone[text].ids[0]]
+        assert found.evidence[evidence_id].signature() == expected.signature(), text
+
+
 def test_a_compiled_lexicon_comes_back_without_the_memory_of_the_process_that_stored_it(kb):
     """The lexicon is kept in the cache folder (pickled). The texts a process analysed, and the generation of
     their ids, must not come back with it: a later process's fresh start could give out that generation again

@@ -628,7 +628,8 @@ def analyse_texts(texts: pa.Array | pd.Series | pd.Index | list[str], kb: Knowle
     with a number and a unit are read one by one, for the numbers. A description chain ("heading >
     subheading > line") is read as its segments, each found once however many chains share it. A text's
     evidence depends on nothing but the text, so the lexicon remembers it: a text seen in an earlier chunk is
-    looked up (one hash join for the whole list), and the evidence of every call indexes one growing list.
+    looked up (one hash join of the list's distinct texts), and the evidence of every call indexes one growing
+    list.
     """
     lexicon = lexicon_for(kb)
     raw = as_text_array(texts)
@@ -636,15 +637,22 @@ def analyse_texts(texts: pa.Array | pd.Series | pd.Index | list[str], kb: Knowle
         seen = lexicon.analysed
         if len(seen.texts) > _ANALYSED_LIMIT:
             seen.forget()
-        where = pc.fill_null(pc.index_in(raw, value_set=seen.texts), -1).to_numpy().astype(np.int64)
-        fresh = np.flatnonzero(where < 0)
+        encoded = pc.dictionary_encode(raw)  # a text repeated is looked up and analysed once
+        distinct = encoded.dictionary
+        # the texts seen before are probed against the chunk's distinct texts: the hash table is built over
+        # the smaller side, never over everything seen so far
+        in_chunk = pc.index_in(seen.texts, value_set=distinct)
+        met = np.flatnonzero(in_chunk.is_valid().to_numpy(zero_copy_only=False))
+        position = np.full(len(distinct), -1, dtype=np.int64)
+        position[pc.take(in_chunk, met).to_numpy()] = met
+        fresh = np.flatnonzero(position < 0)
         if len(fresh):
-            encoded = pc.dictionary_encode(pc.take(raw, pa.array(fresh)))  # a text repeated is analysed once
-            new_texts = encoded.dictionary
-            where[fresh] = len(seen.ids) + encoded.indices.to_numpy(zero_copy_only=False)
+            new_texts = pc.take(distinct, pa.array(fresh))
+            position[fresh] = len(seen.ids) + np.arange(len(fresh))
             seen.ids = np.concatenate([seen.ids, _analyse_new(new_texts, lexicon, seen)])
             seen.texts = pa.concat_arrays([seen.texts, new_texts])
-        return TextAnalysis(seen.ids[where], seen.evidence, seen.generation)
+        ids = seen.ids[position[encoded.indices.to_numpy(zero_copy_only=False)]]
+        return TextAnalysis(ids, seen.evidence, seen.generation)
 
 
 def _analyse_new(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.ndarray:
