@@ -547,6 +547,20 @@ def test_only_a_roman_number_after_a_name_becomes_digits(token, previous, arabic
     assert _arabic_numeral(token, previous) == arabic
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "LAUNCHER FOR ATGM", "VIII.LW.5"),  # the launcher itself: no ammunition (ART3), no part (ART4)
+        ("9301.20", "LAUNCHERS FOR ANTI-TANK GUIDED MISSILES", "VIII.LW.5"),
+        ("", "LAUNCHER FOR ANTI-SHIP MISSILES", "VII.a"),
+        ("", "LAUNCHER FOR GRENADES 40 MM", "VIII.LW.2"),
+        ("", "SPARE PARTS FOR LAUNCHER FOR ATGM", "ART4"),  # parts for the launcher stay parts
+    ],
+)
+def test_a_launcher_for_missiles_is_the_launcher(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""
