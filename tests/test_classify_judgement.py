@@ -555,6 +555,8 @@ def test_only_a_roman_number_after_a_name_becomes_digits(token, previous, arabic
         ("", "LAUNCHER FOR ANTI-SHIP MISSILES", "VII.a"),
         ("", "LAUNCHER FOR GRENADES 40 MM", "VIII.LW.2"),
         ("", "SPARE PARTS FOR LAUNCHER FOR ATGM", "ART4"),  # parts for the launcher stay parts
+        ("", "4 Mk-41 VLS", "VII"),  # a naval vertical launching system
+        ("9301.20", "MK 41 VERTICAL LAUNCH SYSTEM", "VII"),
     ],
 )
 def test_a_launcher_for_missiles_is_the_launcher(kb, code, text, category):
