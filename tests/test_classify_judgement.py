@@ -563,6 +563,12 @@ def test_a_launcher_for_missiles_is_the_launcher(kb, code, text, category):
     assert decide(kb, code, text)["att_category"] == category
 
 
+@pytest.mark.parametrize(("code", "category"), [("9303.20", "VIII.SA.6"), ("9303.30", "VIII.SA.2")])
+def test_a_word_for_rifles_and_shotguns_alike_takes_the_one_the_code_holds(kb, code, category):
+    """Dutch "jachtgeweer" (hunting gun) is a rifle or a shotgun: the code says which."""
+    assert decide(kb, code, "JACHTGEWEER BROWNING B525")["att_category"] == category
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

@@ -495,7 +495,15 @@ class Classifier:
                 self._decide_from_code(decision, code_weights, links)
             return
         if agreeing:  # the text is the more specific witness: its strongest category, the code breaking ties
-            chosen = max(agreeing, key=lambda c: (round(agreeing[c][0], 2), agreeing[c][1], len(self.kb.ancestors(c))))
+            chosen = max(
+                agreeing,
+                key=lambda c: (
+                    round(agreeing[c][0], 2),
+                    agreeing[c][1],
+                    len(self.kb.ancestors(c)),
+                    self._held(c, code_weights),  # "jachtgeweer" (rifle or shotgun) under a shotgun code
+                ),
+            )
             combined = _either(*agreeing[chosen])
             if combined >= MAJORITY:
                 decision.category, decision.basis = chosen, "code+text"
@@ -526,6 +534,10 @@ class Classifier:
             decision.confidence = round(decision.confidence * 0.7, 2)
         else:
             decision.reasons.append("only weak arms words, not enough to tag the line")
+
+    def _held(self, category: str, code_weights: dict[str, float]) -> float:
+        """How much of the code's prior is on the category itself, a sub-category or a parent of it."""
+        return sum(weight for code, weight in code_weights.items() if code in self._related(category))
 
     def _support(self, category: str, code_weights: dict[str, float]) -> float:
         """How much of the code's prior backs a text category: its own branch fully, munitions ↔ parts by half."""
