@@ -38,7 +38,8 @@ then — for a formal name — without the words that say what kind of State it 
 ``el Reino de``, ``Республика``, ``جمهورية``, ``共和国``), which counts only if what is left is exactly a name.
 
 Before matching, a name loses what differs between copies of one name and never between two names: case,
-accents and Arabic short vowels, the forms of alef, ta marbuta and alef maqsura, tatweel, ``ё``, Latin letters
+accents and Arabic short vowels, the forms of alef, ta marbuta and alef maqsura, tatweel, the letters a foreign
+name's hard G (``غ``, ``ج`` in Egypt, ``ڨ`` in the Maghreb) and V (``ف``, ``ڤ``) are written with, ``ё``, Latin letters
 that stand in a Cyrillic word for their look-alikes (``Coeдинeнныx`` in the UN's own Russian), and
 traditional Chinese characters (``烏克蘭`` is ``乌克兰``; OpenCC).
 
@@ -166,6 +167,9 @@ _LETTERS = str.maketrans(
         "ى": "ي",
         "ی": "ي",
         "ک": "ك",
+        "غ": "ج",  # a foreign name's hard G: غ in most Arabic writing, ج in Egypt's (غانا/جانا, غرينلاند/جرينلاند)
+        "ڨ": "ج",  # and ڨ in the Maghreb's
+        "ڤ": "ف",  # a V: ف, or ڤ (فنزويلا/ڤنزويلا)
         "ـ": "",
         "ٱ": "ا",
     }
