@@ -21,9 +21,9 @@ DATA = Path(__file__).parent / "data" / "partners"
 # names"). On the UN's names only English is held out; the other five languages are shipped data.
 UN_FLOORS = {"en": 0.99, "fr": 0.99, "es": 0.99, "zh": 0.99, "ru": 0.99, "ar": 0.99}
 # Held out in the five other UN languages. Arabic stays under 0.95: Wikipedia writes many names of territories
-# in other words or letters than CLDR and the UN ("جزر العذراء" for the Virgin Islands, "جرينلاند"/"غرينلاند"),
-# and short names with other vowel letters ("نييوي"/"نيوي"), which are too short to be read loosely.
-WIKIPEDIA_FLOORS = {"ar": 0.91, "es": 0.98, "fr": 0.98, "ru": 0.96, "zh": 0.97}
+# in other words or letters than CLDR and the UN ("جزر العذراء" for the Virgin Islands), and short names with
+# other vowel letters ("نييوي"/"نيوي"), which are too short to be read loosely.
+WIKIPEDIA_FLOORS = {"ar": 0.91, "es": 0.98, "fr": 0.98, "ru": 0.97, "zh": 0.975}
 CUSTOMS_FLOOR = 0.97
 MESSY_ENGLISH_FLOOR = 0.95
 
