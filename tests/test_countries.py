@@ -200,6 +200,9 @@ SHORT_AND_FORMER_FORMS = [  # what the libraries do not give, in partners.csv
     ("RDC", "COD"),
     ("RD Congo", "COD"),
     ("Holanda", "NLD"),
+    ("الإمارات", "ARE"),
+    ("سورية", "SYR"),
+    ("بيلاروسيا", "BLR"),
 ]
 
 
