@@ -203,6 +203,10 @@ SHORT_AND_FORMER_FORMS = [  # what the libraries do not give, in partners.csv
     ("الإمارات", "ARE"),
     ("سورية", "SYR"),
     ("بيلاروسيا", "BLR"),
+    ("Großbritannien", "GBR"),
+    ("BRD", "DEU"),
+    ("Centrafrique", "CAF"),
+    ("EUA", "USA"),
 ]
 
 
