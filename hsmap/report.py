@@ -16,8 +16,10 @@ file, the spreadsheet row and the column, with the first problems listed.
 Category cells accept the IDs of ``mappings/categories.yaml`` and the template's spellings: ``VII.b``,
 ``VII(b)``, ``VII b`` and ``VIIb``; ``VIII.SA.4``, ``VIII SA 4``, ``VIII Small arms 4``, ``Small arms 4``,
 ``SA4``; ``VIII.LW.6``, ``Light weapons 6``; ``ART3``, ``Art. 3``, ``Article 4``. An ID may be followed by
-its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID decides. A name alone
-(``Battle tanks``) is refused, because names are not unique across the template's versions.
+its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID decides, and a sub-category's
+letter may follow the name (``VII. Missiles and missile launchers - a)``). A name alone (``Battle tanks``) is
+refused, because names are not unique across the template's versions. A number of items or a value written as
+``N/A``, ``-`` or ``not available`` is a figure not given, as an empty cell is.
 """
 
 from __future__ import annotations
@@ -257,6 +259,8 @@ _BASES = {
         "efectivas",
     ),
 }
+# what reports write in a figure's cell when they give no figure ("N/A" where the value is given, not the items)
+_NOT_GIVEN = frozenset({"n/a", "n.a.", "n.a", "na", "-", "\u2013", "\u2014", "not available", "not applicable", "unknown"})
 _TRUE = ("yes", "y", "true", "1", "x", "oui", "si", "ja", "nil", "withheld", "\u2713", "\u2714")
 _FALSE = ("no", "n", "false", "0", "non")
 
@@ -410,6 +414,8 @@ def parse_category(text: str) -> str:
 
     >>> [parse_category(t) for t in ("VII(b)", "viii sa 4", "Small arms 4", "Art. 3", "I Battle tanks")]
     ['VII.b', 'VIII.SA.4', 'VIII.SA.4', 'ART3', 'I']
+    >>> parse_category("VII. Missiles and missile launchers - a)"), parse_category("IV Combat aircraft (b) unmanned")
+    ('VII.a', 'IV.b')
     """
     words = _category_words(text)
     refused = ValueError(f"unknown category {text!r} (write an ID such as {_ID_EXAMPLES})")
@@ -433,6 +439,10 @@ def parse_category(text: str) -> str:
             if position < len(words) and words[position].isdigit():
                 category, position = f"{category}.{words[position]}", position + 1
         rest = words[position:]
+        marks = [word for word in rest if word in ("A", "B")]
+        if category in _LETTERED and len(marks) == 1:  # the sub-category after its name: "VII Missiles … a)"
+            category = f"{category}.{marks[0].lower()}"
+            rest = [word for word in rest if word not in marks]
     if rest and not (len(rest[0]) > 2 and all(word.isalpha() and word not in _ROMAN for word in rest)):
         raise refused
     return category
@@ -584,6 +594,8 @@ def read_report(
     for name, default in defaults.items():
         if default is not None:
             raw[name] = raw[name].mask(raw[name] == "", str(default))
+    for name in ("items", "value"):  # "N/A": no figure given, as an empty cell says
+        raw[name] = raw[name].mask(raw[name].str.strip().str.casefold().isin(_NOT_GIVEN), "")
 
     known = frozenset(known_categories)
     parsers: dict[str, Callable[[str], object]] = {

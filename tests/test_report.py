@@ -370,6 +370,8 @@ def test_unsupported_files_are_refused_and_other_encodings_read(tmp_path: Path) 
         ("ART3", "ART3"),
         ("Art. 3", "ART3"),
         ("Article 4", "ART4"),
+        ("VII. Missiles and missile launchers - a)", "VII.a"),  # the sub-category's letter after the name
+        ("IV Combat aircraft (b) unmanned", "IV.b"),
     ],
 )
 def test_category_spellings(text: str, category: str) -> None:
@@ -402,6 +404,19 @@ def test_category_outside_known_set_is_refused(tmp_path: Path) -> None:
 def test_value_notations(tmp_path: Path, text: str, value: float) -> None:
     path = _csv(tmp_path, f'Peru,2024,export,actual,I,Chile,1,"{text}",USD,,,,,\n')
     assert read_report(path, known_categories=KNOWN)["value"].iloc[0] == value
+
+
+@pytest.mark.parametrize("marker", ["N/A", "n/a", "-", "\u2013", "not available"])
+def test_a_figure_marked_not_given_is_read_as_not_given(tmp_path: Path, marker: str) -> None:
+    """Reports write "N/A" in the items cell where they give the value, and the other way round."""
+    path = _csv(tmp_path, f'Peru,2024,export,actual,I,Chile,{marker},"1,250,000",USD,,,,,\n')
+    report = read_report(path, known_categories=KNOWN)
+    assert pd.isna(report["items"].iloc[0]) and report["value"].iloc[0] == 1_250_000.0
+
+
+def test_a_figure_that_is_no_number_is_still_refused(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "Peru,2024,export,actual,I,Chile,approx. 10,,,,,,,\n")
+    assert "'approx. 10' is not a number" in _error(path).message
 
 
 # --- schema, template, example --------------------------------------------------------------------------------
