@@ -260,7 +260,9 @@ _BASES = {
     ),
 }
 # what reports write in a figure's cell when they give no figure ("N/A" where the value is given, not the items)
-_NOT_GIVEN = frozenset({"n/a", "n.a.", "n.a", "na", "-", "\u2013", "\u2014", "not available", "not applicable", "unknown"})
+_NOT_GIVEN = frozenset(
+    {"n/a", "n.a.", "n.a", "na", "-", "\u2013", "\u2014", "not available", "not applicable", "unknown"}
+)
 _TRUE = ("yes", "y", "true", "1", "x", "oui", "si", "ja", "nil", "withheld", "\u2713", "\u2714")
 _FALSE = ("no", "n", "false", "0", "non")
 
