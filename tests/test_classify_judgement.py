@@ -275,6 +275,7 @@ def test_how_much_a_process_remembers_changes_no_decision(kb, monkeypatch):
         ("8802.40", "Aeroplanes, unladen weight over 15,000 kg > Military aircraft > Other", "IV"),
         ("8802.40", "Aeroplanes, unladen weight over 15,000 kg > Civil aircraft > Other", ""),
         ("8802.12", "Helicopters > Of an unladen weight exceeding 2,000 kg > Military", "V.a"),
+        ("9306.90", "Bombs, grenades, torpedoes, mines, missiles and other munitions > Other > Military", "ART3"),
         ("8906.90", "Other vessels, including warships and lifeboats other than rowing boats > Other", ""),
         ("8710.00", "Tanks and other armoured fighting vehicles, and parts of such vehicles > Parts", "ART4"),
         ("9301.90", "Military weapons, other than revolvers and pistols > Machine pistols", "VIII.SA.3"),

@@ -377,7 +377,10 @@ class Classifier:
         code_weights = self._code_weights(links, excluded, own, decision)
         qualifier = max((hit.strength for hit in own.hits if hit.kind == "qualifier"), default=0.0)
         if qualifier and not scores and code_weights:  # "Helicopters > … > Military": the code says which arm
-            code_weights = {category: _either(weight, qualifier) for category, weight in code_weights.items()}
+            # the arms share of the code grows as a cue would add to it, each category keeping its part of it, so
+            # "military" makes the code's likeliest arm surer without putting a rarer one ahead
+            total = sum(code_weights.values())
+            code_weights = {c: weight * _either(total, qualifier) / total for c, weight in code_weights.items()}
             decision.reasons.append("the text says military; the code says which arm")
         if scores:
             self._decide_with_text(decision, scores, code_weights, links, arms_code, valid_code)
