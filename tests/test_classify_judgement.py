@@ -570,6 +570,19 @@ def test_a_word_for_rifles_and_shotguns_alike_takes_the_one_the_code_holds(kb, c
     assert decide(kb, code, "JACHTGEWEER BROWNING B525")["att_category"] == category
 
 
+@pytest.mark.parametrize("text", ["MINE DETECTOR LANDMINE HUMANITARIAN", "Minensuchgerät für Landminen"])
+def test_a_mine_detector_is_no_mine(kb, text):
+    assert decide(kb, "8531.80", text)["att_category"] == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("ОРУДИЙ 152 ММ", "III"), ("снежные пушки", ""), ("пушек снежных", ""), ("тепловых пушек 5 кВт", "")],
+)
+def test_russian_guns_in_the_genitive_and_snow_guns_in_any_case(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""
