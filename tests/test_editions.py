@@ -63,6 +63,7 @@ def test_each_line_is_classified_under_the_edition_of_its_date(tmp_path: Path) -
     # a code of another edition is still read as what it names, with the links of its own edition
     drone_2015 = out.iloc[1]
     assert drone_2015["att_category"] == "IV.b" and "(HS 2022 code)" in drone_2015["reason"]
+    assert "(HS 2022 code)" not in out.iloc[5]["reason"]  # the same line in 2024: a code of its own edition
     parts_2024 = out.iloc[6]
     assert parts_2024["att_category"] == "ART4" and "(HS 2017 code)" in parts_2024["reason"]
     assert out["att_category"].tolist() == ["IV.b", "IV.b", "VIII.SA.4", "IV.b", "ART4", "IV.b", "ART4", "VIII.SA.4"]

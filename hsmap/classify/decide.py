@@ -73,8 +73,11 @@ class Decision:
 class Classifier:
     """Decides one distinct (code, text) pair at a time from precomputed evidence."""
 
-    def __init__(self, kb: Knowledge, edition: int) -> None:
+    def __init__(self, kb: Knowledge, edition: int, rows_by_reading: dict[tuple, tuple] | None = None) -> None:
         self.kb, self.edition = kb, edition
+        # the output cells of decisions by how the edition reads the code (:meth:`_reading`): the classifiers of
+        # one knowledge base share it, so a code all editions read alike is decided once for all of them
+        self._rows_by_reading = {} if rows_by_reading is None else rows_by_reading
         self._thresholds = {cid: self._inherited_thresholds(cid) for cid in kb.categories}
         self._codes_in = {e: set(table["code"]) for e, table in kb.hs.items()}
         self._editions = [edition] + [e for e in reversed(kb.editions) if e != edition]  # where to look, in order
@@ -119,6 +122,12 @@ class Classifier:
             if hs6 in self._codes_in.get(edition, ()) or found:
                 return found, edition
         return [], None
+
+    def _reading(self, hs6: str) -> tuple:
+        """All a decision takes from the edition: the code's links, and whether the classifier's own edition has
+        the code or which other one does (the reason names it)."""
+        links, edition = self.code_links(hs6) if hs6 else ([], None)
+        return tuple(links), "own" if edition == self.edition else edition
 
     def _exists(self, hs6: str) -> bool:
         """In one of our edition files, or in the full HS 2022 nomenclature."""
@@ -306,7 +315,10 @@ class Classifier:
         if found is None:
             row = self._code_rows.get(hs6) if text is NO_EVIDENCE and not code_error else None
             if row is None:
-                row = self._decide(hs6, code_error, text).row(hs6, self.kb)
+                reading = (self._reading(hs6), *key)
+                row = self._rows_by_reading.get(reading)
+                if row is None:
+                    row = self._rows_by_reading[reading] = self._decide(hs6, code_error, text).row(hs6, self.kb)
             with self._lock:  # chunks may be decided in several threads: one id per decision
                 found = self._decided.get(key)
                 if found is None:
@@ -575,6 +587,7 @@ class Classifier:
 
 
 _SHARED: weakref.WeakKeyDictionary[Knowledge, dict[int, Classifier]] = weakref.WeakKeyDictionary()
+_SHARED_ROWS: weakref.WeakKeyDictionary[Knowledge, dict[tuple, tuple]] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 _SHARED_LIMIT = 1_000_000  # decisions a shared classifier holds before it is started afresh
 
@@ -585,9 +598,12 @@ def shared_classifier(kb: Knowledge, edition: int = 2022) -> Classifier:
     serves every later one; once it holds ``_SHARED_LIMIT`` decisions, the next caller gets a fresh one."""
     with _SHARED_LOCK:
         by_edition = _SHARED.setdefault(kb, {})
+        rows = _SHARED_ROWS.setdefault(kb, {})
         found = by_edition.get(edition)
         if found is None or found.size > _SHARED_LIMIT:
-            found = by_edition[edition] = Classifier(kb, edition)
+            if len(rows) > _SHARED_LIMIT:
+                rows.clear()
+            found = by_edition[edition] = Classifier(kb, edition, rows)
         return found
 
 

@@ -8,9 +8,10 @@ drone codes of 8806 do not exist before 2022. When each edition entered into for
 With ``edition="auto"`` each line is read under the edition in force in its year; lines without a readable year,
 and files without a year or date column, under the newest edition. A given edition reads every line. Lines are
 grouped by edition and each group is decided by that edition's shared classifier, so the work still follows the
-distinct (code, text) pairs. The result says which edition decided each line (``hs_edition``) and flags a code
-that does not exist in it (``code-not-in-edition``); such a line is still classified, with the links of the
-edition the code belongs to (an 8806 drone code declared in 2015 reads as the drone it names).
+distinct (code, text) pairs; a pair whose code every edition reads alike (the same links) is decided once for
+all. The result says which edition decided each line (``hs_edition``) and flags a code that does not exist in it
+(``code-not-in-edition``); such a line is still classified, with the links of the edition the code belongs to (an
+8806 drone code declared in 2015 reads as the drone it names).
 """
 
 from __future__ import annotations
