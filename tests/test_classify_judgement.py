@@ -583,6 +583,40 @@ def test_russian_guns_in_the_genitive_and_snow_guns_in_any_case(kb, text, catego
     assert decide(kb, "", text)["att_category"] == category
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "Mortars of calibres less than 75 mm (60mm)", "VIII.LW.6"),  # the ATT template's own row name
+        ("9301.10", "Mortars of calibres less than 75 mm", "VIII.LW.6"),
+        ("", "Mortiers de calibre inférieur à 75 mm", "VIII.LW.6"),
+        ("", "Минометы калибра менее 75 мм", "VIII.LW.6"),
+        ("", "TANK TRANSPORTER TRAILER 70T", ""),
+        ("", "TANK HELMET", ""),
+        ("", "TANK RECOVERY VEHICLE", ""),
+        ("", "TANK ENGINE V-92", "ART4"),
+        ("8906.10", "LANDING SHIP TANK 4000 T", "VI"),
+    ],
+)
+def test_a_bound_is_no_calibre_and_a_tank_word_is_not_always_a_tank(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("Mortars of calibres less than 75 mm", (None, None, None)),  # 75 mm is the one calibre it cannot be
+        ("Morteros de calibre inferior a 75 mm, 60 mm", (60.0, None, None)),
+        ("patrol boat of less than 500 t", (None, None, None)),
+        ("Warships > Not exceeding 150 gross tons", (None, 150.0, None)),  # 150 t it may be
+        ("heavy machine gun of more than 12.7 mm", (12.7, None, None)),
+    ],
+)
+def test_numbers_after_an_exclusive_upper_bound_are_no_values(text, numbers):
+    from hsmap.classify.matching import extract_numbers
+
+    assert extract_numbers(text) == numbers
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

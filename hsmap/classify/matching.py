@@ -555,6 +555,23 @@ _TONNES = re.compile(_NUMBER + rf"\s*(?:{_TONNE_QUALIFIERS}(?:[tт](?!-?\d)|{_TO
 _KILOMETRES = re.compile(_NUMBER + rf"\s*(?:(?:{_KM})(?!-?\d)\b|公里|千米)")
 
 
+# A number after words of an exclusive upper bound ("mortars of calibres less than 75 mm", "moins de 500 t") is no
+# value the goods can have: the readers take the next number, or none. Other bounds are values the goods may have
+# ("not exceeding 150 tons", "more than 12.7 mm" read as 150 t and 12.7 mm judge the thresholds alike).
+_BELOW = re.compile(
+    r"(?:less than|fewer than|under|below|moins de|inf[ée]rieure?s? [àa]|menos de|inferior(?:es)? a|unter|weniger als"
+    r"|kleiner als|meno di|inferiori? a|minder dan|kleiner dan|poniżej|mniej niż|менее|меньше|ниже|أقل من|小于|<)\s*$"
+)
+
+
+def _first_value(pattern: re.Pattern[str], lowered: str) -> float | None:
+    """The first number ``pattern`` reads (its group 1) that no exclusive upper bound comes before."""
+    for match in pattern.finditer(lowered):
+        if not _BELOW.search(lowered[max(0, match.start() - 20) : match.start()]):
+            return _to_float(match.group(1))
+    return None
+
+
 def _to_float(text: str) -> float | None:
     cleaned = text.replace(" ", "")
     if re.fullmatch(r"[1-9]\d{0,2}([.,]\d{3})+", cleaned):  # thousands separators ("0.308" is an inch calibre)
@@ -574,7 +591,7 @@ def _cartridge_calibre(lowered: str) -> float | None:
 
 
 def _millimetres(lowered: str) -> float | None:
-    return _to_float(match.group(1)) if (match := _MILLIMETRES.search(lowered)) else None
+    return _first_value(_MILLIMETRES, lowered)
 
 
 def _inch_calibre(lowered: str) -> float | None:
@@ -589,8 +606,8 @@ def extract_numbers(text: str) -> tuple[float | None, float | None, float | None
     """Calibre (mm), mass or displacement (t) and range (km) written in a description, if any."""
     lowered = text.lower()
     calibre = _cartridge_calibre(lowered) or _millimetres(lowered) or _inch_calibre(lowered)
-    tonnes = _to_float(match.group(1)) if (match := _TONNES.search(lowered)) else None
-    range_km = _to_float(match.group(1)) if (match := _KILOMETRES.search(lowered)) else None
+    tonnes = _first_value(_TONNES, lowered)
+    range_km = _first_value(_KILOMETRES, lowered)
     return calibre, tonnes, range_km
 
 
