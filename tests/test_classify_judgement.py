@@ -617,6 +617,22 @@ def test_numbers_after_an_exclusive_upper_bound_are_no_values(text, numbers):
     assert extract_numbers(text) == numbers
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("ROCKET LAUNCHER 122MM", "III"), ("火箭发射器 122毫米", "III"), ("ROCKET LAUNCHER 73MM", "VIII.LW.5")],
+)
+def test_a_calibre_backs_the_category_it_judges(kb, text, category):
+    """A rocket launcher may be artillery, a portable launcher or a missile launcher: 122 mm meets the
+    artillery calibre, which the other two have no threshold for."""
+    assert decide(kb, "", text)["att_category"] == category
+
+
+def test_the_chinese_and_english_launcher_headings_read_alike(kb):
+    chinese = "军用武器 > 火箭发射器；火焰喷射器；手榴弹发射器；鱼雷发射管及类似发射装置"
+    english = "Military weapons > Rocket launchers; flame-throwers; grenade launchers; torpedo tubes and similar"
+    assert decide(kb, "9301.20", chinese)["att_category"] == decide(kb, "9301.20", english)["att_category"] != "ART3"
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

@@ -217,7 +217,8 @@ class Classifier:
                 if alternative not in passing:
                     decision.reasons.append(f"{alternative} ruled out: {self.threshold_failure(alternative, text)}")
             strength = hit.strength if passing else hit.strength * BELOW_THRESHOLD
-            confirmed[kind].update(c for c in passing if self.numbers_confirm(c, kind, text))
+            judged = [c for c in passing if self.judged_by_numbers(c, text)]  # "rocket launcher 122 mm": III's calibre
+            confirmed[kind].update(judged or [c for c in passing if self.numbers_confirm(c, kind, text)])
             if hit.kind == "namesake":
                 namesakes.append((tuple(passing or alternatives), strength, hit))
                 continue
