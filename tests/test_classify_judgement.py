@@ -584,12 +584,21 @@ def test_russian_guns_in_the_genitive_and_snow_guns_in_any_case(kb, text, catego
 
 
 @pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("", "Mortars of calibres less than 75 mm (60mm)"),  # the ATT template's own row name
+        ("9301.10", "Mortars of calibres less than 75 mm"),
+        ("", "Mortiers de calibre inférieur à 75 mm"),
+        ("", "Минометы калибра менее 75 мм"),
+    ],
+)
+def test_light_mortars_named_by_their_upper_bound_are_light_mortars(kb, code, text):
+    assert decide(kb, code, text)["att_category"] == "VIII.LW.6"
+
+
+@pytest.mark.parametrize(
     ("code", "text", "category"),
     [
-        ("", "Mortars of calibres less than 75 mm (60mm)", "VIII.LW.6"),  # the ATT template's own row name
-        ("9301.10", "Mortars of calibres less than 75 mm", "VIII.LW.6"),
-        ("", "Mortiers de calibre inférieur à 75 mm", "VIII.LW.6"),
-        ("", "Минометы калибра менее 75 мм", "VIII.LW.6"),
         ("", "TANK TRANSPORTER TRAILER 70T", ""),
         ("", "TANK HELMET", ""),
         ("", "TANK RECOVERY VEHICLE", ""),
@@ -597,7 +606,7 @@ def test_russian_guns_in_the_genitive_and_snow_guns_in_any_case(kb, text, catego
         ("8906.10", "LANDING SHIP TANK 4000 T", "VI"),
     ],
 )
-def test_a_bound_is_no_calibre_and_a_tank_word_is_not_always_a_tank(kb, code, text, category):
+def test_a_tank_word_is_not_always_a_tank(kb, code, text, category):
     assert decide(kb, code, text)["att_category"] == category
 
 
