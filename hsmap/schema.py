@@ -11,7 +11,17 @@ Confidence = Literal["high", "medium", "low"]
 Relation = Literal["exclusive", "shared-military", "shared-civil"]
 CorrelationKind = Literal["1:1", "1:n", "n:1", "n:n"]
 TermKind = Literal[
-    "term", "designation", "namesake", "component", "munition", "purpose", "fitted", "except", "example", "qualifier"
+    "term",
+    "designation",
+    "namesake",
+    "component",
+    "munition",
+    "purpose",
+    "fitted",
+    "except",
+    "example",
+    "qualifier",
+    "broader",
 ]
 TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]

@@ -642,6 +642,21 @@ def test_the_chinese_and_english_launcher_headings_read_alike(kb):
     assert decide(kb, "9301.20", chinese)["att_category"] == decide(kb, "9301.20", english)["att_category"] != "ART3"
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Tanks and other armoured fighting vehicles, motorised, whether or not fitted with weapons",
+        "Танки и прочие боевые самоходные бронированные транспортные средства",
+        "坦克及其他机动装甲战斗车辆，不论是否装有武器",
+        "Tanks en andere gepantserde gevechtsvoertuigen, ook indien met wapens uitgerust",
+    ],
+)
+def test_arms_named_before_and_other_are_examples_of_the_arm_named_after(kb, heading):
+    """The HS heading 87.10 names armoured fighting vehicles, tanks among them: the code says which (II)."""
+    assert decide(kb, "8710.00", heading)["att_category"] == "II"
+    assert decide(kb, "8710.00", "T-72 TANKS AND OTHER")["att_category"] == "I"  # nothing broader named
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

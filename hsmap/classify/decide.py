@@ -183,12 +183,17 @@ class Classifier:
         and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm
         named after a purpose word ("engine for Leopard 2") makes the goods something for that arm;
         equipment named after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named
-        after an exception word ("other than pistols") are what the goods are not. An arm named elsewhere in
-        a description chain (``anchored``) anchors part and munition words here.
+        after an exception word ("other than pistols") are what the goods are not; arms named before "and
+        other" are examples of the arm named after it ("tanks and other armoured fighting vehicles": the
+        goods are armoured fighting vehicles). An arm named elsewhere in a description chain (``anchored``)
+        anchors part and munition words here.
         """
         purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
         negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
+        broader = min((hit.position for hit in text.hits if hit.kind == "broader"), default=None)
+        if broader is not None and not any(h.kind in NAMING_KINDS and h.position > broader for h in text.hits):
+            broader = None  # "pistols and other": nothing broader named
         first_named = _first_named(text)
         cues: dict[str, list[tuple[tuple[str, ...], float, str]]] = {"weapon": [], "munition": [], "component": []}
         namesakes: list[tuple[tuple[str, ...], float, Hit]] = []
@@ -203,6 +208,9 @@ class Classifier:
                 continue
             if fitted is not None and first_named is not None and first_named < fitted < hit.position:
                 decision.reasons.append(f"'{hit.term}' is fitted to the goods named before")
+                continue
+            if broader is not None and hit.position < broader and hit.kind in NAMING_KINDS:
+                decision.reasons.append(f"'{hit.term}' is an example of the goods named after it")
                 continue
             kind = _bucket(hit)
             if kind == "weapon" and purpose is not None and 0 < purpose < hit.position:
