@@ -657,6 +657,22 @@ def test_arms_named_before_and_other_are_examples_of_the_arm_named_after(kb, hea
     assert decide(kb, "8710.00", "T-72 TANKS AND OTHER")["att_category"] == "I"  # nothing broader named
 
 
+@pytest.mark.parametrize(
+    ("code", "chain"),
+    [
+        ("8802.40", "Aeroplanes, unladen weight over 15,000 kg > Military aircraft > Other"),
+        ("8802.40", "Avions d'un poids à vide excédant 15 000 kg > Avions militaires > autres"),
+        ("8802.40", "Aviones de peso en vacío superior a 15.000 kg > Aviones militares > Los demás"),
+        ("8802.40", "Flugzeuge mit einem Leergewicht von mehr als 15 000 kg > Militärflugzeuge > andere"),
+        ("8802.12", "Helicopters > Military helicopters"),
+        ("8802.12", "Hélicoptères > Hélicoptères militaires"),
+        ("8802.12", "Вертолеты > военные вертолеты"),
+    ],
+)
+def test_a_tariffs_military_aircraft_split_reads_alike_in_every_language(kb, code, chain):
+    assert decide(kb, code, chain)["att_category"] in ("IV", "V")
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""
