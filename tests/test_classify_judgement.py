@@ -673,6 +673,14 @@ def test_a_tariffs_military_aircraft_split_reads_alike_in_every_language(kb, cod
     assert decide(kb, code, chain)["att_category"] in ("IV", "V")
 
 
+def test_arabic_words_after_and_are_read(kb):
+    """و ("and") is written joined to the word after it: "والدبابات" is "and the tanks"."""
+    assert decide(kb, "", "والدبابات")["att_category"] == "I"
+    assert "VIII.SA.1" in decide(kb, "", "بنادق ومسدسات")["candidates"]  # rifles and pistols: both read
+    tanks_and_other = "الدبابات وغيرها من العربات المدرعة المقاتلة"  # tanks and other armoured fighting vehicles
+    assert decide(kb, "8710.00", tanks_and_other)["att_category"] == "II"
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

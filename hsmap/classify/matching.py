@@ -194,6 +194,8 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
             excludes = tuple(row.excludes.split("|"))
             negatives.setdefault(key, []).append(Lookalike(row.term, row.flag, excludes))
             languages.setdefault(key, set()).add(row.lang)
+    _add_arabic_and_forms(terms)
+    _add_arabic_and_forms(negatives)
     all_keys = list(terms) + list(negatives)
     longest: dict[str, int] = {}
     for key in all_keys:
@@ -275,6 +277,16 @@ def _add_arabic_numeral_designations(terms: dict[str, list[Hit]]) -> None:
         variant = " ".join(arabic)
         if variant != key and variant not in terms:
             terms[variant] = designations
+
+
+_ARABIC_AND = "\u0648"  # و, "and": written joined to the word after it ("بنادق ومسدسات", rifles and pistols)
+
+
+def _add_arabic_and_forms(found: dict[str, list]) -> None:
+    """Each key that begins with an Arabic word also as written after "and" ("والدبابات" holds "الدبابات")."""
+    for key, values in list(found.items()):
+        if "\u0621" <= key[0] <= "\u064a":
+            found.setdefault(_ARABIC_AND + key, values)
 
 
 def _add_cyrillic_designations(terms: dict[str, list[Hit]]) -> None:
