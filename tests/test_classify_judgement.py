@@ -673,12 +673,21 @@ def test_a_tariffs_military_aircraft_split_reads_alike_in_every_language(kb, cod
     assert decide(kb, code, chain)["att_category"] in ("IV", "V")
 
 
-def test_arabic_words_after_and_are_read(kb):
-    """و ("and") is written joined to the word after it: "والدبابات" is "and the tanks"."""
+def test_arabic_words_after_and_and_the_article_are_read(kb):
+    """و ("and"), ال ("the") and لل ("for the") are written joined to the word after them."""
     assert decide(kb, "", "والدبابات")["att_category"] == "I"
     assert "VIII.SA.1" in decide(kb, "", "بنادق ومسدسات")["candidates"]  # rifles and pistols: both read
     tanks_and_other = "الدبابات وغيرها من العربات المدرعة المقاتلة"  # tanks and other armoured fighting vehicles
     assert decide(kb, "8710.00", tanks_and_other)["att_category"] == "II"
+    assert decide(kb, "", "البنادق الهجومية")["att_category"] == "VIII.SA.4"  # the article on every word
+    assert decide(kb, "", "قطع غيار للدبابات")["att_category"] == "ART4"  # spare parts for the tanks
+
+
+def test_two_spellings_of_one_term_are_one_cue(kb):
+    from hsmap.classify.matching import lexicon_for
+
+    hits = lexicon_for(kb).terms["mk 48 torpedo"]
+    assert len(hits) == 1 and hits[0].alternatives == ("ART3",)
 
 
 def test_unarmed_drones_are_not_combat_drones(kb):

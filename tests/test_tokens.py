@@ -48,6 +48,11 @@ def test_accents_case_and_punctuation_go_and_blank_texts_give_no_tokens():
     assert tokens[4] == ["مدفع", "١٢٠", "مم"]  # digits of any script stand apart from letters
 
 
+def test_the_arabic_article_and_for_the_are_cut_from_their_noun():
+    written = ["البنادق الهجومية", "والدبابات", "قطع غيار للدبابات", "الة"]  # "الة": too short to hold an article
+    assert normalize_text(written) == ["بنادق هجومية", "ودبابات", "قطع غيار ل دبابات", "الة"]
+
+
 def test_a_sliced_or_chunked_column_is_cut_like_the_whole():
     texts = ["RIFLE AK-47", "Ж1", "", "9mm pistols", "CANON 30MM", "x"]
     whole = tokenize(texts).to_pylist()

@@ -183,7 +183,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
         if key:
             flag = row.flag if isinstance(row.flag, str) else ""  # an empty cell is a missing value
             hit = Hit(row.term, tuple(row.category.split("|")), row.kind, float(row.weight), flag=flag)
-            terms.setdefault(key, []).append(hit)
+            _add_hit(terms.setdefault(key, []), hit)
             languages.setdefault(key, set()).add(row.lang)
     _add_arabic_numeral_designations(terms)
     _add_cyrillic_designations(terms)
@@ -244,6 +244,17 @@ def _to_cyrillic(word: str) -> str:
     for latin, cyrillic in _LATIN_TO_CYRILLIC:
         word = word.replace(latin, cyrillic)
     return word
+
+
+def _add_hit(hits: list[Hit], hit: Hit) -> None:
+    """A key's hits, one per meaning: two spellings of one term ("Mk 48 torpedo", "Mk-48 torpedo"; "الدبابات" and
+    "دبابات") are one cue, the stronger, not two that add up."""
+    for position, other in enumerate(hits):
+        if (other.alternatives, other.kind) == (hit.alternatives, hit.kind):
+            if hit.weight > other.weight:
+                hits[position] = hit
+            return
+    hits.append(hit)
 
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9}

@@ -41,6 +41,12 @@ def as_text_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | li
 def _prepare_unicode(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKD"), r"\p{Mn}+", "")
     texts = pc.replace_substring_regex(pc.utf8_lower(texts), r"[^\p{L}\p{N}]+", " ")
+    # Arabic "for the" is written joined to its noun: "للدبابات" (for the tanks) is "ل الدبابات", so the purpose
+    # word and the noun are read as in "قطع غيار لـ الدبابات"
+    texts = pc.replace_substring_regex(texts, "(^| )\u0644\u0644(\\p{L})", "\\1\u0644 \u0627\u0644\\2")
+    # and the Arabic article is no part of the word ("البنادق الهجومية" are "بنادق هجومية", assault rifles), also
+    # after "and" written joined to it ("والدبابات"); two letters at least are left ("الة" stays)
+    texts = pc.replace_substring_regex(texts, "(^| )(\u0648?)\u0627\u0644(\\p{L}\\p{L})", "\\1\\2\\3")
     texts = pc.replace_substring_regex(texts, r"(\p{L})(\p{N})", r"\1 \2")  # "١٢٠مم": digits of any script
     texts = pc.replace_substring_regex(texts, r"(\p{N})(\p{L})", r"\1 \2")  # are cut from letters too
     # Chinese is written without spaces: each character is a token, and a term of several characters matches
