@@ -690,6 +690,21 @@ def test_two_spellings_of_one_term_are_one_cue(kb):
     assert len(hits) == 1 and hits[0].alternatives == ("ART3",)
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "PARTS OF RIFLES", "ART4"),  # parts of an arm named, without "for"
+        ("", "RIFLE PARTS", "ART4"),
+        ("", "PIECES DE FUSILS", "ART4"),
+        ("", "أجزاء البنادق", "ART4"),
+        ("8807.30", "PARTS OF MILITARY AIRCRAFT", "ART4"),
+        ("8807.30", "Other parts of aeroplanes, helicopters or unmanned aircraft", ""),  # words that name no arm
+    ],
+)
+def test_parts_of_an_arm_named_are_parts_with_or_without_for(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""

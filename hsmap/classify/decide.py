@@ -255,6 +255,9 @@ class Classifier:
         for kind, categories in confirmed.items():
             if categories and cues[kind]:
                 cues[kind].append((tuple(sorted(categories)), CONFIRMED, "numbers"))
+        arms = [strength for _, strength, _ in cues["weapon"] if strength >= MAJORITY]  # a word that names an arm
+        if cues["component"] and arms and not goods_for:  # "parts of rifles", "rifle parts": parts of the arm named
+            cues["component"].append((("ART4",), _either(*arms) * 0.9, "the arm named"))
         by_kind = {kind: self._combine(found) for kind, found in cues.items()}
         arm_named = bool(by_kind["weapon"]) or goods_for > 0 or anchored
         if len(weapon_kinds) >= LIST_OF_ARMS:  # "rocket launchers, flame-throwers, grenade launchers, torpedo tubes"
