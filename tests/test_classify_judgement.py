@@ -705,6 +705,14 @@ def test_parts_of_an_arm_named_are_parts_with_or_without_for(kb, code, text, cat
     assert decide(kb, code, text)["att_category"] == category
 
 
+@pytest.mark.parametrize(
+    "text", ["PLASTIC PISTOL FOR CHILDREN", "المسدسات البلاستيكية للأطفال", "ДЕТСКИЙ АВТОМАТ", "PISTOLET POUR ENFANTS"]
+)
+def test_arms_for_children_are_toys(kb, text):
+    row = decide(kb, "", text)
+    assert row["att_category"] == "" and row["flags"] == ""  # no replica-or-toy flag: the words go with clothes too
+
+
 def test_unarmed_drones_are_not_combat_drones(kb):
     for text in ("Camcopter S-100 UAV", "MQ-8C Fire Scout", "Predator XP UAV"):
         assert decide(kb, "8806.99", text)["att_category"] == ""
