@@ -698,7 +698,7 @@ def test_two_spellings_of_one_term_are_one_cue(kb):
         ("", "PIECES DE FUSILS", "ART4"),
         ("", "أجزاء البنادق", "ART4"),
         ("8807.30", "PARTS OF MILITARY AIRCRAFT", "ART4"),
-        ("8807.30", "Other parts of aeroplanes, helicopters or unmanned aircraft", ""),  # words that name no arm
+        ("8807.30", "PARTS OF HELICOPTERS AND UNMANNED AIRCRAFT", ""),  # words that name no arm on their own
     ],
 )
 def test_parts_of_an_arm_named_are_parts_with_or_without_for(kb, code, text, category):
