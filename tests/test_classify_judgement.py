@@ -645,7 +645,7 @@ def test_the_chinese_and_english_launcher_headings_read_alike(kb):
 @pytest.mark.parametrize(
     "heading",
     [
-        "Tanks and other armoured fighting vehicles, motorised, whether or not fitted with weapons",
+        "Tanks and other armoured fighting vehicles, armed or not",
         "Танки и прочие боевые самоходные бронированные транспортные средства",
         "坦克及其他机动装甲战斗车辆，不论是否装有武器",
         "Tanks en andere gepantserde gevechtsvoertuigen, ook indien met wapens uitgerust",
