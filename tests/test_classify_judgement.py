@@ -299,6 +299,13 @@ def test_a_look_alike_in_a_heading_does_not_veto_the_line(kb):
         "Carros e automóveis blindados de combate, armados ou não, e suas partes",
         "Panzerkampfwagen und andere selbstfahrende gepanzerte Kampffahrzeuge, auch mit Waffen; Teile davon",
         "Tanks and other armoured fighting vehicles, motorised, whether or not fitted with weapons, and parts thereof",
+        # the possessive without its "and": "X; parts thereof" names X as much as "X and parts thereof" does
+        "Armoured combat vehicles, tracked; parts thereof",
+        "Carri armati da combattimento; loro parti",
+        "Vehículos blindados de combate; sus partes",
+        "Боевые бронированные машины; их части",
+        "Opancerzone pojazdy bojowe; ich części",
+        "装甲战斗车辆及其零件",
     ],
 )
 def test_a_heading_that_names_vehicles_and_their_parts_names_the_vehicles(kb, heading):

@@ -206,7 +206,7 @@ class Classifier:
             if negated is not None and hit.position > negated:
                 decision.reasons.append(f"'{hit.term}' is named as what the goods are not")
                 continue
-            if fitted is not None and first_named is not None and first_named < fitted < hit.position:
+            if fitted is not None and first_named is not None and first_named < fitted <= hit.position:
                 decision.reasons.append(f"'{hit.term}' is fitted to the goods named before")
                 continue
             if broader is not None and hit.position < broader and hit.kind in NAMING_KINDS:
