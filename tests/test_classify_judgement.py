@@ -313,6 +313,22 @@ def test_a_heading_that_names_vehicles_and_their_parts_names_the_vehicles(kb, he
     assert row["att_category"] in ("I", "II"), row["reason"]
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Tanks and other armoured fighting vehicles, whether or not armed",
+        "Chars et automobiles blindés de combat, armés ou non",  # no "other": tanks and armoured cars together
+        "Chars de combat et automobiles blindées",
+        "Tanques y demás vehículos blindados de combate",
+        "Танки и прочие боевые бронированные машины",
+    ],
+)
+def test_a_heading_naming_tanks_with_the_other_armoured_vehicles_reads_as_the_code_weighs_them(kb, heading):
+    """The heading spans cat. I and II; under 8710.00 most goods are the other armoured vehicles (the code's
+    weights), so the whole heading reads II, in every language, whether or not it says "other"."""
+    assert decide(kb, "8710.00", heading)["att_category"] == "II", decide(kb, "8710.00", heading)["reason"]
+
+
 def test_parts_for_a_named_arm_stay_parts(kb):
     assert decide(kb, "8710.00", "Pièces détachées pour chars Leclerc")["att_category"] == "ART4"
     assert decide(kb, "8710.00", "Spare parts for tanks")["att_category"] == "ART4"
