@@ -65,6 +65,16 @@ def test_a_namesake_needs_a_second_cue(kb):
     assert decide(kb, "", "Kord 12.7mm")["att_category"] == "VIII.LW.1"  # a calibre
 
 
+@pytest.mark.parametrize(
+    "text", ["Hubschrauber Tiger, gebraucht", "Hélicoptère Tigre d'occasion", "Śmigłowiec Tiger", "直升机 Tiger"]
+)
+def test_the_plain_word_for_helicopter_seconds_a_helicopter_namesake_in_every_language(kb, text):
+    """"Helicopter" alone names no arm (most are civil), but it is the second cue a namesake needs, in whatever
+    language it is written: as "Tiger helicopter" is the attack helicopter and "Tiger" alone is nothing."""
+    assert decide(kb, "", text)["att_category"] == "V.a", decide(kb, "", text)["reason"]
+    assert decide(kb, "", text.replace("Tiger", "Puma").replace("Tigre", "Puma"))["att_category"] != "V.a"
+
+
 def test_namesakes_are_marked_in_the_lexicon_not_in_code(kb):
     namesakes = kb.terms[kb.terms["kind"] == "namesake"]
     expected = {"Mistral", "Tiger", "Piranha", "Centurion", "Scorpion", "Гвоздика", "Акация", "Шмель"}
