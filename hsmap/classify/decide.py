@@ -533,9 +533,12 @@ class Classifier:
             )
             combined = _either(*agreeing[chosen])
             if combined >= MAJORITY:
-                decision.category, decision.basis = chosen, "code+text"
+                narrowed = self._narrowed(chosen, code_weights)
+                decision.category, decision.basis = narrowed, "code+text"
                 decision.confidence = round(min(combined, 0.99), 2)
                 decision.reasons.append(f"code and text agree on {chosen}")
+                if narrowed != chosen:
+                    decision.reasons.append(f"of {chosen}, the code holds {narrowed} only")
             else:  # they agree, but weakly: a code shared with civil goods and a word with civil uses
                 self._decide_from_code(decision, code_weights, links)
             return
@@ -561,6 +564,13 @@ class Classifier:
             decision.confidence = round(decision.confidence * 0.7, 2)
         else:
             decision.reasons.append("only weak arms words, not enough to tag the line")
+
+    def _narrowed(self, category: str, code_weights: dict[str, float]) -> str:
+        """A text's category as narrowed by the code: its one sub-category the code can hold ("military
+        aircraft" under HS 2022's 8802.30, which holds manned aircraft only — unmanned ones are 8806 — are
+        IV.a); the category itself when the code holds it, several sub-categories of it, or none."""
+        below = [c for c in code_weights if c != category and c in self.kb.descendants(category)]
+        return below[0] if len(below) == 1 and category not in code_weights else category
 
     def _held(self, category: str, code_weights: dict[str, float]) -> float:
         """How much of the code's prior is on the category itself, a sub-category or a parent of it."""
