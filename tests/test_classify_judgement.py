@@ -705,6 +705,7 @@ def test_arms_named_before_and_other_are_examples_of_the_arm_named_after(kb, hea
 def test_a_tariffs_military_aircraft_split_reads_alike_in_every_language(kb, code, chain):
     """Military aircraft are IV (or V); HS 2022 moved unmanned aircraft to 88.06, so its 88.02 holds manned
     ones only and the code narrows the text to IV.a (V.a); HS 2017's 88.02 held both, so the line stays IV."""
+
     def decide_in(edition: int) -> str:
         frame = pd.DataFrame({"hs_code": [code], "description": [chain]})
         return classify(frame, "hs_code", "description", kb=kb, classifier=Classifier(kb, edition)).iloc[0]
@@ -779,3 +780,46 @@ def test_the_whole_hs_2022_nomenclature_read_with_its_own_wording_tags_only_arms
     assert len(lines) == 5613
     assert codes and all(code.startswith(("8710", "890610", "93")) for code in codes)
     assert not {"930400", "930700", "930310"} & codes  # air guns, swords, muzzle-loaders
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "lines"),
+    [
+        (
+            "9301.20",
+            "VIII.LW.5",
+            [
+                "Launcher for anti-tank guided missiles, portable",
+                "Anti-tank guided missile launcher, portable",
+                "Poste de tir de missile antichar portable",
+                "Lanzador de misiles antitanque portátil",
+                "Panzerabwehrlenkwaffensystem, tragbar",
+                "便携式反坦克导弹发射器",
+                "قاذف صواريخ مضادة للدبابات محمول",
+            ],
+        ),
+        (
+            "8802.40",
+            "",
+            [
+                "Military transport aircraft, four turboprops",
+                "Avion de transport militaire quadriturbopropulseur",
+                "Avión de transporte militar de cuatro turbohélices",
+                "Militärtransportflugzeug mit vier Turboprops",
+                "Военно-транспортный самолет с четырьмя турбовинтовыми двигателями",
+                "军用运输机 四发涡桨",
+                "طائرة نقل عسكرية بأربعة محركات",
+            ],
+        ),
+        (
+            "8802.30",
+            "IV.a",
+            ["Fighter aircraft, single seat", "Samolot myśliwski jednomiejscowy", "Avion de chasse monoplace"],
+        ),
+    ],
+)
+def test_the_same_goods_read_alike_in_every_language(kb, code, expected, lines):
+    """A line means what it says in any language: an anti-tank missile launcher is no tank and no missile, and
+    a military transport aircraft is no combat aircraft, in every language the lexicon has."""
+    found = {line: decide(kb, code, line)["att_category"] for line in lines}
+    assert set(found.values()) == {expected}, found
