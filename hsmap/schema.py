@@ -22,6 +22,7 @@ TermKind = Literal[
     "example",
     "qualifier",
     "broader",
+    "against",
 ]
 TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]

@@ -823,3 +823,21 @@ def test_the_same_goods_read_alike_in_every_language(kb, code, expected, lines):
     a military transport aircraft is no combat aircraft, in every language the lexicon has."""
     found = {line: decide(kb, code, line)["att_category"] for line in lines}
     assert set(found.values()) == {expected}, found
+
+
+@pytest.mark.parametrize(
+    ("text", "not_the_goods"),
+    [
+        ("ANTI-SUBMARINE SONOBUOYS, PASSIVE", "VI"),
+        ("Anti-tank grenade launcher, shoulder-fired", "I"),
+        ("Counter-drone jamming system", "IV.b"),
+        ("Sistema de detección contra drones", "IV.b"),
+        ("反坦克壕挖掘机", "I"),  # an anti-tank ditch digger
+    ],
+)
+def test_an_arm_named_after_anti_is_what_the_goods_act_against(kb, text, not_the_goods):
+    """The target of "anti-", "counter-", "contra", "反" is no cue for the goods ("anti-submarine" is no
+    submarine); the explanation says so."""
+    row = decide(kb, "", text)
+    candidates = {pair.split(":")[0] for pair in row["candidates"].split(";")}
+    assert not_the_goods not in candidates and "what the goods are against" in row["reason"], row["reason"]

@@ -183,7 +183,8 @@ class Classifier:
         and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm
         named after a purpose word ("engine for Leopard 2") makes the goods something for that arm;
         equipment named after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named
-        after an exception word ("other than pistols") are what the goods are not; arms named before "and
+        after an exception word ("other than pistols") are what the goods are not, and an arm named right after
+        "anti-" what they act against ("anti-submarine sonobuoys"); arms named before "and
         other" are examples of the arm named after it ("tanks and other armoured fighting vehicles": the
         goods are armoured fighting vehicles). An arm named elsewhere in a description chain (``anchored``)
         anchors part and munition words here.
@@ -192,6 +193,7 @@ class Classifier:
         fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
         negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
         broader = min((hit.position for hit in text.hits if hit.kind == "broader"), default=None)
+        targets = {hit.position + 1 for hit in text.hits if hit.kind == "against"}  # "anti-submarine": no submarine
         if broader is not None and not any(h.kind in NAMING_KINDS and h.position > broader for h in text.hits):
             broader = None  # "pistols and other": nothing broader named
         first_named = _first_named(text)
@@ -202,6 +204,9 @@ class Classifier:
         weapon_kinds: set[tuple[str, ...]] = set()
         for hit in text.hits:
             if hit.kind not in ARMS_KINDS:
+                continue
+            if hit.position in targets:
+                decision.reasons.append(f"'{hit.term}' is what the goods are against")
                 continue
             if negated is not None and hit.position > negated:
                 decision.reasons.append(f"'{hit.term}' is named as what the goods are not")

@@ -42,7 +42,7 @@ _FUZZY_SAME_START = 2  # a typo keeps the first letters: "airplanes" is no "warp
 _FAMILY_MIN_MEMBERS = 3  # listed designations that make a family whose other members are recognised by shape
 _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
 _DESIGNATION_KINDS = ("designation", "namesake")
-_RELATION_KINDS = ("purpose", "fitted", "except", "example", "qualifier", "broader")
+_RELATION_KINDS = ("purpose", "fitted", "except", "example", "qualifier", "broader", "against")
 
 
 @dataclass(frozen=True)
