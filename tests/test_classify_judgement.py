@@ -812,6 +812,12 @@ def test_the_whole_hs_2022_nomenclature_read_with_its_own_wording_tags_only_arms
             ],
         ),
         (
+            "8710.00",
+            "ART4",
+            ["Spare parts for main battle tanks", "Pièces de rechange pour chars", "主战坦克备件", "قطع غيار للدبابات"],
+        ),
+        ("8411.12", "ART4", ["Jet engine for a fighter aircraft", "歼击机发动机", "محرك لطائرة مقاتلة"]),
+        (
             "8802.30",
             "IV.a",
             ["Fighter aircraft, single seat", "Samolot myśliwski jednomiejscowy", "Avion de chasse monoplace"],
@@ -819,8 +825,9 @@ def test_the_whole_hs_2022_nomenclature_read_with_its_own_wording_tags_only_arms
     ],
 )
 def test_the_same_goods_read_alike_in_every_language(kb, code, expected, lines):
-    """A line means what it says in any language: an anti-tank missile launcher is no tank and no missile, and
-    a military transport aircraft is no combat aircraft, in every language the lexicon has."""
+    """A line means what it says in any language: an anti-tank missile launcher is no tank and no missile, a
+    military transport aircraft is no combat aircraft, and a part named after its arm ("坦克备件", Chinese
+    names the arm first) is a part, in every language the lexicon has."""
     found = {line: decide(kb, code, line)["att_category"] for line in lines}
     assert set(found.values()) == {expected}, found
 
