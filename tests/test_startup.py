@@ -197,3 +197,23 @@ def test_only_the_command_named_is_built_and_help_or_an_unknown_name_sees_them_a
     for args in ([], ["--help"], ["clasify", "lines.csv"]):
         assert names(args) == everything
     assert [info.name for info in app.registered_commands] != ["classify"]  # the app itself is left whole
+
+
+_HUGE_PAGES_AT_EXIT = """
+import atexit, sys
+from hsmap.cli.main import run
+status = lambda: next(line for line in open("/proc/self/status") if line.startswith("THP_enabled"))
+print("before:", status().split()[1], file=sys.stderr)
+atexit.register(lambda: print("after:", status().split()[1], file=sys.stderr))
+sys.argv = ["hsmap", "--version"]
+run(prog_name="hsmap")
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux only: prctl and /proc")
+def test_an_hsmap_process_runs_without_transparent_huge_pages():
+    """Arrow's allocator asks for huge pages on its arena; a streamed run reusing chunk memory then zeroes
+    2 MiB pages over and over (see ``without_transparent_huge_pages``): the entry point turns them off."""
+    done = subprocess.run([sys.executable, "-c", _HUGE_PAGES_AT_EXIT], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "before: 1" in done.stderr and "after: 0" in done.stderr, done.stderr
