@@ -848,3 +848,24 @@ def test_an_arm_named_after_anti_is_what_the_goods_act_against(kb, text, not_the
     row = decide(kb, "", text)
     candidates = {pair.split(":")[0] for pair in row["candidates"].split(";")}
     assert not_the_goods not in candidates and "what the goods are against" in row["reason"], row["reason"]
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "designation"),
+    [
+        ("8544.49", "COPPER CABLE 500 M, 113 KG", "M113"),
+        ("7308.90", "STEEL STRUCTURE 12 T, 72 PCS", "T-72"),
+        ("8716.39", "FLATBED TRAILER 13.6 M, 40 T PAYLOAD", "M40"),
+        ("8906.10", "Harbour launch 25 m, 60 t", "M60T"),
+    ],
+)
+def test_a_unit_between_two_numbers_is_no_designation(kb, code, text, designation):
+    """Declarations give sizes as "500 M, 113 KG": the M is the metres of 500, not the first letter of M113;
+    a designation written as designations are keeps its letters."""
+    row = decide(kb, code, text)
+    assert row["att_category"] == "" and designation not in row["reason"], row["reason"]
+    assert [decide(kb, "", line)["att_category"] for line in ("2 M113 APC", "5 T-72", "AK-74M 5.45 MM")] == [
+        "II",
+        "I",
+        "VIII.SA.4",
+    ]

@@ -41,6 +41,10 @@ _REAL_WORDS_LOCK = threading.Lock()
 _FUZZY_SAME_START = 2  # a typo keeps the first letters: "airplanes" is no "warplanes", "Singer" no "Stinger"
 _FAMILY_MIN_MEMBERS = 3  # listed designations that make a family whose other members are recognised by shape
 _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
+# A unit letter set apart between two numbers ("CABLE 500 M, 113 KG", "STEEL 12 T, 72 PCS") is the first number's
+# unit, not the letter of a designation (M113, T-72): the words a match can use leave it out. A designation keeps
+# its letters as designations are written, with a hyphen or no space ("5 T-72", "2 M113", "AK-74M 5.45 mm").
+_UNIT_BETWEEN_NUMBERS = r"(\d)\s+[MmTtGgLl]([\s,;]+\d)"
 _DESIGNATION_KINDS = ("designation", "namesake")
 _RELATION_KINDS = ("purpose", "fitted", "except", "example", "qualifier", "broader", "against")
 
@@ -729,7 +733,7 @@ def _chain_evidence(parts: list[TextEvidence]) -> TextEvidence:
 
 def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.ndarray:
     """:func:`_analyse_new` for texts that are not chains."""
-    tokens = tokenize(raw)
+    tokens = tokenize(pc.replace_substring_regex(raw, _UNIT_BETWEEN_NUMBERS, r"\1\2"))
     encoded_tokens = pc.dictionary_encode(tokens.values)  # the texts' words, each looked at once
     words, word_ids = encoded_tokens.dictionary, encoded_tokens.indices.to_numpy(zero_copy_only=False)
     fuzzy = _fuzzy_words(words, lexicon)
