@@ -200,8 +200,9 @@ def test_only_the_command_named_is_built_and_help_or_an_unknown_name_sees_them_a
 
 
 _HUGE_PAGES_AT_EXIT = """
-import atexit, sys
+import atexit, ctypes, sys
 from hsmap.cli.main import run
+ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)  # allowed again: a test process that ran the entry before passes its setting on
 status = lambda: next(line for line in open("/proc/self/status") if line.startswith("THP_enabled"))
 print("before:", status().split()[1], file=sys.stderr)
 atexit.register(lambda: print("after:", status().split()[1], file=sys.stderr))
