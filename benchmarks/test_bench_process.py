@@ -42,7 +42,9 @@ FLOOR = "import sys, pyarrow.csv as c; c.write_csv(c.read_csv(sys.argv[1]), sys.
 # The same, without transparent huge pages, as hsmap runs (``without_transparent_huge_pages``): where the kernel
 # hands out huge pages on request, Arrow's allocator gets them, and the plain floor may wait for the kernel to
 # zero and compact them (seen here: 0.6 s in some runs, 1.0 s in others); the ratio is taken to the faster floor.
-FLOOR_WITHOUT_THP = "import ctypes; ctypes.CDLL(None).prctl(41, 1, 0, 0, 0); " + FLOOR
+FLOOR_WITHOUT_THP = (
+    "import ctypes, sys\nif sys.platform.startswith('linux'):\n    ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)\n" + FLOOR
+)
 
 
 @pytest.fixture(scope="module")
