@@ -869,3 +869,27 @@ def test_a_unit_between_two_numbers_is_no_designation(kb, code, text, designatio
         "I",
         "VIII.SA.4",
     ]
+
+
+@pytest.mark.parametrize(
+    ("category", "names"),
+    [
+        ("I", ["Battle tanks", "Chars de combat", "Carros de combate", "Боевые танки", "作战坦克", "دبابات القتال"]),
+        ("III", ["Large-calibre artillery systems", "Systèmes d'artillerie de gros calibre", "大口径火炮系统"]),
+        ("VI", ["Warships", "Navires de guerre", "Buques de guerra", "Военные корабли", "军舰", "السفن الحربية"]),
+        (
+            "VII",
+            [
+                "Missiles and missile launchers",
+                "Missiles et lanceurs de missiles",
+                "Misiles y lanzamisiles",
+                "Ракеты и ракетные пусковые установки",
+                "导弹和导弹发射器",
+                "القذائف وأجهزة إطلاق القذائف",
+            ],
+        ),
+    ],
+)
+def test_the_treaty_categories_read_as_themselves_in_the_six_un_languages(kb, category, names):
+    """A report row or declaration that names an Art. 2(1) category in its treaty wording is that category."""
+    assert {name: decide(kb, "", name)["att_category"] for name in names} == dict.fromkeys(names, category)
