@@ -893,3 +893,22 @@ def test_a_unit_between_two_numbers_is_no_designation(kb, code, text, designatio
 def test_the_treaty_categories_read_as_themselves_in_the_six_un_languages(kb, category, names):
     """A report row or declaration that names an Art. 2(1) category in its treaty wording is that category."""
     assert {name: decide(kb, "", name)["att_category"] for name in names} == dict.fromkeys(names, category)
+
+
+@pytest.mark.parametrize(
+    ("category", "names"),
+    [
+        ("VIII.LW.7", ["Portable anti-aircraft guns", "Canons antiaériens portatifs", "Cañones antiaéreos portátiles"]),
+        (
+            "VIII.LW.5",
+            [
+                "Portable launchers of anti-tank missile and rocket systems",
+                "Lance-missiles et lance-roquettes antichars portatifs",
+                "Lanzadores portátiles de sistemas de misiles y cohetes antitanque",
+            ],
+        ),
+        ("VIII.SA.3", ["Sub-machine guns", "Pistolets mitrailleurs", "Subfusiles"]),
+    ],
+)
+def test_the_reporting_templates_sub_categories_read_as_themselves_in_its_three_languages(kb, category, names):
+    assert {name: decide(kb, "", name)["att_category"] for name in names} == dict.fromkeys(names, category)
