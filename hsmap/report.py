@@ -17,8 +17,11 @@ Category cells accept the IDs of ``mappings/categories.yaml`` and the template's
 ``VII(b)``, ``VII b`` and ``VIIb``; ``VIII.SA.4``, ``VIII SA 4``, ``VIII Small arms 4``, ``Small arms 4``,
 ``SA4``; ``VIII.LW.6``, ``Light weapons 6``; ``ART3``, ``Art. 3``, ``Article 4``. An ID may be followed by
 its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID decides, and a sub-category's
-letter may follow the name (``VII. Missiles and missile launchers - a)``). A name alone (``Battle tanks``) is
-refused, because names are not unique across the template's versions. A number of items or a value written as
+letter may follow the name (``VII. Missiles and missile launchers - a)``). A name alone is read when it is, word
+for word (case, accents and punctuation aside), the name of one category of the knowledge base (``Battle
+tanks``, ``Assault rifles``, ``Combat aircraft, unmanned (unmanned combat aerial vehicles)``); any other name
+is refused, since names differ across the template's versions and a near miss could be another category. A
+number of items or a value written as
 ``N/A``, ``-`` or ``not available`` is a figure not given, as an empty cell is.
 """
 
@@ -92,7 +95,8 @@ class ReportLine(BaseModel):
     )
     category: str | None = _field(
         "ATT category ID (I … VIII, sub-categories such as VII.b or VIII.SA.4); template spellings such as "
-        "`VII(b)` or `Small arms 4` are accepted and written back as IDs. `ART3` (ammunition) and `ART4` "
+        "`VII(b)` or `Small arms 4`, and a category's exact name (`Battle tanks`), are accepted and written back as "
+        "IDs. `ART3` (ammunition) and `ART4` "
         "(parts) are read too, but the template's tables cover the Art. 2(1) categories only: they are "
         "voluntary information.",
         ["category", "att category", "categories", "category of arms", "weapon category", "categorie", "categoria"],
@@ -450,9 +454,25 @@ def parse_category(text: str) -> str:
     return category
 
 
-def _parse_category(known: frozenset[str]) -> Callable[[str], str]:
+def _category_names(categories: Iterable[str] | Mapping[str, Any]) -> dict[tuple[str, ...], str]:
+    """The categories' names (``categories.yaml``), compared as category cells are (case, accents, "small
+    arms"/"SA" alike), when ``categories`` holds them: a report may write "Battle tanks" for I."""
+    if not isinstance(categories, Mapping):
+        return {}
+    names = {cid: getattr(category, "name", None) for cid, category in categories.items()}
+    named = [(tuple(_category_words(name)), cid) for cid, name in names.items() if isinstance(name, str)]
+    keys = [key for key, _ in named]
+    return {key: cid for key, cid in named if keys.count(key) == 1}  # a name two categories share reads as neither
+
+
+def _parse_category(known: frozenset[str], names: Mapping[tuple[str, ...], str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
-        category = parse_category(text)
+        try:
+            category = parse_category(text)
+        except ValueError:
+            category = names.get(tuple(_category_words(text)))  # "Battle tanks", "Assault rifles"
+            if category is None:
+                raise
         if category not in known:
             raise ValueError(f"unknown category {text!r} (read as {category}, which is not a known category)")
         return category
@@ -537,8 +557,9 @@ def read_report(
     ``reporting_state``, ``year``, ``flow`` and ``basis`` fill the column when it is absent and any blank
     cell, for reports that state them once on the title page; ``stated_by`` names how the caller lets a
     person give each of them (``{"year": "--report-year"}``), so that the message about a missing column or
-    blank cells names the fix. ``known_categories`` are the category IDs of the knowledge base (default: the
-    shipped one's). Rows keep
+    blank cells names the fix. ``known_categories`` are the knowledge base's categories (default: the shipped
+    one's): their IDs, or ``Knowledge.categories`` itself, whose names a cell may then give instead of an ID
+    ("Battle tanks", "Assault rifles"). Rows keep
     their order; wholly blank rows are skipped, and ``source_row`` is the spreadsheet row (header = 1) of each
     line. Columns the reader does not know are kept, after the others. Raises :class:`ReportError` listing up
     to ten problems.
@@ -604,7 +625,7 @@ def read_report(
         "year": _parse_year,
         "flow": _parse_flow,
         "basis": _parse_basis,
-        "category": _parse_category(known),
+        "category": _parse_category(known, _category_names(known_categories)),
         "items": _parse_items,
         "value": _parse_value,
         "currency": _parse_currency,

@@ -232,7 +232,7 @@ def test_fail_on_mismatch_and_bad_outputs(inputs: tuple[Path, Path], tmp_path: P
     )
     assert missing.exit_code == 2 and "no.csv" in missing.output
     bad = tmp_path / "bad.csv"
-    bad.write_text(REPORT.replace("VIII.SA.1,Chile", "Battle tanks,Chile"), encoding="utf-8")
+    bad.write_text(REPORT.replace("VIII.SA.1,Chile", "Battleships,Chile"), encoding="utf-8")
     refused = _invoke("reconcile", "--customs", str(customs), "--report", str(bad), "-o", str(tmp_path / "r.csv"))
     assert refused.exit_code == 2 and "row 4" in refused.output and "unknown category" in refused.output
     title_page = tmp_path / "title_page.csv"  # State and year stated once, on the report's title page

@@ -151,7 +151,7 @@ class Loading(StoreConnection):
         frame = read_report(
             path,
             sheet,
-            known_categories=set(self.kb.categories),
+            known_categories=self.kb.categories,
             reporting_state=reporting_state,
             year=year,
             flow=flow,
