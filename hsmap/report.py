@@ -18,7 +18,7 @@ Category cells accept the IDs of ``mappings/categories.yaml`` and the template's
 ``SA4``; ``VIII.LW.6``, ``Light weapons 6``; ``ART3``, ``Art. 3``, ``Article 4``. An ID may be followed by
 its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID decides, and a sub-category's
 letter may follow the name (``VII. Missiles and missile launchers - a)``). A name alone is read when it is, word
-for word (case, accents and punctuation aside), the name of one category of the knowledge base (``Battle
+for word (case, accents, punctuation and US spellings aside), the name of one category of the knowledge base (``Battle
 tanks``, ``Assault rifles``, ``Combat aircraft, unmanned (unmanned combat aerial vehicles)``); any other name
 is refused, since names differ across the template's versions and a near miss could be another category. A
 number of items or a value written as
@@ -273,7 +273,14 @@ _FALSE = ("no", "n", "false", "0", "non")
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
 _LETTERED = ("IV", "V", "VII")  # the template splits these into (a) and (b)
 _GLUED = re.compile(r"^(VIII|VII|VI|IV|V|III|II|I)(A|B|SA|LW)?(\d)?$|^(SA|LW|ART)(\d)$")
-_CATEGORY_WORDS = (("SMALL ARMS", " SA "), ("LIGHT WEAPONS", " LW "), ("ARTICLE", " ART "))
+_CATEGORY_WORDS = (
+    ("SMALL ARMS", " SA "),
+    ("LIGHT WEAPONS", " LW "),
+    ("ARTICLE", " ART "),
+    ("ARMORED", "ARMOURED"),  # US spellings of the categories' names
+    ("CALIBER", "CALIBRE"),
+    ("DEFENSE", "DEFENCE"),
+)
 _CATEGORY_PREFIXES = ("CATEGORY", "CATEGORIE", "CATEGORIA", "CAT")
 _ID_EXAMPLES = "I, VII.b, VIII.SA.4, ART3"
 
