@@ -272,6 +272,7 @@ _FALSE = ("no", "n", "false", "0", "non")
 
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
 _LETTERED = ("IV", "V", "VII")  # the template splits these into (a) and (b)
+_PARTS = ("SA", "LW", "ART")  # the words an ID is built of besides its Roman number
 _GLUED = re.compile(r"^(VIII|VII|VI|IV|V|III|II|I)(A|B|SA|LW)?(\d)?$|^(SA|LW|ART)(\d)$")
 _CATEGORY_WORDS = (
     ("SMALL ARMS", " SA "),
@@ -456,8 +457,8 @@ def parse_category(text: str) -> str:
         if category in _LETTERED and len(marks) == 1:  # the sub-category after its name: "VII Missiles … a)"
             category = f"{category}.{marks[0].lower()}"
             rest = [word for word in rest if word not in marks]
-    if rest and not (len(rest[0]) > 2 and all(word.isalpha() and word not in _ROMAN for word in rest)):
-        raise refused
+    if rest and not (len(rest[0]) > 2 and all(word.isalpha() and word not in _ROMAN + _PARTS for word in rest)):
+        raise refused  # "Small arms and light weapons" names two categories: no ID of either
     return category
 
 
@@ -474,12 +475,7 @@ def _category_names(categories: Iterable[str] | Mapping[str, Any]) -> dict[tuple
 
 def _parse_category(known: frozenset[str], names: Mapping[tuple[str, ...], str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
-        try:
-            category = parse_category(text)
-        except ValueError:
-            category = names.get(tuple(_category_words(text)))  # "Battle tanks", "Assault rifles"
-            if category is None:
-                raise
+        category = names.get(tuple(_category_words(text))) or parse_category(text)  # a name first: "Battle tanks"
         if category not in known:
             raise ValueError(f"unknown category {text!r} (read as {category}, which is not a known category)")
         return category

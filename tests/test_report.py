@@ -378,7 +378,10 @@ def test_category_spellings(text: str, category: str) -> None:
     assert parse_category(text) == category
 
 
-@pytest.mark.parametrize("text", ["IX", "Battle tanks", "VIII 4", "VII c", "I 2", "Art. 5", "8", "X", "VIII.SA.4.1"])
+@pytest.mark.parametrize(
+    "text",
+    ["IX", "Battle tanks", "VIII 4", "VII c", "I 2", "Art. 5", "8", "X", "VIII.SA.4.1", "Small arms and light weapons"],
+)
 def test_category_spellings_refused(text: str) -> None:
     with pytest.raises(ValueError, match="unknown category"):
         parse_category(text)
@@ -392,9 +395,10 @@ def test_a_category_named_instead_of_numbered_is_read_by_its_name(tmp_path: Path
         "ASSAULT RIFLES",
         "Combat aircraft, unmanned (unmanned combat aerial vehicles)",
         "Armored combat vehicles",
+        "Small arms and light weapons",  # VIII: its name, not the small arms ("SA") the words start with
     ]
     path = _csv(tmp_path, "".join(f'Peru,2024,export,actual,"{row}",Chile,1,,,,,,,\n' for row in rows))
-    read = ["I", "VIII.SA.4", "IV.b", "II"]  # the last in US spelling
+    read = ["I", "VIII.SA.4", "IV.b", "II", "VIII"]  # "Armored" in US spelling
     assert read_report(path, known_categories=kb.categories)["category"].tolist() == read
     assert read_report(path)["category"].tolist() == read  # the shipped knowledge base
     with pytest.raises(ReportError, match="unknown category"):
