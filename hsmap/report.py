@@ -15,14 +15,15 @@ file, the spreadsheet row and the column, with the first problems listed.
 
 Category cells accept the IDs of ``mappings/categories.yaml`` and the template's spellings: ``VII.b``,
 ``VII(b)``, ``VII b`` and ``VIIb``; ``VIII.SA.4``, ``VIII SA 4``, ``VIII Small arms 4``, ``Small arms 4``,
-``SA4``; ``VIII.LW.6``, ``Light weapons 6``; ``ART3``, ``Art. 3``, ``Article 4``. An ID may be followed by
-its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID decides, and a sub-category's
-letter may follow the name (``VII. Missiles and missile launchers - a)``). A name alone is read when it is, word
-for word (case, accents, punctuation and US spellings aside), the name of one category of the knowledge base (``Battle
-tanks``, ``Assault rifles``, ``Combat aircraft, unmanned (unmanned combat aerial vehicles)``); any other name
-is refused, since names differ across the template's versions and a near miss could be another category. A
-number of items or a value written as
-``N/A``, ``-`` or ``not available`` is a figure not given, as an empty cell is.
+``SA4``; ``VIII.LW.6``, ``Light weapons 6``; ``VIII``, ``Small arms and light weapons``, ``SALW``, and a
+heading path (``Small arms and light weapons - Light weapons - 3. …``); ``ART3``, ``Art. 3``, ``Article 4``.
+An ID may be followed by its name (``I Battle tanks``, ``VII.b MANPADS``); the name is not checked, the ID
+decides, and a sub-category's letter may follow the name (``VII. Missiles and missile launchers - a)``). A name
+alone is read when it is, word for word (case, accents, punctuation and US spellings aside), the name of one
+category of the knowledge base (``Battle tanks``, ``Assault rifles``, ``Combat aircraft, unmanned (unmanned
+combat aerial vehicles)``); any other name is refused, since names differ across the template's versions and a
+near miss could be another category. A number of items or a value written as ``N/A``, ``-`` or ``not
+available`` is a figure not given, as an empty cell is.
 """
 
 from __future__ import annotations
@@ -275,6 +276,8 @@ _LETTERED = ("IV", "V", "VII")  # the template splits these into (a) and (b)
 _PARTS = ("SA", "LW", "ART")  # the words an ID is built of besides its Roman number
 _GLUED = re.compile(r"^(VIII|VII|VI|IV|V|III|II|I)(A|B|SA|LW)?(\d)?$|^(SA|LW|ART)(\d)$")
 _CATEGORY_WORDS = (
+    ("SMALL ARMS AND LIGHT WEAPONS", " VIII "),  # the template's heading over both, and its acronym
+    ("SALW", " VIII "),
     ("SMALL ARMS", " SA "),
     ("LIGHT WEAPONS", " LW "),
     ("ARTICLE", " ART "),
@@ -420,7 +423,8 @@ def _category_words(text: str) -> list[str]:
         words.extend(part for part in glued.groups() if part) if glued else words.append(word)
     while words and words[0] in _CATEGORY_PREFIXES:
         words.pop(0)
-    return words
+    # a heading path repeats a level ("Small arms and light weapons - Light weapons - 3. …" is VIII LW LW 3 …)
+    return [word for position, word in enumerate(words) if position == 0 or word != words[position - 1]]
 
 
 def parse_category(text: str) -> str:

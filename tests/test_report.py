@@ -371,6 +371,9 @@ def test_unsupported_files_are_refused_and_other_encodings_read(tmp_path: Path) 
         ("Art. 3", "ART3"),
         ("Article 4", "ART4"),
         ("VII. Missiles and missile launchers - a)", "VII.a"),  # the sub-category's letter after the name
+        ("Small arms and light weapons", "VIII"),
+        ("SALW", "VIII"),
+        ("Small Arms and Light Weapons - Light Weapons - 3. Portable anti-tank guns", "VIII.LW.3"),  # a heading path
         ("IV Combat aircraft (b) unmanned", "IV.b"),
     ],
 )
@@ -380,7 +383,7 @@ def test_category_spellings(text: str, category: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["IX", "Battle tanks", "VIII 4", "VII c", "I 2", "Art. 5", "8", "X", "VIII.SA.4.1", "Small arms and light weapons"],
+    ["IX", "Battle tanks", "VIII 4", "VII c", "I 2", "Art. 5", "8", "X", "VIII.SA.4.1", "Small arms or light weapons"],
 )
 def test_category_spellings_refused(text: str) -> None:
     with pytest.raises(ValueError, match="unknown category"):
@@ -395,7 +398,7 @@ def test_a_category_named_instead_of_numbered_is_read_by_its_name(tmp_path: Path
         "ASSAULT RIFLES",
         "Combat aircraft, unmanned (unmanned combat aerial vehicles)",
         "Armored combat vehicles",
-        "Small arms and light weapons",  # VIII: its name, not the small arms ("SA") the words start with
+        "Small arms and light weapons",  # VIII, not the small arms ("SA") its words start with
     ]
     path = _csv(tmp_path, "".join(f'Peru,2024,export,actual,"{row}",Chile,1,,,,,,,\n' for row in rows))
     read = ["I", "VIII.SA.4", "IV.b", "II", "VIII"]  # "Armored" in US spelling
