@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import UnionType
@@ -473,8 +474,8 @@ def _category_names(categories: Iterable[str] | Mapping[str, Any]) -> dict[tuple
         return {}
     names = {cid: getattr(category, "name", None) for cid, category in categories.items()}
     named = [(tuple(_category_words(name)), cid) for cid, name in names.items() if isinstance(name, str)]
-    keys = [key for key, _ in named]
-    return {key: cid for key, cid in named if keys.count(key) == 1}  # a name two categories share reads as neither
+    shared = Counter(key for key, _ in named)
+    return {key: cid for key, cid in named if shared[key] == 1}  # a name two categories share reads as neither
 
 
 def _parse_category(known: frozenset[str], names: Mapping[tuple[str, ...], str]) -> Callable[[str], str]:

@@ -189,10 +189,8 @@ class Classifier:
         goods are armoured fighting vehicles). An arm named elsewhere in a description chain (``anchored``)
         anchors part and munition words here.
         """
-        purpose = min((hit.position for hit in text.hits if hit.kind == "purpose"), default=None)
-        fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
-        negated = min((hit.position for hit in text.hits if hit.kind == "except"), default=None)
-        broader = min((hit.position for hit in text.hits if hit.kind == "broader"), default=None)
+        purpose, fitted = _first_position(text, "purpose"), _first_position(text, "fitted")
+        negated, broader = _first_position(text, "except"), _first_position(text, "broader")
         targets = {hit.position + 1 for hit in text.hits if hit.kind == "against"}  # "anti-submarine": no submarine
         if broader is not None and not any(h.kind in NAMING_KINDS and h.position > broader for h in text.hits):
             broader = None  # "pistols and other": nothing broader named
@@ -436,7 +434,7 @@ class Classifier:
     def _note_lookalikes(self, text: TextEvidence, decision: Decision) -> set[str]:
         """The categories a text's look-alike words rule out; their flags and reasons go on the decision.
         A look-alike named after a fitting word is equipment of the goods named before ("APC with radar")."""
-        fitted = min((hit.position for hit in text.hits if hit.kind == "fitted"), default=None)
+        fitted = _first_position(text, "fitted")
         first = _first_named(text)
         if fitted is not None and first is not None and first < fitted:
             text = replace(text, lookalikes=[found for found in text.lookalikes if found.position < fitted])
@@ -574,7 +572,8 @@ class Classifier:
         """A text's category as narrowed by the code: its one sub-category the code can hold ("military
         aircraft" under HS 2022's 8802.30, which holds manned aircraft only — unmanned ones are 8806 — are
         IV.a); the category itself when the code holds it, several sub-categories of it, or none."""
-        below = [c for c in code_weights if c != category and c in self.kb.descendants(category)]
+        under = self.kb.descendants(category)[1:]  # the category itself comes first
+        below = [c for c in code_weights if c in under]
         return below[0] if len(below) == 1 and category not in code_weights else category
 
     def _held(self, category: str, code_weights: dict[str, float]) -> float:
@@ -639,6 +638,11 @@ def _segment(text: TextEvidence, depth: int) -> TextEvidence:
     hits = [hit for hit in text.hits if hit.segment == depth]
     lookalikes = [lookalike for lookalike in text.lookalikes if lookalike.segment == depth]
     return TextEvidence(hits, lookalikes, text.calibre_mm, text.tonnes, text.range_km)
+
+
+def _first_position(text: TextEvidence, kind: str) -> int | None:
+    """Where the first word of a relation kind ("purpose", "fitted" …) stands in a segment, if it has one."""
+    return min((hit.position for hit in text.hits if hit.kind == kind), default=None)
 
 
 def _first_named(text: TextEvidence) -> int | None:
