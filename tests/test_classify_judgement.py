@@ -835,14 +835,55 @@ def test_the_same_goods_read_alike_in_every_language(kb, code, expected, lines):
         ("Counter-drone jamming system", "IV.b"),
         ("Sistema de detección contra drones", "IV.b"),
         ("反坦克壕挖掘机", "I"),  # an anti-tank ditch digger
+        ("رادار مضاد للمدفعية", "III"),  # a counter-battery radar: Arabic "anti-" is "against for"
+        ("سفينة دعم مضادة للغواصات", "VI"),  # an anti-submarine support ship
     ],
 )
 def test_an_arm_named_after_anti_is_what_the_goods_act_against(kb, text, not_the_goods):
-    """The target of "anti-", "counter-", "contra", "反" is no cue for the goods ("anti-submarine" is no
-    submarine); the explanation says so."""
+    """The target of "anti-", "counter-", "contra", "反", "مضاد ل" is no cue for the goods ("anti-submarine" is
+    no submarine), nor something the goods are for (no part of a gun); the explanation says so."""
     row = decide(kb, "", text)
     candidates = {pair.split(":")[0] for pair in row["candidates"].split(";")}
     assert not_the_goods not in candidates and "what the goods are against" in row["reason"], row["reason"]
+    assert row["att_category"] != "ART4", row["reason"]
+
+
+@pytest.mark.parametrize(
+    ("expected", "lines"),
+    [
+        (
+            "V",
+            [
+                "Anti-submarine helicopter",
+                "Hélicoptère anti-sous-marin",
+                "Helicóptero antisubmarino",
+                "U-Jagd-Hubschrauber",
+                "Противолодочный вертолёт",
+                "反潜直升机",
+                "مروحية مضادة للغواصات",
+                "Elicottero antisommergibile",
+            ],
+        ),
+        (
+            "IV.a",
+            [
+                "ASW aircraft",
+                "Avion de lutte anti-sous-marine",
+                "Avión antisubmarino",
+                "Противолодочный самолёт",
+                "反潜巡逻机",
+                "طائرة مضادة للغواصات",
+                "Aereo antisommergibile",
+            ],
+        ),
+    ],
+)
+def test_anti_submarine_aircraft_and_helicopters_are_combat_aircraft_and_attack_helicopters(kb, expected, lines):
+    """The UN Register's cat. V names helicopters with air-to-subsurface weapons, and an aircraft armed to
+    attack submarines is a combat aircraft: read alike in every language, where before only English was read
+    and the Arabic line was taken for parts of a submarine."""
+    found = {line: decide(kb, "", line)["att_category"] for line in lines}
+    assert set(found.values()) == {expected}, found
 
 
 @pytest.mark.parametrize(

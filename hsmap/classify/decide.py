@@ -189,9 +189,12 @@ class Classifier:
         goods are armoured fighting vehicles). An arm named elsewhere in a description chain (``anchored``)
         anchors part and munition words here.
         """
-        purpose, fitted = _first_position(text, "purpose"), _first_position(text, "fitted")
-        negated, broader = _first_position(text, "except"), _first_position(text, "broader")
-        targets = {hit.position + 1 for hit in text.hits if hit.kind == "against"}  # "anti-submarine": no submarine
+        against = {hit.position for hit in text.hits if hit.kind == "against"}
+        # Arabic writes "anti-" as "against for" ("مضادة للغواصات", anti-submarine): that "for" is no purpose word
+        joined = {hit.position for hit in text.hits if hit.kind == "purpose" and hit.position - 1 in against}
+        targets = {position + 1 for position in against | joined}  # "anti-submarine": no submarine
+        purpose = min((h.position for h in text.hits if h.kind == "purpose" and h.position not in joined), default=None)
+        fitted, negated, broader = (_first_position(text, kind) for kind in ("fitted", "except", "broader"))
         if broader is not None and not any(h.kind in NAMING_KINDS and h.position > broader for h in text.hits):
             broader = None  # "pistols and other": nothing broader named
         first_named = _first_named(text)
