@@ -719,6 +719,23 @@ def test_arabic_words_after_and_and_the_article_are_read(kb):
     assert decide(kb, "", "قطع غيار للدبابات")["att_category"] == "ART4"  # spare parts for the tanks
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("قطع غيار لدبابات", "ART4"),  # spare parts for tanks
+        ("أجزاء لبنادق هجومية", "ART4"),  # parts for assault rifles
+        ("مدافع لدبابات", "ART4"),  # guns for tanks: a part of the tank, as "guns for tanks" in English
+        ("حقيبة لمسدس", ""),  # a bag for a pistol is no pistol
+        ("لدبابات", "I"),  # nothing before "for": the word names the goods
+    ],
+)
+def test_arabic_for_written_joined_to_a_word_without_the_article(kb, text, category):
+    """ل ("for") is written joined to its noun without the article too; the arm after it is what the goods
+    are for, as after "for" written apart."""
+    row = decide(kb, "", text)
+    assert row["att_category"] == category, row["reason"]
+
+
 def test_two_spellings_of_one_term_are_one_cue(kb):
     from hsmap.classify.matching import lexicon_for
 

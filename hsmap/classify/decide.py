@@ -219,7 +219,8 @@ class Classifier:
                 decision.reasons.append(f"'{hit.term}' is an example of the goods named after it")
                 continue
             kind = _bucket(hit)
-            if kind == "weapon" and purpose is not None and 0 < purpose < hit.position:
+            for_it = (hit.after_for and hit.position > 0) or (purpose is not None and 0 < purpose < hit.position)
+            if kind == "weapon" and for_it:
                 goods_for = _either(goods_for, hit.strength)
                 decision.reasons.append(f"goods for '{hit.term}' ({'|'.join(hit.alternatives)})")
                 continue

@@ -62,6 +62,7 @@ class Hit:
     segment: int = 0  # 0: the line's own text; 1: its parent in a tariff's description chain; 2: above that …
     flag: str = ""  # raised on a line this term decides (``outside-register-minimum``)
     by_shape: bool = False  # not listed: a designation of a listed family, recognised by its shape
+    after_for: bool = False  # written joined to Arabic "for" ("لدبابات", for tanks): what the goods are for
 
     @property
     def strength(self) -> float:
@@ -198,6 +199,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
             excludes = tuple(row.excludes.split("|"))
             negatives.setdefault(key, []).append(Lookalike(row.term, row.flag, excludes))
             languages.setdefault(key, set()).add(row.lang)
+    _add_arabic_for_forms(terms)
     _add_arabic_and_forms(terms)
     _add_arabic_and_forms(negatives)
     all_keys = list(terms) + list(negatives)
@@ -302,6 +304,19 @@ def _add_arabic_and_forms(found: dict[str, list]) -> None:
     for key, values in list(found.items()):
         if "\u0621" <= key[0] <= "\u064a":
             found.setdefault(_ARABIC_AND + key, values)
+
+
+_ARABIC_FOR = "\u0644"  # ل, "for": written joined to a noun without the article ("قطع غيار لدبابات", parts for tanks)
+
+
+def _add_arabic_for_forms(terms: dict[str, list[Hit]]) -> None:
+    """Each arm, part or munition key that begins with an Arabic word also as written after "for" ("لدبابات"
+    holds "دبابات"), marked as what the goods are for. With the article, "للدبابات", the tokenizer parts the
+    two already (:mod:`hsmap.classify.tokens`)."""
+    for key, hits in list(terms.items()):
+        named = [replace(hit, after_for=True) for hit in hits if hit.kind not in _RELATION_KINDS]
+        if named and "\u0621" <= key[0] <= "\u064a":
+            terms.setdefault(_ARABIC_FOR + key, named)
 
 
 def _add_cyrillic_designations(terms: dict[str, list[Hit]]) -> None:
