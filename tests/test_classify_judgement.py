@@ -463,6 +463,14 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
         ("transporter opancerzony", "II"),
         ("karabinek automatyczny", "VIII.SA.4"),
         ("części zamienne do czołgów", "ART4"),
+        ("Transportador blindado de pessoal", "II"),  # Portuguese (Brazil)
+        ("طائرات هجوم أرضي", "IV.a"),  # ground-attack aircraft
+        ("قاذفات قنابل تحت السبطانة عيار 40 ملم", "VIII.LW.2"),  # grenade launchers, not bombers
+        ("Splitterhandgranaten", "ART3"),
+        ("Ручные осколочные гранаты Ф-1", "ART3"),  # "гранаты" alone may be pomegranates
+        ("Mine navali", "ART3"),
+        ("Corvettes lance-missiles", "VI"),  # a corvette armed with missiles is a warship, not a missile
+        ("Corvette lanciamissili", "VI"),
     ],
 )
 def test_declarations_in_more_languages_are_read(kb, text, category):
@@ -485,6 +493,9 @@ def test_declarations_in_more_languages_are_read(kb, text, category):
         ("пневматична гвинтівка 4,5 мм", "civil"),
         ("wiatrówka 4,5 mm", "civil"),
         ("pistolet do malowania", "civil"),
+        ("Pistola per colla a caldo", "civil"),  # a glue gun
+        ("Пиротехнические ракеты", "civil"),  # fireworks rockets
+        ("مسدس ماء", "replica-or-toy"),  # a water pistol
     ],
 )
 def test_look_alikes_in_more_languages_are_not_arms(kb, text, flag):
