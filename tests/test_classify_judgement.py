@@ -471,6 +471,10 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
         ("Mine navali", "ART3"),
         ("Corvettes lance-missiles", "VI"),  # a corvette armed with missiles is a warship, not a missile
         ("Corvette lanciamissili", "VI"),
+        ("Chargeurs pour pistolets 9 mm", "ART4"),  # magazines; "chargeur" alone is mostly a battery charger
+        ("Magazine für Pistolen 9 mm", "ART4"),
+        ("مخازن لمسدسات عيار 9 ملم", "ART4"),
+        ("米-24直升机旋翼桨叶", "ART4"),  # rotor blades of a helicopter
     ],
 )
 def test_declarations_in_more_languages_are_read(kb, text, category):
@@ -496,6 +500,11 @@ def test_declarations_in_more_languages_are_read(kb, text, category):
         ("Pistola per colla a caldo", "civil"),  # a glue gun
         ("Пиротехнические ракеты", "civil"),  # fireworks rockets
         ("مسدس ماء", "replica-or-toy"),  # a water pistol
+        ("Camions militaires 6x6 non blindés", "civil"),  # "not armoured", where English writes "unarmoured"
+        ("شاحنات عسكرية 6x6 غير مدرعة", "civil"),
+        ("Aviones de entrenamiento militar desarmados", "civil"),  # unarmed trainers
+        ("Hélicoptères de transport militaire", "civil"),  # transport helicopters, military ones too, are not cat. V
+        ("مروحيات نقل عسكرية", "civil"),
     ],
 )
 def test_look_alikes_in_more_languages_are_not_arms(kb, text, flag):
