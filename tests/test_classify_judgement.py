@@ -423,10 +423,25 @@ def test_corrected_categories(kb, text, category):
         "反坦克导弹",
         "протитанкові керовані ракети",
         "przeciwpancerne pociski kierowane",
+        "misiles anticarro",  # Spanish and Portuguese say "anticarro" as well as "antitanque"
+        "mísseis anticarro",
+        "противотанковые ракеты",
+        "anti-tank rockets",  # the rockets of a portable launcher, as its missiles
+        "roquettes antichars",
+        "cohetes antitanque",
+        "razzi anticarro",
+        "反坦克火箭弹",
     ],
 )
 def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
     assert decide(kb, "", missiles)["att_category"] == "ART3"
+
+
+@pytest.mark.parametrize(
+    "launcher", ["противотанковый гранатомет", "lanzacohetes anticarro", "anti-tank rocket launcher"]
+)
+def test_anti_tank_rocket_launchers_are_light_weapons_not_grenade_launchers(kb, launcher):
+    assert decide(kb, "", launcher)["att_category"] == "VIII.LW.5"
 
 
 @pytest.mark.parametrize(
