@@ -66,6 +66,24 @@ def test_a_namesake_needs_a_second_cue(kb):
 
 
 @pytest.mark.parametrize(
+    ("text", "category", "named"),
+    [
+        ("Смерч 300 мм", "III", "Smerch"),  # Smerch, written back in Cyrillic: a calibre seconds it
+        ("РСЗО Смерч", "III", "Smerch"),  # a category word seconds it
+        ("Противокорабельные ракеты Оникс", "VII.a", "Oniks"),
+        ("Пылесос Смерч", "", None),  # a vacuum cleaner named "tornado"
+        ("Кольцо с ониксом", "", None),  # onyx
+        ("Патроны калибр 7,62 мм", "", None),  # "калибр" is calibre: the doubtful name "Kalibr" is not written back
+    ],
+)
+def test_designations_named_by_a_word_are_read_in_cyrillic_as_namesakes(kb, text, category, named):
+    row = decide(kb, "", text)
+    assert row["att_category"] == category, row["reason"]
+    assert named is None or f"text '{named}'" in row["reason"], row["reason"]
+    assert "Kalibr" not in row["reason"]
+
+
+@pytest.mark.parametrize(
     "text", ["Hubschrauber Tiger, gebraucht", "Hélicoptère Tigre d'occasion", "Śmigłowiec Tiger", "直升机 Tiger"]
 )
 def test_the_plain_word_for_helicopter_seconds_a_helicopter_namesake_in_every_language(kb, text):

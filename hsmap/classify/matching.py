@@ -192,6 +192,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
             languages.setdefault(key, set()).add(row.lang)
     _add_arabic_numeral_designations(terms)
     _add_cyrillic_designations(terms)
+    _add_cyrillic_names(terms)
     negatives: dict[str, list[Lookalike]] = {}
     negative_keys = normalize_text(kb.negatives["term"].tolist())
     for key, row in zip(negative_keys, kb.negatives.itertuples(index=False), strict=True):
@@ -334,6 +335,21 @@ def _add_cyrillic_designations(terms: dict[str, list[Hit]]) -> None:
         variant = " ".join(cyrillic)
         if variant != key and variant not in terms and cyrillic[0] not in known_words:
             terms[variant] = designations
+
+
+def _add_cyrillic_names(terms: dict[str, list[Hit]]) -> None:
+    """Each designation that is a name of four letters or more ("Smerch", "Kornet E") also under its Cyrillic
+    spelling ("смерч", "корнет э", E of an export version written Э), as a namesake: written back in
+    Russian the name is a word again (a tornado, a cornet), so it counts only beside another cue. A name the
+    lexicon itself doubts (weight under 0.6: "Kalibr", which is also the word for calibre) is not written
+    back, and a spelling the lexicon already holds keeps its own entry."""
+    for key, hits in list(terms.items()):
+        tokens = key.split()
+        named = [replace(hit, kind="namesake") for hit in hits if hit.kind in _DESIGNATION_KINDS and hit.weight >= 0.6]
+        if not named or len(tokens[0]) < 4 or not all(token.isascii() and token.isalpha() for token in tokens):
+            continue
+        variant = " ".join("э" if token == "e" else _to_cyrillic(token) for token in tokens)
+        terms.setdefault(variant, named)
 
 
 def _family_prefix(tokens: list[str]) -> tuple[str, int] | None:
