@@ -110,6 +110,39 @@ def test_an_unlisted_member_of_a_designation_family_is_recognised_by_its_shape(m
     assert decide(kb, "", "AK-630 naval gun")["att_category"] != "VIII.SA.4"  # outside the AK rifles' numbers
 
 
+@pytest.mark.parametrize(
+    ("text", "category", "named"),
+    [
+        ("طائرات إف-16", "IV.a", "F-16"),  # the letters by their names
+        ("ناقلات جند بي تي آر-80", "II", "BTR-80"),
+        ("رشاشات بي كي إم", "VIII.SA.5", "PKM"),  # a few letters alone
+        ("طائرات ميغ-29", "IV.a", "MiG-29"),  # a Russian family by its syllables
+        ("مروحيات مي-24", "V.a", "Mi-24"),
+        ("صواريخ ستينغر", "VII.b", "ستينغر"),  # a name in Arabic letters, listed (no rule writes names)
+        ("في 16 صفحة", "", None),  # "in 16 pages": V, written في ("in"), is never spelled
+    ],
+)
+def test_designations_written_in_arabic_letters_are_read(kb, text, category, named):
+    row = decide(kb, "", text)
+    assert row["att_category"] == category, row["reason"]
+    assert named is None or f"text '{named}'" in row["reason"], row["reason"]
+
+
+def test_an_arabic_spelling_two_arms_would_share_is_left_out(mappings_copy):
+    """Arabic has no P: "BT-7" and "PT-7" are both "بي تي 7", so that spelling names neither."""
+    path = mappings_copy / "lexicon" / "designations.csv"
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    added = pd.DataFrame(
+        [["BT-7", "I", "any", "designation", "1.0", "", ""], ["PT-7", "II", "any", "designation", "1.0", "", ""]],
+        columns=rows.columns,
+    )
+    pd.concat([rows, added]).to_csv(path, index=False)
+    kb = load_knowledge(mappings_copy)
+    assert decide(kb, "", "BT-7")["att_category"] == "I"
+    assert decide(kb, "", "بي تي 7")["att_category"] == ""
+    assert decide(kb, "", "PT-7")["att_category"] == "II"
+
+
 def test_a_family_with_a_look_alike_member_infers_nothing(kb):
     row = decide(kb, "", "An-70")  # the An- family holds transport aircraft
     assert row["att_category"] == ""

@@ -193,6 +193,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     _add_arabic_numeral_designations(terms)
     _add_cyrillic_designations(terms)
     _add_cyrillic_names(terms)
+    _add_arabic_letter_designations(terms)
     negatives: dict[str, list[Lookalike]] = {}
     negative_keys = normalize_text(kb.negatives["term"].tolist())
     for key, row in zip(negative_keys, kb.negatives.itertuples(index=False), strict=True):
@@ -350,6 +351,54 @@ def _add_cyrillic_names(terms: dict[str, list[Hit]]) -> None:
             continue
         variant = " ".join("э" if token == "e" else _to_cyrillic(token) for token in tokens)
         terms.setdefault(variant, named)
+
+
+# How Arabic writes the Latin letters of a designation, by their names ("BTR-80" is "بي تي آر-80", "F-16"
+# "إف-16"; B and P are both بي). Letters whose names are common Arabic words (E إي, L إل, N إن, O أو, V في:
+# "in") are left out: a designation holding one is not written in Arabic letters.
+_ARABIC_LETTER_NAMES = dict(zip(
+    "abcdfghijkmpqrstuwxyz",
+    ["إيه", "بي", "سي", "دي", "إف", "جي", "إتش", "آي", "جيه", "كي", "إم", "بي", "كيو", "آر", "إس", "تي", "يو",
+     "دبليو", "إكس", "واي", "زد"],
+    strict=True,
+))  # fmt: skip
+# Russian families Arabic writes by their syllables, not their letters ("ميغ-29", "سو-30", "مي-24")
+_ARABIC_FAMILY_SPELLINGS = {"mig": ("ميغ", "ميج"), "su": ("سو", "سوخوي"), "mi": ("مي",), "ka": ("كا",), "yak": ("ياك",)}
+
+
+def _add_arabic_letter_designations(terms: dict[str, list[Hit]]) -> None:
+    """Each designation of short letter groups and a number, or of a few letters alone ("btr 80", "f 16", "mig
+    29", "pkm"), also as Arabic writes it, the letters by their names or the family by its syllables ("بي تي آر
+    80", "إف 16", "ميغ 29", "بي كي إم"); a spelling two designations of different arms would share (B and P are
+    one letter in Arabic) is left out."""
+    sources: list[str] = []
+    spellings: list[str] = []
+    for key, hits in terms.items():
+        tokens = key.split()
+        letters = [token for token in tokens if not token.isdigit()]
+        initials = len(tokens) == 1 and len(key) >= 2  # "pkm"; a number makes the rest ("btr 80")
+        if not any(hit.kind in _DESIGNATION_KINDS for hit in hits) or (len(letters) == len(tokens) and not initials):
+            continue
+        if not all(token.isascii() and len(token) <= 4 for token in letters):
+            continue
+        rest = [token if token.isdigit() else _arabic_letters(token) for token in tokens[1:]]
+        for start in _ARABIC_FAMILY_SPELLINGS.get(tokens[0]) or [_arabic_letters(tokens[0])]:
+            if start and all(rest):
+                sources.append(key)
+                spellings.append(" ".join([start, *rest]))
+    by_spelling: dict[str, list[str]] = {}
+    for key, spelling in zip(sources, normalize_text(spellings), strict=True):
+        by_spelling.setdefault(spelling, []).append(key)
+    for spelling, keys in by_spelling.items():
+        found = [[hit for hit in terms[key] if hit.kind in _DESIGNATION_KINDS] for key in keys]
+        if spelling not in terms and len({hit.alternatives for hits in found for hit in hits}) == 1:
+            terms[spelling] = found[0]
+
+
+def _arabic_letters(token: str) -> str | None:
+    """A group of Latin letters by their Arabic names, or None when one of them has none here."""
+    names = [_ARABIC_LETTER_NAMES.get(letter) for letter in token]
+    return None if None in names else " ".join(names)  # type: ignore[arg-type]
 
 
 def _family_prefix(tokens: list[str]) -> tuple[str, int] | None:
