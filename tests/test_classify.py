@@ -130,6 +130,27 @@ def test_an_arm_declared_under_a_civil_code_is_a_possible_misdeclaration(kb):
     assert row["basis"] == "text"
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("9303.30", "KALASHNIKOV ASSAULT RIFLES, SELECT FIRE", "VIII.SA.4"),  # as sporting rifles
+        ("9302.00", "SUB-MACHINE GUNS UZI 9MM", "VIII.SA.3"),  # under revolvers and pistols
+        ("9301.90", "PISTOLS GLOCK 19", "VIII.SA.1"),  # under military weapons other than pistols
+    ],
+)
+def test_an_arm_under_the_code_of_another_arm_of_its_kind_is_a_mismatch(kb, code, text, category):
+    """The text's arm is kept (it names the goods), and the line is flagged: the code holds other arms of the
+    same kind, so one of the two is wrong — what a customs officer checks."""
+    row = one(kb, code, text)
+    assert row["att_category"] == category
+    assert "code-text-mismatch" in flags(row) and f"the code holds no {category}" in row["reason"]
+
+
+def test_an_arm_under_its_own_code_is_no_mismatch(kb):
+    for code, text in [("9302.00", "PISTOLS GLOCK 19"), ("9303.30", "HUNTING RIFLES BOLT ACTION")]:
+        assert "code-text-mismatch" not in flags(one(kb, code, text))
+
+
 def test_an_arms_code_with_a_look_alike_text_is_a_mismatch(kb):
     row = one(kb, "9302.00", "AIRSOFT PISTOL 6MM BB")
     assert row["att_category"] == ""

@@ -546,6 +546,9 @@ class Classifier:
                 decision.reasons.append(f"code and text agree on {chosen}")
                 if narrowed != chosen:
                     decision.reasons.append(f"of {chosen}, the code holds {narrowed} only")
+                elif not self._held(chosen, code_weights):  # "assault rifles" under sporting rifles' 9303.30
+                    decision.flag("code-text-mismatch")
+                    decision.reasons.append(f"but the code holds no {chosen}")
             else:  # they agree, but weakly: a code shared with civil goods and a word with civil uses
                 self._decide_from_code(decision, code_weights, links)
             return
