@@ -795,6 +795,16 @@ def test_a_tariffs_military_aircraft_split_reads_alike_in_every_language(kb, cod
     assert decide(kb, code, chain, edition=2017)["att_category"] in ("IV", "V")
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("Fusils d&#39;assaut", "VIII.SA.4"), ("VÃ©hicules blindÃ©s de combat", "II")],
+)
+def test_garbled_descriptions_are_read_as_written(kb, text, category):
+    """An HTML entity ("d&#39;assaut") cut the term in two, and "blindÃ©s" was no word; the output keeps the
+    text as it came, only the reading mends it."""
+    assert decide(kb, "", text)["att_category"] == category
+
+
 def test_arabic_words_after_and_and_the_article_are_read(kb):
     """و ("and"), ال ("the") and لل ("for the") are written joined to the word after them."""
     assert decide(kb, "", "والدبابات")["att_category"] == "I"

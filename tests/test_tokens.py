@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hsmap.classify.tokens import normalize_text, tokenize
+from hsmap.classify.tokens import normalize_text, readable, tokenize
 
 
 def reference_tokens(text: str) -> list[str]:
@@ -63,3 +63,33 @@ def test_a_sliced_or_chunked_column_is_cut_like_the_whole():
 @given(st.lists(st.text(alphabet=st.sampled_from(list("aZé9 -_.,/ÇñßЖжΩω٣x×²\t")), max_size=12), max_size=20))
 def test_tokens_follow_the_rule_for_ascii_and_unicode_texts_mixed_in_one_column(texts):
     assert tokenize(texts).to_pylist() == [reference_tokens(text) for text in texts]
+
+
+def test_html_entities_and_utf8_read_as_windows_1252_are_mended_for_reading():
+    texts = pa.array(
+        [
+            "Fusils d&#39;assaut",  # what a web form's export leaves
+            "reduced-size (&quot;scale&quot;) model assembly kits",  # the US tariff's own text
+            "VÃ©hicules blindÃ©s de combat",  # UTF-8 read as Windows-1252
+            "FUSIL Dâ€™ASSAUT",
+            "SÃO PAULO, 9 MM",  # Portuguese, no garbling: kept
+            "T-72 & BMP-2",  # a bare ampersand: kept
+        ]
+    )
+    assert readable(texts).to_pylist() == [
+        "Fusils d'assaut",
+        'reduced-size ("scale") model assembly kits',
+        "Véhicules blindés de combat",
+        "FUSIL D’ASSAUT",
+        "SÃO PAULO, 9 MM",
+        "T-72 & BMP-2",
+    ]
+
+
+_CLEAN = st.characters(blacklist_categories=("Cs",), blacklist_characters="&ÃÂâ")  # no surrogate, nothing garbled
+
+
+@given(st.lists(st.text(_CLEAN, max_size=30), max_size=20))
+def test_texts_with_nothing_garbled_are_read_as_they_are(texts):
+    array = pa.array(texts, type=pa.string())
+    assert readable(array).equals(array)

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from hsmap.classify.tokens import as_text_array, normalize_text, tokenize
+from hsmap.classify.tokens import as_text_array, normalize_text, readable, tokenize
 from hsmap.classify.vocabulary import LANGUAGES, general_word_batches, tariff_words
 from hsmap.kb_cache import cached, cached_build
 from hsmap.knowledge import Knowledge
@@ -781,6 +781,7 @@ def analyse_texts(texts: pa.Array | pd.Series | pd.Index | list[str], kb: Knowle
 
 def _analyse_new(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.ndarray:
     """:func:`analyse_texts` for texts not analysed before: the id of each one's evidence in ``seen``."""
+    raw = readable(raw)
     chained = pc.match_substring(raw, _CHAIN).to_numpy(zero_copy_only=False)
     if not chained.any():
         return _analyse_plain(raw, lexicon, seen)

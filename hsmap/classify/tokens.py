@@ -10,6 +10,9 @@ own.
 
 from __future__ import annotations
 
+import contextlib
+import html
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +39,30 @@ def as_text_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | li
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     return pc.fill_null(array.cast(pa.string()), "")
+
+
+# What exports from web forms and twice-decoded files leave in a description: HTML entities ("d&#39;assaut")
+# and UTF-8 read as Windows-1252 ("blindÃ©s", "dâ€™assaut").
+_GARBLED = (
+    r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});"  # an entity
+    r"|[ÃÂ][\x{80}-\x{BF}\x{A0}-\x{FF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|â€"  # a UTF-8 pair read as two characters
+)
+
+
+def readable(texts: pa.Array) -> pa.Array:
+    """Texts with HTML entities decoded and UTF-8 read as Windows-1252 mended, so "Fusils d&#39;assaut" and
+    "VÃ©hicules blindÃ©s" are read as written; only the few texts that show either are touched, one by one."""
+    garbled = pc.match_substring_regex(texts, _GARBLED)
+    if not pc.any(garbled).as_py():
+        return texts
+    mended = [_mended(text) for text in pc.filter(texts, garbled).to_pylist()]
+    return pc.replace_with_mask(texts, garbled, pa.array(mended, type=texts.type))
+
+
+def _mended(text: str) -> str:
+    with contextlib.suppress(UnicodeError):  # only a whole text of UTF-8 read as Windows-1252 ("SÃO" is Portuguese)
+        text = text.encode("cp1252").decode("utf-8")
+    return html.unescape(text)
 
 
 def _prepare_unicode(texts: pa.Array) -> pa.Array:
