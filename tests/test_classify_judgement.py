@@ -119,10 +119,13 @@ def test_an_unlisted_member_of_a_designation_family_is_recognised_by_its_shape(m
         ("طائرات ميغ-29", "IV.a", "MiG-29"),  # a Russian family by its syllables
         ("مروحيات مي-24", "V.a", "Mi-24"),
         ("صواريخ ستينغر", "VII.b", "ستينغر"),  # a name in Arabic letters, listed (no rule writes names)
+        ("歼-10C", "IV.a", "歼-10C"),  # Chinese writes its own systems in characters: J-10C
+        ("红旗-9", "VII.a", "红旗-9"),  # HQ-9
+        ("一直10年", "", None),  # "for ten years": 直 before a number is ordinary writing, so Z-10 needs a second cue
         ("في 16 صفحة", "", None),  # "in 16 pages": V, written في ("in"), is never spelled
     ],
 )
-def test_designations_written_in_arabic_letters_are_read(kb, text, category, named):
+def test_designations_written_in_arabic_letters_or_chinese_characters_are_read(kb, text, category, named):
     row = decide(kb, "", text)
     assert row["att_category"] == category, row["reason"]
     assert named is None or f"text '{named}'" in row["reason"], row["reason"]
