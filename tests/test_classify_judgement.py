@@ -74,6 +74,10 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("Пылесос Смерч", "", None),  # a vacuum cleaner named "tornado"
         ("Кольцо с ониксом", "", None),  # onyx
         ("Патроны калибр 7,62 мм", "", None),  # "калибр" is calibre: the doubtful name "Kalibr" is not written back
+        ("Танки Леопард 2А6", "I", "Leopard 2A6"),  # a name with a number, seconded by "tanks"
+        ("Игла с нитью хирургическая", "", None),  # a surgical needle with thread, no Igla-S
+        ("Кран, стрела 10 м", "", None),  # a crane's 10 m boom, no Strela-10
+        ("ПЗРК Игла-С", "VII.b", "Игла-С"),
     ],
 )
 def test_designations_named_by_a_word_are_read_in_cyrillic_as_namesakes(kb, text, category, named):

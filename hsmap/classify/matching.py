@@ -339,15 +339,16 @@ def _add_cyrillic_designations(terms: dict[str, list[Hit]]) -> None:
 
 
 def _add_cyrillic_names(terms: dict[str, list[Hit]]) -> None:
-    """Each designation that is a name of four letters or more ("Smerch", "Kornet E") also under its Cyrillic
-    spelling ("смерч", "корнет э", E of an export version written Э), as a namesake: written back in
-    Russian the name is a word again (a tornado, a cornet), so it counts only beside another cue. A name the
-    lexicon itself doubts (weight under 0.6: "Kalibr", which is also the word for calibre) is not written
-    back, and a spelling the lexicon already holds keeps its own entry."""
+    """Each designation that starts with a name of four letters or more ("Smerch", "Kornet E", "Leopard 2A6")
+    also under its Cyrillic spelling ("смерч", "корнет э", "леопард 2а6"; E of an export version written Э),
+    as a namesake: written back in Russian the name is a word again (a tornado, a cornet; "Igla 1" would be a
+    needle of 1 mm), so it counts only beside another cue. A name the lexicon itself doubts (weight under 0.6:
+    "Kalibr", which is also the word for calibre) is not written back, and a spelling the lexicon already
+    holds keeps its own entry."""
     for key, hits in list(terms.items()):
         tokens = key.split()
         named = [replace(hit, kind="namesake") for hit in hits if hit.kind in _DESIGNATION_KINDS and hit.weight >= 0.6]
-        if not named or len(tokens[0]) < 4 or not all(token.isascii() and token.isalpha() for token in tokens):
+        if not named or len(tokens[0]) < 4 or not tokens[0].isalpha() or not all(t.isascii() for t in tokens):
             continue
         variant = " ".join("э" if token == "e" else _to_cyrillic(token) for token in tokens)
         terms.setdefault(variant, named)
