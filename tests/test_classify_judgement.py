@@ -578,6 +578,12 @@ def test_declarations_in_more_languages_are_read(kb, text, category):
         ("Aviones de entrenamiento militar desarmados", "civil"),  # unarmed trainers
         ("Hélicoptères de transport militaire", "civil"),  # transport helicopters, military ones too, are not cat. V
         ("مروحيات نقل عسكرية", "civil"),
+        ("Shotgun microphone for cameras", "civil"),
+        ("Пистолет для монтажной пены", "civil"),  # a foam gun
+        ("Торпеда автомобиля, панель приборов", "civil"),  # a car's dashboard
+        ("手枪钻", "civil"),  # a pistol-grip drill
+        ("子弹杯", "civil"),  # a shot glass
+        ("مسدس حرارة", "civil"),  # a heat gun
     ],
 )
 def test_look_alikes_in_more_languages_are_not_arms(kb, text, flag):
