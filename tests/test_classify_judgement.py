@@ -63,6 +63,9 @@ def test_a_namesake_needs_a_second_cue(kb):
     assert decide(kb, "8802.12", "TIGER HAD")["att_category"] == "V.a"  # a code that can hold it
     assert decide(kb, "6109.10", "TIGER T-SHIRT COTTON")["att_category"] == ""
     assert decide(kb, "", "Kord 12.7mm")["att_category"] == "VIII.LW.1"  # a calibre
+    assert decide(kb, "", "Sidewinder fishing reel")["att_category"] == ""  # a snake, a reel and a missile
+    assert decide(kb, "", "Sidewinder missiles")["att_category"] == "VII.a"
+    assert decide(kb, "", "Kalashnikov vodka 0.7 l")["att_category"] == ""  # a brand of vodka
 
 
 @pytest.mark.parametrize(
