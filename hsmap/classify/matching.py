@@ -193,7 +193,6 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     _add_arabic_numeral_designations(terms)
     _add_cyrillic_designations(terms)
     _add_cyrillic_names(terms)
-    _add_arabic_letter_designations(terms)
     negatives: dict[str, list[Lookalike]] = {}
     negative_keys = normalize_text(kb.negatives["term"].tolist())
     for key, row in zip(negative_keys, kb.negatives.itertuples(index=False), strict=True):
@@ -204,6 +203,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
     _add_arabic_for_forms(terms)
     _add_arabic_and_forms(terms)
     _add_arabic_and_forms(negatives)
+    _add_arabic_letter_designations(terms)  # after: a spelled designation joined to "for" or "and" is rare
     all_keys = list(terms) + list(negatives)
     longest: dict[str, int] = {}
     for key in all_keys:
