@@ -488,8 +488,12 @@ def _named_by(
     for key in [words, *(f"{head} {form}" if head else form for form in _singulars(last))]:
         hits, lookalikes = terms.get(key), negatives.get(key)
         if hits or lookalikes:
-            return hits or [], lookalikes or []
+            return hits or _NO_HITS, lookalikes or _NO_LOOKALIKES
     return None
+
+
+_NO_HITS: list[Hit] = []  # shared by every run that names no arm (never changed): one object in the cache file
+_NO_LOOKALIKES: list[Lookalike] = []
 
 
 _HASH_BASE = 0x9E3779B97F4A7C15  # odd, so each word's number spreads over the hash of the words before it
@@ -501,11 +505,12 @@ def _run_index(terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]
     word's plural ending removed (:func:`_named_by`), so each key, each key + "s" and each key + "es" is tried."""
     numbers = {word: number for number, word in enumerate(sorted(words), start=1)}
     found = {}
+    shared: dict[tuple[int, int], tuple[list[Hit], list[Lookalike]]] = {}  # one pair object however many runs
     for key in [*terms, *negatives]:
         for run in (key, key + "s", key + "es"):
             named = _named_by(run, terms, negatives)
             if named is not None:
-                found[run] = named
+                found[run] = shared.setdefault((id(named[0]), id(named[1])), named)
     hashes = np.unique(np.array([_run_hash([numbers[w] for w in run.split()]) for run in found], dtype=np.uint64))
     return RunIndex(found, numbers, hashes, max((len(run.split()) for run in found), default=0))
 
