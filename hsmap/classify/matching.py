@@ -216,7 +216,7 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
         if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
     )
     words = {word for key in all_keys for word in key.split()}
-    words |= {w + "s" for w in words} | {w + "es" for w in words}
+    words |= {plural for word in words for plural in _plurals(word)}
     runs = _run_index(terms, negatives, words)
     words = pa.array(sorted(words), type=pa.string())
     families = _families(terms, negatives, kb)
@@ -456,6 +456,12 @@ def lexicon_for(kb: Knowledge) -> Lexicon:
     return _compiled(kb)
 
 
+def _plurals(words: str) -> tuple[str, ...]:
+    """The forms with a plural ending :func:`_singulars` takes off, for words ending in a Latin letter (Cyrillic,
+    Arabic and Chinese words take no "s")."""
+    return (words + "s", words + "es") if words[-1] <= "\u024f" and words[-1].isalpha() else ()
+
+
 def _singulars(token: str) -> list[str]:
     """Forms without a plural ending: "rifles" → rifle, "fusiles" → fusil, "canons" → canon."""
     forms = []
@@ -507,7 +513,7 @@ def _run_index(terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]
     found = {}
     shared: dict[tuple[int, int], tuple[list[Hit], list[Lookalike]]] = {}  # one pair object however many runs
     for key in [*terms, *negatives]:
-        for run in (key, key + "s", key + "es"):
+        for run in (key, *_plurals(key)):
             named = _named_by(run, terms, negatives)
             if named is not None:
                 found[run] = shared.setdefault((id(named[0]), id(named[1])), named)
