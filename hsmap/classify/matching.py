@@ -377,7 +377,7 @@ def _add_arabic_letter_designations(terms: dict[str, list[Hit]]) -> None:
     for key, hits in terms.items():
         tokens = key.split()
         letters = [token for token in tokens if not token.isdigit()]
-        initials = len(tokens) == 1 and len(key) >= 2  # "pkm"; a number makes the rest ("btr 80")
+        initials = len(tokens) == 1 and len(key) >= 2  # letters alone ("pkm"); else a number must follow ("btr 80")
         if not any(hit.kind in _DESIGNATION_KINDS for hit in hits) or (len(letters) == len(tokens) and not initials):
             continue
         if not all(token.isascii() and len(token) <= 4 for token in letters):
@@ -398,8 +398,8 @@ def _add_arabic_letter_designations(terms: dict[str, list[Hit]]) -> None:
 
 def _arabic_letters(token: str) -> str | None:
     """A group of Latin letters by their Arabic names, or None when one of them has none here."""
-    names = [_ARABIC_LETTER_NAMES.get(letter) for letter in token]
-    return None if None in names else " ".join(names)  # type: ignore[arg-type]
+    names = [_ARABIC_LETTER_NAMES.get(letter, "") for letter in token]
+    return " ".join(names) if all(names) else None
 
 
 def _family_prefix(tokens: list[str]) -> tuple[str, int] | None:
@@ -508,7 +508,8 @@ _HASH_MASK = (1 << 64) - 1  # the hash wraps around at 64 bits, as numpy's uint6
 
 def _run_index(terms: dict[str, list[Hit]], negatives: dict[str, list[Lookalike]], words: set[str]) -> RunIndex:
     """The runs of words that name something: a text's run can only name something as itself or with its last
-    word's plural ending removed (:func:`_named_by`), so each key, each key + "s" and each key + "es" is tried."""
+    word's plural ending removed (:func:`_named_by`), so each key, and each key + "s" and + "es" that ends in a
+    Latin letter (:func:`_plurals`), is tried."""
     numbers = {word: number for number, word in enumerate(sorted(words), start=1)}
     found = {}
     shared: dict[tuple[int, int], tuple[list[Hit], list[Lookalike]]] = {}  # one pair object however many runs
