@@ -146,6 +146,16 @@ def test_an_arm_under_the_code_of_another_arm_of_its_kind_is_a_mismatch(kb, code
     assert "code-text-mismatch" in flags(row) and f"the code holds no {category}" in row["reason"]
 
 
+def test_a_namesake_seconded_by_part_words_alone_does_not_outweigh_a_civil_code(kb):
+    """"Jaguar spare parts" under motor-vehicle parts are the car's: the part words second the namesake (a
+    fighter aircraft), but that is no arm named strongly enough to call the code wrong. A designation that is
+    no everyday word does, and an arms parts code agrees."""
+    car = one(kb, "8708.99", "JAGUAR SPARE PARTS")
+    assert car["att_category"] == "" and "code-text-mismatch" not in flags(car)
+    assert one(kb, "8708.99", "LEOPARD 2A4 SPARE PARTS")["att_category"] == "ART4"  # tank parts declared as car parts
+    assert one(kb, "9305.99", "JAGUAR SPARE PARTS")["att_category"] == "ART4"
+
+
 def test_an_arm_under_its_own_code_is_no_mismatch(kb):
     for code, text in [("9302.00", "PISTOLS GLOCK 19"), ("9303.30", "HUNTING RIFLES BOLT ACTION")]:
         assert "code-text-mismatch" not in flags(one(kb, code, text))

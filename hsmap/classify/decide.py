@@ -245,15 +245,18 @@ class Classifier:
         if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
             cues["weapon"].append((tuple({c for alts, _, _ in cues["weapon"] for c in alts}), qualifier, "military"))
         named_with = [other for kind in cues for alts, _, _ in cues[kind] for other in alts]
+        by_articles_only: set[str] = set()  # namesakes seconded by part or munition words alone ("Jaguar spare parts")
         for alternatives, strength, hit in namesakes:
             seconded = [
                 c
                 for c in alternatives
-                if cues["munition"] or cues["component"]  # "Kornet missiles": ammunition or parts of the arm named
-                or any(self._compatible(c, other) for other in named_with)
+                if any(self._compatible(c, other) for other in named_with)
                 or self.judged_by_numbers(c, text)  # "Kord 12.7 mm"; a width in mm is no such number
                 or any(self._compatible(c, code) for code in code_categories)
             ]
+            if not seconded and (cues["munition"] or cues["component"]):  # "Tiger spare parts": parts of the arm
+                seconded = list(alternatives)
+                by_articles_only.add(hit.term)
             if seconded:
                 cues[_bucket(hit)].append((tuple(seconded), strength, hit.term))
                 decision.reasons.append(_describe_hit(hit))
@@ -262,7 +265,9 @@ class Classifier:
         for kind, categories in confirmed.items():
             if categories and cues[kind]:
                 cues[kind].append((tuple(sorted(categories)), CONFIRMED, "numbers"))
-        arms = [strength for _, strength, _ in cues["weapon"] if strength >= MAJORITY]  # a word that names an arm
+        # a word that names an arm, and makes part words name its parts; a namesake only the part words second
+        # ("Jaguar spare parts": the car's, under 8708) anchors them but does not make them surer
+        arms = [strength for _, strength, cue in cues["weapon"] if strength >= MAJORITY and cue not in by_articles_only]
         if cues["component"] and arms and not goods_for:  # "parts of rifles", "rifle parts": parts of the arm named
             cues["component"].append((("ART4",), _either(*arms) * 0.9, "the arm named"))
         by_kind = {kind: self._combine(found) for kind, found in cues.items()}
