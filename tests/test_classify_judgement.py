@@ -499,6 +499,25 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
 
 
 @pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "Kornet missiles", "ART3"),  # the rounds of a portable anti-tank system
+        ("9306.90", "KORNET-E MISSILES", "ART3"),
+        ("9306.90", "HELLFIRE MISSILES", "ART3"),  # a munition's own name
+        ("9306.90", "导弹 红箭-8", "ART3"),  # missiles, HJ-8
+        ("", "RPG-7 rockets", "ART3"),
+        ("", "Stinger missiles", "VII.b"),  # a MANPADS: its missiles are cat. VII(b)
+        ("", "Exocet missiles", "VII.a"),
+        ("", "Kornet launcher", "VIII.LW.5"),  # the launcher itself
+    ],
+)
+def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text, category):
+    """A missile word beside the name of a portable anti-tank system or of a munition names that system's rounds,
+    Art. 3 munitions — not cat. VII missiles, which a report draft would count."""
+    assert decide(kb, code, text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
     "launcher", ["противотанковый гранатомет", "lanzacohetes anticarro", "anti-tank rocket launcher"]
 )
 def test_anti_tank_rocket_launchers_are_light_weapons_not_grenade_launchers(kb, launcher):

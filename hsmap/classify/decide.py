@@ -37,6 +37,7 @@ CONTEXT = 0.8  # what a finding keeps of its strength for each heading it stands
 ARMS_RELATIONS = {"exclusive", "shared-military"}
 ARMS_KINDS = ("term", "designation", "namesake", "component", "munition")
 NAMING_KINDS = ("term", "designation", "namesake")  # kinds that name an arm
+Cues = dict[str, list[tuple[tuple[str, ...], float, str]]]  # bucket → (categories, strength, the words)
 LIST_OF_ARMS = 3  # this many different arms named: a list of arms, not a part or munition of one
 
 
@@ -198,7 +199,7 @@ class Classifier:
         if broader is not None and not any(h.kind in NAMING_KINDS and h.position > broader for h in text.hits):
             broader = None  # "pistols and other": nothing broader named
         first_named = _first_named(text)
-        cues: dict[str, list[tuple[tuple[str, ...], float, str]]] = {"weapon": [], "munition": [], "component": []}
+        cues: Cues = {"weapon": [], "munition": [], "component": []}
         namesakes: list[tuple[tuple[str, ...], float, Hit]] = []
         confirmed: dict[str, set[str]] = {"weapon": set(), "munition": set(), "component": set()}
         goods_for = 0.0
@@ -262,6 +263,7 @@ class Classifier:
                 decision.reasons.append(_describe_hit(hit))
             else:
                 decision.reasons.append(f"'{hit.term}' is also an everyday word, and nothing else says it is an arm")
+        _missiles_as_rounds(cues, text, decision)
         for kind, categories in confirmed.items():
             if categories and cues[kind]:
                 cues[kind].append((tuple(sorted(categories)), CONFIRMED, "numbers"))
@@ -663,6 +665,26 @@ def _first_named(text: TextEvidence) -> int | None:
     positions = [hit.position for hit in text.hits if hit.kind in ARMS_KINDS]
     positions += [lookalike.position for lookalike in text.lookalikes]
     return min(positions, default=None)
+
+
+_MISSILE_WORD = frozenset({"VII", "VII.a", "VII.b", "ART3"})  # what a plain missile or rocket word may name
+_FIRES_ROUNDS = frozenset({"ART3", "VIII.LW.5"})  # a munition, or a portable anti-tank system firing munitions
+
+
+def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision) -> None:
+    """"Kornet missiles", "Hellfire missiles": a missile word beside the name of a portable anti-tank system or
+    of a munition names that system's rounds, Art. 3 munitions, not cat. VII missiles (a "Stinger" or "Exocet"
+    beside it names cat. VII ones)."""
+    named_systems = [h for h in text.hits if h.kind in ("designation", "namesake")]
+    systems = {hit.term for hit in named_systems if set(hit.alternatives) <= _FIRES_ROUNDS}
+    named = [cue for _, _, cue in cues["weapon"] if cue in systems]
+    words = {hit.term for hit in text.hits if hit.kind == "term" and set(hit.alternatives) <= _MISSILE_WORD}
+    if not named or not words:
+        return
+    for found in [found for found in cues["weapon"] if found[2] in words]:
+        cues["weapon"].remove(found)
+        cues["munition"].append((("ART3",), found[1], found[2]))
+        decision.reasons.append(f"'{found[2]}': the rounds of '{named[0]}' (ART3)")
 
 
 def _bucket(hit: Hit) -> str:
