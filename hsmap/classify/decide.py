@@ -681,10 +681,12 @@ def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision) -> N
     words = {hit.term for hit in text.hits if hit.kind == "term" and set(hit.alternatives) <= _MISSILE_WORD}
     if not named or not words:
         return
-    for found in [found for found in cues["weapon"] if found[2] in words]:
+    munitions = {hit.term for hit in named_systems if set(hit.alternatives) == {"ART3"}}  # "Hellfire" itself
+    for found in [found for found in cues["weapon"] if found[2] in words or found[2] in munitions]:
         cues["weapon"].remove(found)
         cues["munition"].append((("ART3",), found[1], found[2]))
-        decision.reasons.append(f"'{found[2]}': the rounds of '{named[0]}' (ART3)")
+        if found[2] in words:
+            decision.reasons.append(f"'{found[2]}': the rounds of '{named[0]}' (ART3)")
 
 
 def _bucket(hit: Hit) -> str:
