@@ -675,13 +675,13 @@ def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision) -> N
     """"Kornet missiles", "Hellfire missiles": a missile word beside the name of a portable anti-tank system or
     of a munition names that system's rounds, Art. 3 munitions, not cat. VII missiles (a "Stinger" or "Exocet"
     beside it names cat. VII ones)."""
-    named_systems = [h for h in text.hits if h.kind in ("designation", "namesake")]
-    systems = {hit.term for hit in named_systems if set(hit.alternatives) <= _FIRES_ROUNDS}
+    designations = [hit for hit in text.hits if hit.kind in ("designation", "namesake")]
+    systems = {hit.term for hit in designations if set(hit.alternatives) <= _FIRES_ROUNDS}
     named = [cue for _, _, cue in cues["weapon"] if cue in systems]
     words = {hit.term for hit in text.hits if hit.kind == "term" and set(hit.alternatives) <= _MISSILE_WORD}
     if not named or not words:
         return
-    munitions = {hit.term for hit in named_systems if set(hit.alternatives) == {"ART3"}}  # "Hellfire" itself
+    munitions = {hit.term for hit in designations if set(hit.alternatives) == {"ART3"}}  # "Hellfire" itself
     for found in [found for found in cues["weapon"] if found[2] in words or found[2] in munitions]:
         cues["weapon"].remove(found)
         cues["munition"].append((("ART3",), found[1], found[2]))
