@@ -93,3 +93,14 @@ _CLEAN = st.characters(blacklist_categories=("Cs",), blacklist_characters="&ÃÂ
 def test_texts_with_nothing_garbled_are_read_as_they_are(texts):
     array = pa.array(texts, type=pa.string())
     assert readable(array).equals(array)
+
+
+_ANY = st.characters(blacklist_categories=("Cs",))
+_GARBLING = st.sampled_from(["&#39;", "&amp;", "&#x110000;", "&#0;", "&bogus;", "Ã©", "â€™", "Â ", "Ã"])
+
+
+@given(st.lists(st.lists(st.one_of(st.text(_ANY, max_size=8), _GARBLING), max_size=6).map("".join), max_size=20))
+def test_mending_any_text_keeps_one_text_per_text(texts):
+    """Entities out of range, bare ampersands, stray "Ã": whatever a cell holds, each text comes back as one text."""
+    mended = readable(pa.array(texts, type=pa.string()))
+    assert len(mended) == len(texts) and mended.null_count == 0
