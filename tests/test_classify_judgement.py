@@ -153,6 +153,29 @@ def test_an_arabic_spelling_two_arms_would_share_is_left_out(mappings_copy):
     assert decide(kb, "", "PT-7")["att_category"] == "II"
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "AK-630", "ART4"),  # a naval close-in weapon system: warship armament, no cat. III artillery
+        ("", "Mk 45 Mod 4 naval gun", "ART4"),
+        ("8411.12", "AL-31F turbofan engine", "ART4"),  # an engine only combat aircraft use
+        ("", "spare parts for AK-176", "ART4"),
+        ("", "AK-205", "VIII.SA.4"),  # the AK- family holds rifles and naval guns, each listed
+    ],
+)
+def test_naval_guns_and_combat_aircraft_engines_alone_are_parts(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
+def test_a_designation_shaped_like_a_model_number_does_not_overrule_a_civil_code(kb):
+    """"S-125" is a ground-to-air system, and also what a pump or a shampoo may be called: alone it names the
+    system, under the code of vegetable oils it is too weak to tag the line."""
+    alone = decide(kb, "", "S-125")
+    assert alone["att_category"] == "VII.a" and "outside-register-minimum" in flags(alone)
+    assert decide(kb, "1508.10", "QUITRA S-125 VEGETABLE OILS")["att_category"] == ""
+    assert decide(kb, "9306.90", "A184 torpedoes")["att_category"] == "ART3"  # a code that can hold it
+
+
 def test_a_family_with_a_look_alike_member_infers_nothing(kb):
     row = decide(kb, "", "An-70")  # the An- family holds transport aircraft
     assert row["att_category"] == ""
