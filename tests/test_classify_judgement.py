@@ -532,6 +532,10 @@ def test_anti_tank_missiles_are_ammunition_in_every_language(kb, missiles):
         ("", "Stinger missiles", "VII.b"),  # a MANPADS: its missiles are cat. VII(b)
         ("", "Exocet missiles", "VII.a"),
         ("", "Kornet launcher", "VIII.LW.5"),  # the launcher itself
+        ("", "Javelin missiles", "ART3"),  # a lexicon row "Javelin missile" names the rounds too
+        ("", "PL-5 air-to-air missiles", "ART3"),  # about 16 km: under cat. VII(a)'s 25 km
+        ("", "R-77 air-to-air missiles", "VII.a"),  # about 80 km
+        ("", "9M117 Bastion missiles", "ART3"),  # fired from a gun: no portable launcher
     ],
 )
 def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text, category):
