@@ -167,13 +167,24 @@ def test_naval_guns_and_combat_aircraft_engines_alone_are_parts(kb, code, text, 
     assert decide(kb, code, text)["att_category"] == category
 
 
-def test_a_designation_shaped_like_a_model_number_does_not_overrule_a_civil_code(kb):
-    """"S-125" is a ground-to-air system, and also what a pump or a shampoo may be called: alone it names the
-    system, under the code of vegetable oils it is too weak to tag the line."""
-    alone = decide(kb, "", "S-125")
-    assert alone["att_category"] == "VII.a" and "outside-register-minimum" in flags(alone)
-    assert decide(kb, "1508.10", "QUITRA S-125 VEGETABLE OILS")["att_category"] == ""
-    assert decide(kb, "9306.90", "A184 torpedoes")["att_category"] == "ART3"  # a code that can hold it
+@pytest.mark.parametrize(
+    ("designation", "category", "civil_code", "civil_line"),
+    [
+        ("S-125", "VII.a", "1508.10", "QUITRA S-125 VEGETABLE OILS"),  # shaped like a product's model number
+        ("Tunguska", "II", "2201.10", "TUNGUSKA MINERAL WATER"),  # a river's name, rarely a product's
+    ],
+)
+def test_a_weak_designation_names_the_arm_alone_but_does_not_overrule_a_civil_code(
+    kb, designation, category, civil_code, civil_line
+):
+    """Alone (a register's or a report's line) it names the system; under the code of vegetable oils or of
+    mineral water it is too weak to tag the line."""
+    assert decide(kb, "", designation)["att_category"] == category
+    assert decide(kb, civil_code, civil_line)["att_category"] == ""
+
+
+def test_a_weak_designation_under_a_code_that_can_hold_it_names_the_arm(kb):
+    assert decide(kb, "9306.90", "A184 torpedoes")["att_category"] == "ART3"
 
 
 def test_a_family_with_a_look_alike_member_infers_nothing(kb):
