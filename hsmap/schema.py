@@ -23,6 +23,7 @@ TermKind = Literal[
     "qualifier",
     "broader",
     "against",
+    "launcher",
 ]
 TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]

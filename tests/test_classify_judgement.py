@@ -556,6 +556,23 @@ def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text,
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Kornet missile launchers", "VIII.LW.5"),  # the system's launcher, not a cat. VII one nor its rounds
+        ("Spike missile launchers", "VIII.LW.5"),  # the launcher seconds the namesake
+        ("Javelin missile launcher", "VIII.LW.5"),  # and makes a weak name sure
+        ("lanzadores de misiles Spike", "VIII.LW.5"),
+        ("пусковые установки ПТРК Корнет", "VIII.LW.5"),
+        ("Exocet missile launchers", "VII.a"),  # no portable anti-tank system: a cat. VII launcher
+        ("missile launchers", "VII"),
+        ("Kornet missiles", "ART3"),  # the rounds, as before
+    ],
+)
+def test_a_missile_launcher_beside_a_portable_anti_tank_system_is_its_launcher(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
     "launcher", ["противотанковый гранатомет", "lanzacohetes anticarro", "anti-tank rocket launcher"]
 )
 def test_anti_tank_rocket_launchers_are_light_weapons_not_grenade_launchers(kb, launcher):

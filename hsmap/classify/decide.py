@@ -246,6 +246,7 @@ class Classifier:
         if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
             cues["weapon"].append((tuple({c for alts, _, _ in cues["weapon"] for c in alts}), qualifier, "military"))
         named_with = [other for kind in cues for alts, _, _ in cues[kind] for other in alts]
+        named_with += [c for hit in text.hits if hit.kind == "launcher" for c in hit.alternatives]  # "Spike launchers"
         by_articles_only: set[str] = set()  # namesakes seconded by part or munition words alone ("Jaguar spare parts")
         for alternatives, strength, hit in namesakes:
             seconded = [
@@ -263,6 +264,7 @@ class Classifier:
                 decision.reasons.append(_describe_hit(hit))
             else:
                 decision.reasons.append(f"'{hit.term}' is also an everyday word, and nothing else says it is an arm")
+        _launchers_of_systems(cues, text, decision)
         _missiles_as_rounds(cues, text, decision)
         for kind, categories in confirmed.items():
             if categories and cues[kind]:
@@ -671,6 +673,22 @@ _MISSILE_WORD = frozenset({"VII", "VII.a", "VII.b", "ART3"})  # what a plain mis
 _FIRES_ROUNDS = frozenset({"ART3", "VIII.LW.5"})  # a munition, or a portable anti-tank system firing munitions
 
 
+def _launchers_of_systems(cues: Cues, text: TextEvidence, decision: Decision) -> None:
+    """"Kornet missile launchers", "пусковые установки ПТРК Корнет": a launcher word beside the name of a system
+    whose launcher it can be (the categories of its ``launcher`` relation row) names that system's launcher, one
+    more cue for the system's own category — not a cat. VII launcher, nor the system's rounds."""
+    launchers = {hit.term: hit.alternatives for hit in text.hits if hit.kind == "launcher"}
+    if not launchers:
+        return
+    systems = {hit.term for hit in text.hits if hit.kind in ("designation", "namesake")}
+    named = [(alternatives, cue) for alternatives, _, cue in cues["weapon"] if cue in systems]
+    for index, (_, strength, cue) in enumerate(cues["weapon"]):
+        system = next((found for found in named if cue in launchers and set(found[0]) <= set(launchers[cue])), None)
+        if system is not None:
+            cues["weapon"][index] = (system[0], strength, cue)
+            decision.reasons.append(f"'{cue}': the launcher of '{system[1]}'")
+
+
 def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision) -> None:
     """"Kornet missiles", "Hellfire missiles": a missile word beside the name of a portable anti-tank system or
     of a munition names that system's rounds, Art. 3 munitions, not cat. VII missiles (a "Stinger" or "Exocet"
@@ -679,6 +697,7 @@ def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision) -> N
     systems = {hit.term for hit in designations if set(hit.alternatives) <= _FIRES_ROUNDS}
     named = [cue for _, _, cue in cues["weapon"] if cue in systems]
     words = {hit.term for hit in text.hits if hit.kind == "term" and set(hit.alternatives) <= _MISSILE_WORD}
+    words -= {hit.term for hit in text.hits if hit.kind == "launcher"}  # "Kornet missile launchers": no rounds
     if not named or not words:
         return
     munitions = {hit.term for hit in designations if set(hit.alternatives) == {"ART3"}}  # "Hellfire" itself
