@@ -85,7 +85,7 @@ def test_the_table_holds_the_hand_computed_figures() -> None:
     assert not draft.nil
     by_row = draft.report.set_index(["category", "partner"])
     assert by_row.loc[("VIII.SA.1", "United States"), "description"] == "Glock 17; Glock 19"  # most items first
-    assert by_row.loc[("II", "Czechia"), "description"] == "Pandur II"
+    assert by_row.loc[("II", "Czechia"), "description"] == "Pandur II 8x8"  # the designation the line names
     assert by_row.loc[("II", "Czechia"), "comments"] == "1 more line(s) for this State and category left for review"
     assert pd.isna(by_row.loc[("II", "Spain"), "comments"])
 
