@@ -183,6 +183,22 @@ def test_a_weak_designation_names_the_arm_alone_but_does_not_overrule_a_civil_co
     assert decide(kb, civil_code, civil_line)["att_category"] == ""
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("8471.30", "LAPTOPS, DELIVERED AT 4 PM", ""),  # "at 4" is no AT4 launcher
+        ("", "VACCINES, STORE AT 4 C", ""),
+        ("8704.10", "DUMPERS, CAPACITY OF 40 TONS", ""),  # nor "of 40" an OF-40 tank, whatever the tonnage
+        ("0102.29", "CATTLE, MUST BE 12 MONTHS OLD", ""),  # nor "be 12" a Be-12
+        ("", "AT4 anti-tank weapons", "VIII.LW.5"),  # a category word seconds the name
+        ("9301.90", "AT4 LAUNCHERS", "VIII.LW.5"),  # as a code that can hold it does
+        ("", "OF-40 Mk 2 tanks", "I"),
+    ],
+)
+def test_a_designation_whose_letters_are_a_common_word_needs_more_than_a_number(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
 def test_a_weak_designation_under_a_code_that_can_hold_it_names_the_arm(kb):
     assert decide(kb, "9306.90", "A184 torpedoes")["att_category"] == "ART3"
 
