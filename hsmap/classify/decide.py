@@ -246,7 +246,8 @@ class Classifier:
         if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
             cues["weapon"].append((tuple({c for alts, _, _ in cues["weapon"] for c in alts}), qualifier, "military"))
         named_with = [other for kind in cues for alts, _, _ in cues[kind] for other in alts]
-        named_with += [c for hit in text.hits if hit.kind == "launcher" for c in hit.alternatives]  # "Spike launchers"
+        # a launcher word seconds the namesake of a system it can launch ("Spike missile launchers")
+        named_with += [c for hit in text.hits if hit.kind == "launcher" for c in hit.alternatives]
         by_articles_only: set[str] = set()  # namesakes seconded by part or munition words alone ("Jaguar spare parts")
         for alternatives, strength, hit in namesakes:
             seconded = [
@@ -683,7 +684,9 @@ def _launchers_of_systems(cues: Cues, text: TextEvidence, decision: Decision) ->
     systems = {hit.term for hit in text.hits if hit.kind in ("designation", "namesake")}
     named = [(alternatives, cue) for alternatives, _, cue in cues["weapon"] if cue in systems]
     for index, (_, strength, cue) in enumerate(cues["weapon"]):
-        system = next((found for found in named if cue in launchers and set(found[0]) <= set(launchers[cue])), None)
+        if cue not in launchers:
+            continue
+        system = next((found for found in named if set(found[0]) <= set(launchers[cue])), None)
         if system is not None:
             cues["weapon"][index] = (system[0], strength, cue)
             decision.reasons.append(f"'{cue}': the launcher of '{system[1]}'")
