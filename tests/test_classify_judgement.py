@@ -190,6 +190,9 @@ def test_a_weak_designation_names_the_arm_alone_but_does_not_overrule_a_civil_co
         ("", "VACCINES, STORE AT 4 C", ""),
         ("8704.10", "DUMPERS, CAPACITY OF 40 TONS", ""),  # nor "of 40" an OF-40 tank, whatever the tonnage
         ("0102.29", "CATTLE, MUST BE 12 MONTHS OLD", ""),  # nor "be 12" a Be-12
+        ("", "GLASSES, SET 60 PIECES", ""),  # nor "set 60" a torpedo of the SET- family
+        ("", "KARTONS AUF 1 PALETTE", ""),  # nor "auf 1" an AuF1 gun
+        ("3923.10", "BOXES TYPE 730", ""),  # a product's type: a weak designation under a civil code
         ("", "AT4 anti-tank weapons", "VIII.LW.5"),  # a category word seconds the name
         ("9301.90", "AT4 LAUNCHERS", "VIII.LW.5"),  # as a code that can hold it does
         ("", "OF-40 Mk 2 tanks", "I"),
