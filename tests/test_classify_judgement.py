@@ -583,6 +583,9 @@ def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text,
         ("lanzadores de misiles Spike", "VIII.LW.5"),
         ("пусковые установки ПТРК Корнет", "VIII.LW.5"),
         ("Exocet missile launchers", "VII.a"),  # no portable anti-tank system: a cat. VII launcher
+        ("Spike launchers", "VIII.LW.5"),  # a plain launcher word seconds the namesake too
+        ("lanzadores Spike", "VIII.LW.5"),
+        ("GAME LAUNCHER SOFTWARE", ""),  # and names no arm itself
         ("missile launchers", "VII"),
         ("Kornet missiles", "ART3"),  # the rounds, as before
     ],
