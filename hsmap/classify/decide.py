@@ -246,8 +246,9 @@ class Classifier:
         if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
             cues["weapon"].append((tuple({c for alts, _, _ in cues["weapon"] for c in alts}), qualifier, "military"))
         named_with = [other for kind in cues for alts, _, _ in cues[kind] for other in alts]
+        launchers = {hit.term: hit.alternatives for hit in text.hits if hit.kind == "launcher"}
         # a launcher word seconds the namesake of a system it can launch ("Spike missile launchers")
-        named_with += [c for hit in text.hits if hit.kind == "launcher" for c in hit.alternatives]
+        named_with += [c for alternatives in launchers.values() for c in alternatives]
         by_articles_only: set[str] = set()  # namesakes seconded by part or munition words alone ("Jaguar spare parts")
         for alternatives, strength, hit in namesakes:
             seconded = [
@@ -265,8 +266,8 @@ class Classifier:
                 decision.reasons.append(_describe_hit(hit))
             else:
                 decision.reasons.append(f"'{hit.term}' is also an everyday word, and nothing else says it is an arm")
-        _launchers_of_systems(cues, text, decision)
-        _missiles_as_rounds(cues, text, decision)
+        _launchers_of_systems(cues, text, decision, launchers)
+        _missiles_as_rounds(cues, text, decision, set(launchers))
         for kind, categories in confirmed.items():
             if categories and cues[kind]:
                 cues[kind].append((tuple(sorted(categories)), CONFIRMED, "numbers"))
@@ -674,11 +675,13 @@ _MISSILE_WORD = frozenset({"VII", "VII.a", "VII.b", "ART3"})  # what a plain mis
 _FIRES_ROUNDS = frozenset({"ART3", "VIII.LW.5"})  # a munition, or a portable anti-tank system firing munitions
 
 
-def _launchers_of_systems(cues: Cues, text: TextEvidence, decision: Decision) -> None:
+def _launchers_of_systems(
+    cues: Cues, text: TextEvidence, decision: Decision, launchers: dict[str, tuple[str, ...]]
+) -> None:
     """"Kornet missile launchers", "пусковые установки ПТРК Корнет": a launcher word beside the name of a system
     whose launcher it can be (the categories of its ``launcher`` relation row) names that system's launcher, one
-    more cue for the system's own category — not a cat. VII launcher, nor the system's rounds."""
-    launchers = {hit.term: hit.alternatives for hit in text.hits if hit.kind == "launcher"}
+    more cue for the system's own category — not a cat. VII launcher, nor the system's rounds. ``launchers``: the
+    text's launcher words and the categories of the systems each can launch."""
     if not launchers:
         return
     systems = {hit.term for hit in text.hits if hit.kind in ("designation", "namesake")}
@@ -692,15 +695,15 @@ def _launchers_of_systems(cues: Cues, text: TextEvidence, decision: Decision) ->
             decision.reasons.append(f"'{cue}': the launcher of '{system[1]}'")
 
 
-def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision) -> None:
+def _missiles_as_rounds(cues: Cues, text: TextEvidence, decision: Decision, launchers: set[str]) -> None:
     """"Kornet missiles", "Hellfire missiles": a missile word beside the name of a portable anti-tank system or
     of a munition names that system's rounds, Art. 3 munitions, not cat. VII missiles (a "Stinger" or "Exocet"
-    beside it names cat. VII ones)."""
+    beside it names cat. VII ones); a launcher word (``launchers``) never does."""
     designations = [hit for hit in text.hits if hit.kind in ("designation", "namesake")]
     systems = {hit.term for hit in designations if set(hit.alternatives) <= _FIRES_ROUNDS}
     named = [cue for _, _, cue in cues["weapon"] if cue in systems]
     words = {hit.term for hit in text.hits if hit.kind == "term" and set(hit.alternatives) <= _MISSILE_WORD}
-    words -= {hit.term for hit in text.hits if hit.kind == "launcher"}  # "Kornet missile launchers": no rounds
+    words -= launchers  # "Kornet missile launchers": no rounds
     if not named or not words:
         return
     munitions = {hit.term for hit in designations if set(hit.alternatives) == {"ART3"}}  # "Hellfire" itself
