@@ -69,6 +69,34 @@ def test_a_namesake_needs_a_second_cue(kb):
 
 
 @pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "Assad corvette", "VI"),  # a corvette class named by an everyday word, and the word corvette
+        ("", "Assad", ""),
+        ("8708.30", "CORVETTE BRAKE PADS", ""),  # the car
+        ("", "PUMA COUGAR SNEAKERS", ""),  # two vehicle names, no arms word: shoe brands
+    ],
+)
+def test_a_namesake_word_and_a_namesake_designation_second_each_other(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("8802.30", "ATR 72 ASW AIRCRAFT", "IV.a"),  # the armed variant of a civil airliner
+        ("", "ATR-72MP anti-submarine aircraft", "IV.a"),
+        ("", "H145 attack helicopter", "V.a"),
+        ("8802.40", "ATR 72-600 AIRCRAFT", ""),
+        ("8802.12", "H145 HELICOPTER", ""),
+        ("4911.91", "POSTERS FIGHTER JETS", ""),  # printed matter is never an arm, whatever it pictures
+    ],
+)
+def test_a_civil_model_named_with_an_armed_role_is_that_arm(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
     ("text", "category", "named"),
     [
         ("Смерч 300 мм", "III", "Smerch"),  # Smerch, written back in Cyrillic: a calibre seconds it
@@ -225,6 +253,19 @@ def test_ordinary_words_are_not_read_as_typos_of_arms_words(kb):
 def test_typos_of_arms_words_are_still_caught(kb, text, category):
     row = decide(kb, "9301.10", text)
     assert row["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("IINFANTRY FIGHTING VEHICLES", "II"),  # a first letter typed twice
+        ("armoured personel carriers", "II"),
+        ("INFANTRY FIGHTNG VEHICLE, TRACKED", "II"),
+        ("FIGHTNG SPIRIT T-SHIRTS", ""),  # the word corrected, but no longer term around it
+    ],
+)
+def test_a_typo_inside_a_longer_term(kb, text, category):
+    assert decide(kb, "", text)["att_category"] == category
 
 
 def test_a_typo_must_keep_the_first_letters(kb):

@@ -93,6 +93,8 @@ class Classifier:
         self._lock = threading.Lock()
         self._table = _rows_table([])  # the same as an Arrow table, extended as decisions are made
         self._related_cache: dict[str, set[str]] = {}
+        # namesake words of a language ("corvette", "SAM"), as against namesake designations ("Assad", "Crotale")
+        self._class_words = frozenset(kb.terms.term[(kb.terms.kind == "namesake") & (kb.terms.lang != "any")])
         self._code_rows = self._compiled_code_rows()
 
     def _compiled_code_rows(self) -> dict[str, tuple]:
@@ -160,10 +162,19 @@ class Classifier:
 
     # --- the decision -------------------------------------------------------------------------------
     def excluded_by(self, text: TextEvidence) -> set[str]:
+        """The categories the text's look-alikes rule out. A civil model (a look-alike ruling out some arms, not
+        all) named before a word that names an arm on its own ("ATR 72 anti-submarine aircraft", "H145 attack
+        helicopter") is that arm's variant of the model: it does not rule that arm out."""
         excluded: set[str] = set()
         for lookalike in text.lookalikes:
+            ruled_out: set[str] = set()
             for category in lookalike.excludes:
-                excluded.update(self.kb.categories if category == "*" else self.kb.descendants(category))
+                ruled_out.update(self.kb.categories if category == "*" else self.kb.descendants(category))
+            if lookalike.flag == "civil" and "*" not in lookalike.excludes:
+                for hit in text.hits:
+                    if hit.kind == "term" and hit.strength >= STRONG and hit.position > lookalike.position:
+                        ruled_out -= {c for category in hit.alternatives for c in self._related(category)}
+            excluded |= ruled_out
         return excluded
 
     def text_scores(
@@ -251,10 +262,12 @@ class Classifier:
         named_with += [c for alternatives in launchers.values() for c in alternatives]
         by_articles_only: set[str] = set()  # namesakes seconded by part or munition words alone ("Jaguar spare parts")
         for alternatives, strength, hit in namesakes:
+            # a namesake word and a namesake designation second each other ("Assad corvette", "Crotale SAM")
+            paired = [c for alts, _, other in namesakes if self._pairs(hit, other) for c in alts]
             seconded = [
                 c
                 for c in alternatives
-                if any(self._compatible(c, other) for other in named_with)
+                if any(self._compatible(c, other) for other in named_with + paired)
                 or self.judged_by_numbers(c, text)  # "Kord 12.7 mm"; a width in mm is no such number
                 or any(self._compatible(c, code) for code in code_categories)
             ]
@@ -290,6 +303,10 @@ class Classifier:
         if not by_kind["weapon"]:
             decision.unanchored = True  # part or munition words, but no arm named: the code must say which
         return by_kind["weapon"] or by_kind["munition"] or by_kind["component"]
+
+    def _pairs(self, namesake: Hit, other: Hit) -> bool:
+        """One of two namesakes is a word of a language and the other a designation."""
+        return (namesake.term in self._class_words) != (other.term in self._class_words)
 
     def _combine(self, cues: list[tuple[tuple[str, ...], float, str]]) -> dict[str, float]:
         """Category → the chance that at least one of the distinct cues on it, on a parent or on a

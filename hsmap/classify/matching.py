@@ -210,10 +210,15 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
         first, size = key.split()[0], len(key.split())
         longest[first] = max(longest.get(first, 0), size)
     grammar = {key for key, hits in terms.items() if all(hit.kind in _RELATION_KINDS for hit in hits)}
-    fuzzy_keys = sorted(  # relation words are grammar: a typo there names no arm, so none is corrected
-        key
-        for key in set(all_keys) - grammar
-        if len(key) >= _FUZZY_MIN_CHARS and " " not in key and key.isalpha()
+    named = set(all_keys) - grammar  # relation words are grammar: a typo there names no arm, so none is corrected
+    for key in named:  # the words of longer keys too ("infantry" of "infantry fighting vehicle")
+        for word in key.split() if " " in key else ():
+            if word not in terms and word not in negatives:
+                languages.setdefault(word, set()).update(languages.get(key, {"any"}))
+    fuzzy_keys = sorted(
+        word
+        for word in named | {word for key in named for word in key.split()}
+        if len(word) >= _FUZZY_MIN_CHARS and word.isalpha() and (word in named or word in languages)
     )
     words = {word for key in all_keys for word in key.split()}
     words |= {plural for word in words for plural in _plurals(word)}
@@ -831,6 +836,12 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.n
     encoded_tokens = pc.dictionary_encode(tokens.values)  # the texts' words, each looked at once
     words, word_ids = encoded_tokens.dictionary, encoded_tokens.indices.to_numpy(zero_copy_only=False)
     fuzzy = _fuzzy_words(words, lexicon)
+    in_longer_keys = {
+        typo: word for typo, word in fuzzy.items() if word not in lexicon.terms and word not in lexicon.negatives
+    }
+    if in_longer_keys:  # "iinfantry fighting vehicle": the typo is read as the word, and the longer key is found
+        words = _corrected(words, in_longer_keys)
+        fuzzy = {typo: key for typo, key in fuzzy.items() if typo not in in_longer_keys}
     usable = pc.is_in(words, value_set=lexicon.words)
     if fuzzy:
         usable = pc.or_(usable, pc.is_in(words, value_set=pa.array(list(fuzzy), type=words.type)))
@@ -874,6 +885,13 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.n
             with_numbers[words_found, numbers] = seen.intern(TextEvidence(found.hits, found.lookalikes, *numbers))
         ids[row] = with_numbers[words_found, numbers]
     return ids
+
+
+def _corrected(words: pa.Array, corrections: dict[str, str]) -> pa.Array:
+    """``words`` with each typo of ``corrections`` replaced by its word."""
+    typos = pc.is_in(words, value_set=pa.array(list(corrections), type=words.type))
+    found = pc.filter(words, typos).to_pylist()
+    return pc.replace_with_mask(words, typos, pa.array([corrections[typo] for typo in found], type=words.type))
 
 
 def _reduced_forms(
@@ -967,13 +985,18 @@ def _close_to_a_key_of_their_start(words: Iterable[str], keys: Iterable[str], cu
 def _by_start(words: Iterable[str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for word in words:
-        grouped.setdefault(word[:_FUZZY_SAME_START], []).append(word)
+        grouped.setdefault(_start(word), []).append(word)
     return grouped
+
+
+def _start(word: str) -> str:
+    """The first letters a typo keeps, a first letter typed twice taken once ("iinfantry": "in")."""
+    return word[1 : _FUZZY_SAME_START + 1] if word[:1] == word[1:2] else word[:_FUZZY_SAME_START]
 
 
 def _is_typo(word: str, key: str, lexicon: Lexicon) -> bool:
     """Whether a word at least ``_FUZZY_CUTOFF_LONG`` alike a fuzzy key is a typo of it."""
-    if word[:_FUZZY_SAME_START] != key[:_FUZZY_SAME_START]:
+    if _start(word) != _start(key):
         return False
     return not any(word in _real_words(lang, lexicon) for lang in lexicon.languages.get(key, LANGUAGES))
 
@@ -998,11 +1021,11 @@ def _real_words(lang: str, lexicon: Lexicon) -> frozenset[str]:
 
 
 def _words_like_keys(lang: str, lexicon: Lexicon) -> frozenset[str]:
-    starts = {key[:_FUZZY_SAME_START] for key in lexicon.fuzzy_keys}
+    starts = {_start(key) for key in lexicon.fuzzy_keys}
     words = [
         word
         for batch in general_word_batches(lang, _FUZZY_MIN_CHARS)
         for word in batch
-        if word[:_FUZZY_SAME_START] in starts  # no other word is scored (and few are kept meanwhile)
+        if _start(word) in starts  # no other word is scored (and few are kept meanwhile)
     ]
     return frozenset(_close_to_a_key_of_their_start(words, lexicon.fuzzy_keys, _REAL_WORD_CUTOFF))
