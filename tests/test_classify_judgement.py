@@ -616,6 +616,21 @@ def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text,
 
 
 @pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "R-73 short-range air-to-air missile", "VII.a"),  # about 30 km: the designation says which
+        ("9306.90", "R-73 SHORT-RANGE AIR-TO-AIR MISSILES", "VII.a"),
+        ("", "R-60 short-range air-to-air missile", "ART3"),  # about 8 km
+        ("", "short-range air-to-air missiles, range 15 km", "ART3"),  # the range says
+        ("", "Penguin short-range anti-ship missiles", "VII.a"),  # about 35 km
+    ],
+)
+def test_a_short_range_missile_class_leaves_the_range_to_the_designation_or_the_text(kb, code, text, category):
+    """"Short-range" names a class of missiles whose ranges straddle cat. VII(a)'s 25 km, not a range."""
+    assert decide(kb, code, text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
     ("text", "category"),
     [
         ("Kornet missile launchers", "VIII.LW.5"),  # the system's launcher, not a cat. VII one nor its rounds
