@@ -71,6 +71,26 @@ def test_a_namesake_needs_a_second_cue(kb):
 @pytest.mark.parametrize(
     ("code", "text", "category"),
     [
+        ("8481.80", "VALVE TYPE 209 STAINLESS STEEL", ""),  # a product's type, not the submarine
+        ("6403.99", "ZAPATOS DE CUERO, MODELO SU 30", ""),  # Spanish "su": its
+        ("8516.60", "HORNO ELECTRICO MI 24 LITROS", ""),  # Spanish "mi": my
+        ("7318.15", "BOLTS MK 19 ZINC PLATED", ""),
+        ("8471.30", "NOTEBOOK COMPUTER A 244", ""),
+        ("", "TYPE 209 SUBMARINE", "VI"),  # alone, or with an arms word, still the arm
+        ("", "Mi-24", "V.a"),
+        ("8802.12", "MI-24 HELICOPTERS, USED", "V.a"),
+        ("", "SA80 rifles", "VIII.SA.4"),
+    ],
+)
+def test_a_designation_whose_letters_are_an_everyday_word_needs_a_second_cue_under_a_civil_code(
+    kb, code, text, category
+):
+    assert decide(kb, code, text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
         ("", "Assad corvette", "VI"),  # a corvette class named by an everyday word, and the word corvette
         ("", "Assad", ""),
         ("8708.30", "CORVETTE BRAKE PADS", ""),  # the car
