@@ -636,6 +636,26 @@ def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text,
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("LAUNCHER, GRENADE: 40MM M203", "VIII.LW.2"),  # a launcher, not its grenades
+        ("LAUNCHER, ROCKET: 84MM M136", "VIII.LW.5"),
+        ("GUN, MACHINE, CAL .50: M2", "VIII.LW.1"),
+        ("GUN, SUBMACHINE, 9MM", "VIII.SA.3"),
+        ("RIFLE, RECOILLESS, 106MM M40", "VIII.LW.4"),
+        ("GRENADE, HAND, FRAGMENTATION: M67", "ART3"),
+        ("GREN HAND FRAG M67", "ART3"),
+        ("MOUNT, MACHINE GUN: M122", "ART4"),
+        ("MASSAGE GUN MACHINE, 6 SPEEDS", ""),  # a tool called a gun
+    ],
+)
+def test_military_item_names_written_noun_first(kb, text, category):
+    """US and NATO item names put the noun first ("LAUNCHER, GRENADE"), the order of the Federal Item Name
+    Directory."""
+    assert decide(kb, "", text)["att_category"] == category
+
+
+@pytest.mark.parametrize(
     ("code", "text", "category"),
     [
         ("", "R-73 short-range air-to-air missile", "VII.a"),  # about 30 km: the designation says which
