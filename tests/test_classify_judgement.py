@@ -655,6 +655,13 @@ def test_military_item_names_written_noun_first(kb, text, category):
     assert decide(kb, "", text)["att_category"] == category
 
 
+@pytest.mark.parametrize("text", ["CTG 40MM HE M433", "PROJ 155MM HE"])
+def test_item_name_abbreviations_are_text_that_backs_the_code(kb, text):
+    row = decide(kb, "9306.90", text)
+    assert row["att_category"] == "ART3"
+    assert row["basis"] == "code+text"
+
+
 @pytest.mark.parametrize(
     ("code", "text", "category"),
     [
