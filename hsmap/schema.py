@@ -24,6 +24,7 @@ TermKind = Literal[
     "broader",
     "against",
     "launcher",
+    "conjunction",
 ]
 TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]

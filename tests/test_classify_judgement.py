@@ -638,6 +638,26 @@ def test_missiles_named_after_an_anti_tank_system_are_its_rounds(kb, code, text,
 @pytest.mark.parametrize(
     ("text", "category"),
     [
+        ("T-72 tanks and spare parts", "I"),  # the tanks, their parts with them
+        ("rifles and ammunition", "VIII.SA.2"),
+        ("ammunition and rifles", "VIII.SA.2"),
+        ("fusiles y municiones", "VIII.SA.2"),
+        ("винтовки и патроны", "VIII.SA.2"),
+        ("rifle and pistol ammunition", "ART3"),  # the arm words say which ammunition
+        ("spare parts and accessories for rifles", "ART4"),
+        ("helicopters and spare parts", "ART4"),  # a weak arms word: most helicopters are civil
+    ],
+)
+def test_an_arm_named_with_its_ammunition_or_parts_is_the_arm(kb, text, category):
+    row = decide(kb, "", text)
+    assert row["att_category"] == category
+    if category.startswith("VIII") or category == "I":  # the ammunition or parts stay among the candidates
+        assert "ART" in row["candidates"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
         ("LAUNCHER, GRENADE: 40MM M203", "VIII.LW.2"),  # a launcher, not its grenades
         ("LAUNCHER, ROCKET: 84MM M136", "VIII.LW.5"),
         ("GUN, MACHINE, CAL .50: M2", "VIII.LW.1"),

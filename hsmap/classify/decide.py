@@ -38,6 +38,8 @@ ARMS_RELATIONS = {"exclusive", "shared-military"}
 ARMS_KINDS = ("term", "designation", "namesake", "component", "munition")
 NAMING_KINDS = ("term", "designation", "namesake")  # kinds that name an arm
 Cues = dict[str, list[tuple[tuple[str, ...], float, str]]]  # bucket → (categories, strength, the words)
+Placed = dict[str, list[tuple[int, float]]]  # bucket → (the word a cue starts at, its strength)
+WITH_THE_ARM = 0.5  # what ammunition or parts named with an arm keep of their strength (candidates, not the goods)
 LIST_OF_ARMS = 3  # this many different arms named: a list of arms, not a part or munition of one
 
 
@@ -213,6 +215,7 @@ class Classifier:
         cues: Cues = {"weapon": [], "munition": [], "component": []}
         namesakes: list[tuple[tuple[str, ...], float, Hit]] = []
         confirmed: dict[str, set[str]] = {"weapon": set(), "munition": set(), "component": set()}
+        placed: Placed = {"weapon": [], "munition": [], "component": []}  # where each cue's words start
         goods_for = 0.0
         weapon_kinds: set[tuple[str, ...]] = set()
         for hit in text.hits:
@@ -252,6 +255,7 @@ class Classifier:
             if kind == "weapon":
                 weapon_kinds.add(hit.alternatives)
             cues[kind].append((tuple(passing or alternatives), strength, hit.term))
+            placed[kind].append((hit.position, strength))
             decision.reasons.append(_describe_hit(hit))
         qualifier = max((hit.strength for hit in text.hits if hit.kind == "qualifier"), default=0.0)
         if qualifier and cues["weapon"]:  # "military" beside an arm: one more cue for it
@@ -276,6 +280,7 @@ class Classifier:
                 by_articles_only.add(hit.term)
             if seconded:
                 cues[_bucket(hit)].append((tuple(seconded), strength, hit.term))
+                placed[_bucket(hit)].append((hit.position, strength))
                 decision.reasons.append(_describe_hit(hit))
             else:
                 decision.reasons.append(f"'{hit.term}' is also an everyday word, and nothing else says it is an arm")
@@ -293,6 +298,10 @@ class Classifier:
         arm_named = bool(by_kind["weapon"]) or goods_for > 0 or anchored
         if len(weapon_kinds) >= LIST_OF_ARMS:  # "rocket launchers, flame-throwers, grenade launchers, torpedo tubes"
             return by_kind["weapon"]
+        if by_kind["weapon"] and _arm_with_articles(text, placed):  # "T-72 tanks and spare parts": the tanks
+            decision.reasons.append("an arm named with its ammunition or parts: the arm")
+            articles = {c: s * WITH_THE_ARM for kind in ("munition", "component") for c, s in by_kind[kind].items()}
+            return {**articles, **by_kind["weapon"]}
         if by_kind["munition"] and (arm_named or max(by_kind["munition"].values()) >= STRONG):
             return by_kind["munition"]
         if goods_for:  # something for an arm: a part, or ammunition where the code says so
@@ -690,6 +699,19 @@ def _first_named(text: TextEvidence) -> int | None:
 
 _MISSILE_WORD = frozenset({"VII", "VII.a", "VII.b", "ART3"})  # what a plain missile or rocket word may name
 _FIRES_ROUNDS = frozenset({"ART3", "VIII.LW.5"})  # a munition, or a portable anti-tank system firing munitions
+
+
+def _arm_with_articles(text: TextEvidence, placed: Placed) -> bool:
+    """An arm and ammunition or parts joined by "and" as two goods ("T-72 tanks and spare parts", "ammunition and
+    rifles") — not "rifle and pistol ammunition", where the arm words right before the ammunition say which."""
+    arms = [position for position, strength in placed["weapon"] if strength >= MAJORITY]
+    articles = [position for kind in ("munition", "component") for position, _ in placed[kind]]
+    for joint in (hit.position for hit in text.hits if hit.kind == "conjunction"):
+        if joint + 1 in articles and any(arm < joint for arm in arms):
+            return True
+        if joint + 1 in arms and any(a < joint for a in articles) and not any(a > joint for a in articles):
+            return True
+    return False
 
 
 def _launchers_of_systems(

@@ -46,7 +46,17 @@ _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
 # its letters as designations are written, with a hyphen or no space ("5 T-72", "2 M113", "AK-74M 5.45 mm").
 _UNIT_BETWEEN_NUMBERS = r"(\d)\s+[MmTtGgLl]([\s,;]+\d)"
 _DESIGNATION_KINDS = ("designation", "namesake")
-_RELATION_KINDS = ("purpose", "fitted", "except", "example", "qualifier", "broader", "against", "launcher")
+_RELATION_KINDS = (
+    "purpose",
+    "fitted",
+    "except",
+    "example",
+    "qualifier",
+    "broader",
+    "against",
+    "launcher",
+    "conjunction",
+)
 
 
 @dataclass(frozen=True)
