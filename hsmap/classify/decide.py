@@ -194,7 +194,8 @@ class Classifier:
         more cue, numbers that miss them rule it out. A namesake ("Tiger", "Mistral") counts only beside
         another cue: an arm of the same branch, a number its category is judged by ("600 mm hot-rolled"
         steel is no HOT missile), ammunition or part words, or a code that can hold it. Munitions beat parts
-        and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part). An arm
+        and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part), unless "and"
+        joins an arm and them as two goods ("T-72 tanks and spare parts" are tanks). An arm
         named after a purpose word ("engine for Leopard 2") makes the goods something for that arm;
         equipment named after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named
         after an exception word ("other than pistols") are what the goods are not, and an arm named right after
