@@ -10,12 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 Confidence = Literal["high", "medium", "low"]
 Relation = Literal["exclusive", "shared-military", "shared-civil"]
 CorrelationKind = Literal["1:1", "1:n", "n:1", "n:n"]
-TermKind = Literal[
-    "term",
-    "designation",
-    "namesake",
-    "component",
-    "munition",
+RelationKind = Literal[  # small words that change what the arms words around them mean
     "purpose",
     "fitted",
     "except",
@@ -26,6 +21,7 @@ TermKind = Literal[
     "launcher",
     "conjunction",
 ]
+TermKind = Literal["term", "designation", "namesake", "component", "munition", RelationKind]
 TermFlag = Literal["outside-register-minimum"]
 LookalikeFlag = Literal["replica-or-toy", "deactivated", "antique", "civil"]
 

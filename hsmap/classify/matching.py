@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache, partial
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from hsmap.classify.tokens import as_text_array, normalize_text, readable, token
 from hsmap.classify.vocabulary import LANGUAGES, general_word_batches, tariff_words
 from hsmap.kb_cache import cached, cached_build
 from hsmap.knowledge import Knowledge
+from hsmap.schema import RelationKind
 
 _FUZZY_MIN_CHARS = 6
 _FUZZY_CUTOFF_SHORT = 90.0  # 6–7 characters: one wrong letter at most
@@ -46,17 +48,7 @@ _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
 # its letters as designations are written, with a hyphen or no space ("5 T-72", "2 M113", "AK-74M 5.45 mm").
 _UNIT_BETWEEN_NUMBERS = r"(\d)\s+[MmTtGgLl]([\s,;]+\d)"
 _DESIGNATION_KINDS = ("designation", "namesake")
-_RELATION_KINDS = (
-    "purpose",
-    "fitted",
-    "except",
-    "example",
-    "qualifier",
-    "broader",
-    "against",
-    "launcher",
-    "conjunction",
-)
+_RELATION_KINDS = get_args(RelationKind)
 
 
 @dataclass(frozen=True)
