@@ -213,14 +213,12 @@ def build_lexicon(kb: Knowledge) -> Lexicon:
         longest[first] = max(longest.get(first, 0), size)
     grammar = {key for key, hits in terms.items() if all(hit.kind in _RELATION_KINDS for hit in hits)}
     named = set(all_keys) - grammar  # relation words are grammar: a typo there names no arm, so none is corrected
-    for key in named:  # the words of longer keys too ("infantry" of "infantry fighting vehicle")
-        for word in key.split() if " " in key else ():
-            if word not in terms and word not in negatives:
-                languages.setdefault(word, set()).update(languages.get(key, {"any"}))
+    parts = {word for key in named for word in key.split()} - set(terms) - set(negatives)  # "infantry" of
+    for key in named:  # "infantry fighting vehicle": a typo of it is corrected, and the longer key found
+        for word in set(key.split()) & parts:
+            languages.setdefault(word, set()).update(languages.get(key, {"any"}))
     fuzzy_keys = sorted(
-        word
-        for word in named | {word for key in named for word in key.split()}
-        if len(word) >= _FUZZY_MIN_CHARS and word.isalpha() and (word in named or word in languages)
+        word for word in named | parts if len(word) >= _FUZZY_MIN_CHARS and " " not in word and word.isalpha()
     )
     words = {word for key in all_keys for word in key.split()}
     words |= {plural for word in words for plural in _plurals(word)}
