@@ -76,6 +76,8 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("8516.60", "HORNO ELECTRICO MI 24 LITROS", ""),  # Spanish "mi": my
         ("7318.15", "BOLTS MK 19 ZINC PLATED", ""),
         ("8471.30", "NOTEBOOK COMPUTER A 244", ""),
+        ("7308.90", "STEEL BEAMS FOR PROJECT 1135 SITE", ""),  # a project's number, not the frigate
+        ("", "Project 1135 frigates", "VI"),
         ("", "TYPE 209 SUBMARINE", "VI"),  # alone, or with an arms word, still the arm
         ("", "Mi-24", "V.a"),
         ("8802.12", "MI-24 HELICOPTERS, USED", "V.a"),
