@@ -154,8 +154,8 @@ def collect_as_one_batch() -> None:
     allocations (about a tenth of a classify run) and once more while the interpreter shuts down (a third of a
     second of a 10-line run): collect young objects in far larger batches — of 500,000, more than a 10-line
     run makes, tables loaded from the cache folder included (the compiled lexicon alone is some 120,000), so a
-    small run walks them not even once (at 250,000 it did once, 0.07 s) —, and freeze what the command built before the shutdown (outputs are closed and flushed as
-    usual)."""
+    small run walks them not even once (at 250,000 it did once, 0.07 s) —, and freeze what the command built
+    before the shutdown (outputs are closed and flushed as usual)."""
     gc.set_threshold(500_000, 20, 100)
     atexit.unregister(gc.freeze)  # once, however many commands a process runs (tests run many)
     atexit.register(gc.freeze)
