@@ -56,6 +56,24 @@ def test_designations_and_calibres_tag_a_line_with_no_code(kb, text, category):
     assert decide(kb, "", text)["att_category"] == category
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "Durand de la Penne-class", "VI"),  # a warship class by name alone
+        ("", "Superhind Mk III", "V.a"),  # an upgrade of the Mi-24 by its own name
+        ("", "Slam Eagle", "IV.a"),
+        ("", "M48A1", "I"),
+        ("", "Norinco AH4", "III"),
+        ("", "Ain al-Sakr", "VII.b"),
+        ("", "Spearfish Mod 1", "ART3"),  # a torpedo: a munition
+        ("", "Mark 32 torpedo tube", "ART4"),  # warship armament
+        ("", "Walrus", ""),  # a submarine class named after an animal: a namesake
+    ],
+)
+def test_variants_classes_and_naval_weapons_of_the_third_drafting_round(kb, code, text, category):
+    assert decide(kb, code, text)["att_category"] == category
+
+
 def test_a_namesake_needs_a_second_cue(kb):
     assert decide(kb, "", "Piranha")["att_category"] == ""
     assert "everyday word" in decide(kb, "", "Piranha")["reason"]
@@ -77,6 +95,9 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("7318.15", "BOLTS MK 19 ZINC PLATED", ""),
         ("8471.30", "NOTEBOOK COMPUTER A 244", ""),
         ("7308.90", "STEEL BEAMS FOR PROJECT 1135 SITE", ""),  # a project's number, not the frigate
+        ("4202.92", "ARROW 3 PCS SET", ""),  # a family named by an everyday word: its members need a second cue
+        ("6109.10", "ASTROS 2019 T-SHIRT", ""),
+        ("", "Arrow 3 interceptor missiles", "VII.a"),
         ("", "Project 1135 frigates", "VI"),
         ("", "TYPE 209 SUBMARINE", "VI"),  # alone, or with an arms word, still the arm
         ("", "Mi-24", "V.a"),

@@ -426,8 +426,9 @@ def _families(
     with a look-alike member (a transport aircraft, a civil helicopter) or members of different top-level
     categories is no evidence, and so is a number outside the range of the listed ones (the AK-630 naval
     gun is no Kalashnikov). Prefixes of three or more letters (BMP, BTR, MiG) are distinctive enough to
-    name the arm alone; a two-letter one (Su, MP, SM) also abbreviates other things ("MP3", "SM 58"), so its
-    unlisted members count as namesakes that need a second cue."""
+    name the arm alone; a two-letter one (Su, MP, SM) also abbreviates other things ("MP3", "SM 58"), and a
+    prefix the lexicon lists as a namesake is an everyday word ("Arrow", "Fuchs"), so their unlisted members
+    count as namesakes that need a second cue."""
     members: dict[str, list[Hit]] = {}
     numbers: dict[str, list[int]] = {}
     mixed: set[str] = set()
@@ -447,7 +448,12 @@ def _families(
             continue
         shared = set.intersection(*(set(kb.ancestors(category)) for category in categories))
         deepest = max(shared, key=lambda category: len(kb.ancestors(category)))
-        distinctive = len(prefix) >= 3 and " " not in prefix and all(hit.kind == "designation" for hit in hits)
+        distinctive = (
+            len(prefix) >= 3
+            and " " not in prefix
+            and all(hit.kind == "designation" for hit in hits)
+            and not any(hit.kind == "namesake" for hit in terms.get(prefix, ()))  # "Barak", "Fuchs": a word
+        )
         kind = "designation" if distinctive else "namesake"
         weight = float(np.median([hit.weight for hit in hits]))
         found = Hit(prefix, (deepest,), kind, weight, by_shape=True)
