@@ -95,6 +95,9 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("7318.15", "BOLTS MK 19 ZINC PLATED", ""),
         ("8471.30", "NOTEBOOK COMPUTER A 244", ""),
         ("7308.90", "STEEL BEAMS FOR PROJECT 1135 SITE", ""),  # a project's number, not the frigate
+        ("8536.10", "FUSE F16A 250V GLASS", ""),  # a fast 16 A fuse, not an F-16A
+        ("8536.10", "FUSES 5X20MM F16A, T10A", ""),  # and its size is no calibre of an aircraft
+        ("8802.30", "F-16A FIGHTER AIRCRAFT, USED", "IV.a"),
         ("4202.92", "ARROW 3 PCS SET", ""),  # a family named by an everyday word: its members need a second cue
         ("6109.10", "ASTROS 2019 T-SHIRT", ""),
         ("", "Arrow 3 interceptor missiles", "VII.a"),

@@ -347,7 +347,8 @@ class Classifier:
         displacement or range where the category has such a threshold), and the number passes."""
         if self.judged_by_numbers(category, text):
             return True
-        return kind in ("weapon", "munition") and text.calibre_mm is not None and category not in ("VI", "IV", "V")
+        platform = self.kb.top_level(category) in ("IV", "V", "VI")  # aircraft, helicopters, warships: no calibre
+        return kind in ("weapon", "munition") and text.calibre_mm is not None and not platform
 
     def judged_by_numbers(self, category: str, text: TextEvidence) -> bool:
         """The category has a UN Register threshold for a number the text gives (the caller checks that
