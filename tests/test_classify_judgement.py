@@ -96,6 +96,8 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("8471.30", "NOTEBOOK COMPUTER A 244", ""),
         ("7308.90", "STEEL BEAMS FOR PROJECT 1135 SITE", ""),  # a project's number, not the frigate
         ("8536.10", "FUSE F16A 250V GLASS", ""),  # a fast 16 A fuse, not an F-16A
+        ("8708.70", "ALLOY WHEEL R17", ""),  # a rim size, not the R-17 (Scud-B) missile
+        ("", "R-17 Elbrus missiles", "VII.a"),
         ("8536.10", "FUSES 5X20MM F16A, T10A", ""),  # and its size is no calibre of an aircraft
         ("8802.30", "F-16A FIGHTER AIRCRAFT, USED", "IV.a"),
         ("4202.92", "ARROW 3 PCS SET", ""),  # a family named by an everyday word: its members need a second cue
