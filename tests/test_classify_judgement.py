@@ -97,6 +97,10 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("7308.90", "STEEL BEAMS FOR PROJECT 1135 SITE", ""),  # a project's number, not the frigate
         ("8536.10", "FUSE F16A 250V GLASS", ""),  # a fast 16 A fuse, not an F-16A
         ("8708.70", "ALLOY WHEEL R17", ""),  # a rim size, not the R-17 (Scud-B) missile
+        ("0910.99", "MIXED SPICE 250 G JAR", ""),  # not the SPICE-250 guided bomb
+        ("8716.39", "TOW 2 TON DOLLY", ""),
+        ("6911.10", "PIATTO CM 12 PORCELLANA", ""),  # centimetres, as Italian writes them
+        ("", "SPICE-250 guided bombs", "ART3"),
         ("", "R-17 Elbrus missiles", "VII.a"),
         ("8536.10", "FUSES 5X20MM F16A, T10A", ""),  # and its size is no calibre of an aircraft
         ("8802.30", "F-16A FIGHTER AIRCRAFT, USED", "IV.a"),
