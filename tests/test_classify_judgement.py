@@ -98,6 +98,10 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("8536.10", "FUSE F16A 250V GLASS", ""),  # a fast 16 A fuse, not an F-16A
         ("8708.70", "ALLOY WHEEL R17", ""),  # a rim size, not the R-17 (Scud-B) missile
         ("0910.99", "MIXED SPICE 250 G JAR", ""),  # not the SPICE-250 guided bomb
+        ("7323.91", "CAST IRON DOME LID 30CM", ""),  # cookware, not the Iron Dome
+        ("2106.90", "SUPER VITA MULTIVITAMIN 60 CAPS", ""),  # a supplement, not the Super Vita-class
+        ("3924.10", "MAM L TEATS 2 PCS", ""),  # a baby bottle's size, not the MAM-L munition
+        ("", "Iron Dome batteries", "VII.a"),
         ("8716.39", "TOW 2 TON DOLLY", ""),
         ("6911.10", "PIATTO CM 12 PORCELLANA", ""),  # centimetres, as Italian writes them
         ("", "SPICE-250 guided bombs", "ART3"),
