@@ -99,6 +99,9 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("8708.70", "ALLOY WHEEL R17", ""),  # a rim size, not the R-17 (Scud-B) missile
         ("0910.99", "MIXED SPICE 250 G JAR", ""),  # not the SPICE-250 guided bomb
         ("7323.91", "CAST IRON DOME LID 30CM", ""),  # cookware, not the Iron Dome
+        ("8507.20", "BATERIA MI 24V 7AH", ""),  # 24 volts, not an Mi-24V
+        ("8536.69", "CONNECTOR TYPE 56 1 PC", ""),  # one piece, not a Type 56-1 rifle
+        ("", "Mi-24V attack helicopters", "V.a"),
         ("2106.90", "SUPER VITA MULTIVITAMIN 60 CAPS", ""),  # a supplement, not the Super Vita-class
         ("3924.10", "MAM L TEATS 2 PCS", ""),  # a baby bottle's size, not the MAM-L munition
         ("", "Iron Dome batteries", "VII.a"),
