@@ -68,7 +68,7 @@ def test_designations_and_calibres_tag_a_line_with_no_code(kb, text, category):
         ("", "Ain al-Sakr", "VII.b"),
         ("", "Spearfish Mod 1", "ART3"),  # a torpedo: a munition
         ("", "Mark 32 torpedo tube", "ART4"),  # warship armament
-        ("", "Walrus", ""),  # a submarine class named after an animal: a namesake
+        ("9503.00", "WALRUS", ""),  # a submarine class named after an animal: a namesake, here a toy's
     ],
 )
 def test_variants_classes_and_naval_weapons_of_the_third_drafting_round(kb, code, text, category):
@@ -76,8 +76,8 @@ def test_variants_classes_and_naval_weapons_of_the_third_drafting_round(kb, code
 
 
 def test_a_namesake_needs_a_second_cue(kb):
-    assert decide(kb, "", "Piranha")["att_category"] == ""
-    assert "everyday word" in decide(kb, "", "Piranha")["reason"]
+    assert decide(kb, "0301.11", "PIRANHA")["att_category"] == ""  # a live ornamental fish
+    assert "everyday word" in decide(kb, "0301.11", "PIRANHA")["reason"]
     assert decide(kb, "", "Piranha IIIC APC")["att_category"] == "II"  # a category word
     assert decide(kb, "8802.12", "TIGER HAD")["att_category"] == "V.a"  # a code that can hold it
     assert decide(kb, "6109.10", "TIGER T-SHIRT COTTON")["att_category"] == ""
@@ -85,6 +85,27 @@ def test_a_namesake_needs_a_second_cue(kb):
     assert decide(kb, "", "Sidewinder fishing reel")["att_category"] == ""  # a snake, a reel and a missile
     assert decide(kb, "", "Sidewinder missiles")["att_category"] == "VII.a"
     assert decide(kb, "", "Kalashnikov vodka 0.7 l")["att_category"] == ""  # a brand of vodka
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "category"),
+    [
+        ("", "Sidewinder", "VII.a"),  # a line of a register or a contract list: the name is all it says
+        ("", "WALRUS", "VI"),
+        ("", "Harpoon 1C", "VII.a"),  # with a version
+        ("", "Sidewinder fishing reel", ""),  # a word that says what the goods are
+        ("", "PUMA SHOES", ""),
+        ("", "PUMA COUGAR", ""),  # two names: nothing says which is meant, nor that either is an arm
+        ("", "APACHE", ""),  # a word of the HS wording (the Apache trout of heading 03.01): alone, as likely those goods
+        ("9503.00", "JAGUAR", ""),  # a code says what the goods are
+    ],
+)
+def test_a_namesake_that_is_the_whole_text_of_a_line_without_a_code_is_the_arm(kb, code, text, category):
+    row = decide(kb, code, text)
+    assert row["att_category"] == category, row["reason"]
+    if category:
+        assert row["confidence"] < 0.5  # named, but not confirmed: a line to check
+        assert "whole text" in row["reason"]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +162,7 @@ def test_a_rating_or_a_size_is_no_designation(kb, code, text, category):
     ("code", "text", "category"),
     [
         ("", "Assad corvette", "VI"),  # a corvette class named by an everyday word, and the word corvette
-        ("", "Assad", ""),
+        ("4911.91", "ASSAD", ""),  # under a code of printed matter, the name alone is no arm
         ("8708.30", "CORVETTE BRAKE PADS", ""),  # the car
         ("", "PUMA COUGAR SNEAKERS", ""),  # two vehicle names, no arms word: shoe brands
     ],

@@ -186,6 +186,7 @@ class Classifier:
         decision: Decision,
         code_categories: tuple[str, ...] = (),
         anchored: bool = False,
+        uncoded: bool = False,
     ) -> dict[str, float]:
         """Category → strength from the description's arms terms (the hits of one segment).
 
@@ -193,9 +194,10 @@ class Classifier:
         too ("R-73" and "air-to-air missile"); numbers that meet a category's UN Register thresholds are one
         more cue, numbers that miss them rule it out. A namesake ("Tiger", "Mistral") counts only beside
         another cue: an arm of the same branch, a number its category is judged by ("600 mm hot-rolled"
-        steel is no HOT missile), ammunition or part words, or a code that can hold it. Munitions beat parts
-        and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a part), unless "and"
-        joins an arm and them as two goods ("T-72 tanks and spare parts" are tanks). An arm
+        steel is no HOT missile), ammunition or part words, or a code that can hold it; or, on a line with no
+        code (``uncoded``: a register, a list of contracts), being the text's only word ("Piranha").
+        Munitions beat parts and parts beat weapons ("cartridges for AK-47" is ammunition, "barrel for M109" a
+        part), unless "and" joins an arm and them as two goods ("T-72 tanks and spare parts" are tanks). An arm
         named after a purpose word ("engine for Leopard 2") makes the goods something for that arm;
         equipment named after a fitting word ("APC with RCWS") belongs to the arm named before it; arms named
         after an exception word ("other than pistols") are what the goods are not, and an arm named right after
@@ -279,6 +281,9 @@ class Classifier:
             if not seconded and (cues["munition"] or cues["component"]):  # "Tiger spare parts": parts of the arm
                 seconded = list(alternatives)
                 by_articles_only.add(hit.term)
+            if not seconded and uncoded and text.bare and len(namesakes) == 1 and not named_with + text.lookalikes:
+                seconded = list(alternatives)
+                decision.reasons.append(f"'{hit.term}' is the whole text and there is no code: read as the arm")
             if seconded:
                 cues[_bucket(hit)].append((tuple(seconded), strength, hit.term))
                 placed[_bucket(hit)].append((hit.position, strength))
@@ -438,7 +443,8 @@ class Classifier:
 
         code_categories = tuple(link.category for link in links)
         anchored = any(hit.kind in NAMING_KINDS for hit in text.hits if hit.segment > 0)
-        scores = self.text_scores(own, excluded, decision, code_categories, anchored)
+        uncoded = not hs6 and not code_error
+        scores = self.text_scores(own, excluded, decision, code_categories, anchored, uncoded)
         above = self._context(text)
         if scores and above is not None:  # "Military aircraft > Fighters": the heading backs the line's words
             own_terms = {hit.term for hit in own.hits}  # a word repeated from the heading is no second cue
@@ -683,7 +689,7 @@ def _segment(text: TextEvidence, depth: int) -> TextEvidence:
     """The findings of one segment of a description chain (0: the line's own text), with the numbers."""
     hits = [hit for hit in text.hits if hit.segment == depth]
     lookalikes = [lookalike for lookalike in text.lookalikes if lookalike.segment == depth]
-    return TextEvidence(hits, lookalikes, text.calibre_mm, text.tonnes, text.range_km)
+    return replace(text, hits=hits, lookalikes=lookalikes)
 
 
 def _first_position(text: TextEvidence, kind: str) -> int | None:

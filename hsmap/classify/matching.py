@@ -48,6 +48,7 @@ _CHAIN = " > "  # how national tariffs join a line's ancestors' texts to its own
 # its letters as designations are written, with a hyphen or no space ("5 T-72", "2 M113", "AK-74M 5.45 mm").
 _UNIT_BETWEEN_NUMBERS = r"(\d)\s+[MmTtGgLl]([\s,;]+\d)"
 _DESIGNATION_KINDS = ("designation", "namesake")
+_OTHER_WORD_LETTERS = 3  # a Latin word this long the lexicon does not know may say what goods are ("PUMA SHOES")
 _RELATION_KINDS = get_args(RelationKind)
 
 
@@ -91,10 +92,13 @@ class TextEvidence:
     calibre_mm: float | None = None
     tonnes: float | None = None
     range_km: float | None = None
+    # a namesake and no other word ("Piranha", "Tiger AV"; not "PUMA SHOES"); not a word of the HS wording, whose
+    # goods it more likely is alone ("MICA", "PERRY": pear cider, "TOW": filament tow)
+    bare: bool = False
 
     def signature(self) -> tuple:
         """Everything a decision depends on, hashable."""
-        return tuple(self.hits), tuple(self.lookalikes), self.calibre_mm, self.tonnes, self.range_km
+        return tuple(self.hits), tuple(self.lookalikes), self.calibre_mm, self.tonnes, self.range_km, self.bare
 
 
 NO_EVIDENCE = TextEvidence()
@@ -569,14 +573,16 @@ def _by_shape(tokens: list[str], position: int, lexicon: Lexicon) -> tuple[int, 
 
 def _scan(
     tokens: list[str], runs: list[tuple[int, int]], lexicon: Lexicon, fuzzy: dict[str, str]
-) -> tuple[list[Hit], list[Lookalike]]:
+) -> tuple[list[Hit], list[Lookalike], bool]:
     """Exact matching of a text's ``runs`` of words (position, size) that may name something, else a
     designation of a known family by its shape; then single words that are a typo of a lexicon word
     (discounted by their likeness). Of two overlapping keys the one holding the other wins ("anti-tank
     missile" over "tank", "toy tank" over "tank", "anti-radar missile" over "radar"), then a look-alike, then
     an arm over a part or munition word ("40 mm grenade launchers" is a launcher, "hunting rifle bolt action"
     a rifle), then the one ending later (the head of a phrase comes last); a shorter key at the same word
-    takes the words a losing longer one leaves ("armed" of "(armed) trainer aircraft")."""
+    takes the words a losing longer one leaves ("armed" of "(armed) trainer aircraft"). Last, whether there
+    are findings and they take every word of the form but numbers and short letter codes ("piranha", not
+    "puma shoes")."""
     spans: list[tuple[int, int, list[Hit], list[Lookalike]]] = []
     longest_at: dict[int, int] = {}
     for position, size in runs:
@@ -603,10 +609,20 @@ def _scan(
             score = float(fuzz.ratio(word, key))
             hits.extend(replace(hit, fuzzy=score, position=position) for hit in lexicon.terms.get(key, []))
             lookalikes.extend(lexicon.negatives.get(key, []))
-    return hits, lookalikes
+            used[position] = True
+    whole = bool(hits) and all(taken or not _names_something(word) for taken, word in zip(used, tokens, strict=True))
+    return hits, lookalikes, whole
 
 
-def _scan_forms(forms: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> list[tuple[list[Hit], list[Lookalike]]]:
+def _names_something(word: str) -> bool:
+    """A word that may say what goods are: three Latin letters or more, or letters of another script (a
+    Chinese character is a word); not a number, a gap or a code of one or two letters ("AV", "M" of "M-36")."""
+    return word.isalpha() and (len(word) >= _OTHER_WORD_LETTERS or not word.isascii())
+
+
+def _scan_forms(
+    forms: list[str], lexicon: Lexicon, fuzzy: dict[str, str]
+) -> list[tuple[list[Hit], list[Lookalike], bool]]:
     """:func:`_scan` of many reduced forms at once. The runs of words that may name something are found for
     all forms together with numpy (:func:`_runs`); only the forms with such a run, a word starting a
     designation family or a typo are read word by word — the others name nothing."""
@@ -626,7 +642,7 @@ def _scan_forms(forms: list[str], lexicon: Lexicon, fuzzy: dict[str, str]) -> li
     read = np.union1d(run_forms, form_of[marked])
     first_run = np.searchsorted(run_forms, read)
     last_run = np.searchsorted(run_forms, read, side="right")
-    found: list[tuple[list[Hit], list[Lookalike]]] = [([], [])] * len(forms)
+    found: list[tuple[list[Hit], list[Lookalike], bool]] = [([], [], False)] * len(forms)
     for form, first, last in zip(read.tolist(), first_run.tolist(), last_run.tolist(), strict=True):
         base = int(offsets[form])
         runs = list(zip((starts[first:last] - base).tolist(), sizes[first:last].tolist(), strict=True))
@@ -873,8 +889,9 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.n
         lexicon.placed.clear()
     forms = encoded.dictionary.to_pylist()
     new = [form for form in forms if form not in seen.forms]
-    for form, (hits, lookalikes) in zip(new, _scan_forms(new, lexicon, fuzzy), strict=True):
-        seen.forms[form] = seen.intern(TextEvidence(hits, lookalikes)) if hits or lookalikes else 0
+    for form, (hits, lookalikes, whole) in zip(new, _scan_forms(new, lexicon, fuzzy), strict=True):
+        bare = whole and any(hit.kind == "namesake" and hit.term.lower() not in tariff_words() for hit in hits)
+        seen.forms[form] = seen.intern(TextEvidence(hits, lookalikes, bare=bare)) if hits or lookalikes else 0
     form_evidence = np.array([seen.forms[form] for form in forms], dtype=np.int64)
     key_ids = encoded.indices.to_numpy(zero_copy_only=False)
     ids = np.zeros(len(raw), dtype=np.int64)
@@ -888,9 +905,27 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.n
             continue
         if (words_found, numbers) not in with_numbers:
             found = seen.evidence[words_found]
-            with_numbers[words_found, numbers] = seen.intern(TextEvidence(found.hits, found.lookalikes, *numbers))
+            calibre_mm, tonnes, range_km = numbers
+            numbered_found = replace(found, calibre_mm=calibre_mm, tonnes=tonnes, range_km=range_km)
+            with_numbers[words_found, numbers] = seen.intern(numbered_found)
         ids[row] = with_numbers[words_found, numbers]
+
+    # a bare namesake's form may have left out words of the text the lexicon does not know ("PUMA SHOES")
+    worded = pc.or_(pc.greater_equal(pc.utf8_length(words), _OTHER_WORD_LETTERS), pc.invert(pc.string_is_ascii(words)))
+    other_words = pc.and_(pc.and_(pc.invert(usable), pc.utf8_is_alpha(words)), worded)
+    said_more = np.zeros(len(raw), dtype=bool)
+    said_more[parents[other_words.to_numpy(zero_copy_only=False)[word_ids]]] = True
+    rows = np.flatnonzero(said_more & (ids != 0))
+    if len(rows):
+        found_ids, which = np.unique(ids[rows], return_inverse=True)
+        ids[rows] = np.array([_not_bare(found, seen) for found in found_ids.tolist()], dtype=np.int64)[which]
     return ids
+
+
+def _not_bare(found: int, seen: AnalysedTexts) -> int:
+    """The id of evidence ``found`` as it is for a text with more words than its reduced form shows."""
+    evidence = seen.evidence[found]
+    return seen.intern(replace(evidence, bare=False)) if evidence.bare else found
 
 
 def _corrected(words: pa.Array, corrections: dict[str, str]) -> pa.Array:
