@@ -541,6 +541,21 @@ def test_the_line_speaks_first_then_the_code_then_the_headings_above(kb, code, c
     assert decide(kb, code, chain)["att_category"] == category
 
 
+@pytest.mark.parametrize(
+    ("chain", "category"),
+    [
+        ("Tanks and other armoured fighting vehicles, and parts of such vehicles > Parts", "ART4"),
+        ("Chars et automobiles blindées de combat; leurs parties > Parties", "ART4"),
+        ("Military weapons, other than revolvers and pistols > Parts", "ART4"),
+        ("Tanks and other armoured fighting vehicles, and parts of such vehicles > Other", "I"),
+    ],
+)
+def test_parts_under_a_heading_naming_an_arm_are_its_parts_with_no_code_too(kb, chain, category):
+    """A tariff's own line without a code (a heading row, a national line the file leaves uncoded)."""
+    row = decide(kb, "", chain)
+    assert kb.top_level(row["att_category"]) == category, row["reason"]
+
+
 def test_a_look_alike_in_a_heading_does_not_veto_the_line(kb):
     row = decide(kb, "9306.21", "Shotgun cartridges and parts thereof; air gun pellets > Cartridges, 12 gauge")
     assert row["att_category"] == "ART3"

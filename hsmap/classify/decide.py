@@ -37,6 +37,7 @@ CONTEXT = 0.8  # what a finding keeps of its strength for each heading it stands
 ARMS_RELATIONS = {"exclusive", "shared-military"}
 ARMS_KINDS = ("term", "designation", "namesake", "component", "munition")
 NAMING_KINDS = ("term", "designation", "namesake")  # kinds that name an arm
+ARTICLES = ("ART3", "ART4")  # ammunition, parts: goods of an arm rather than the arm
 Cues = dict[str, list[tuple[tuple[str, ...], float, str]]]  # bucket → (categories, strength, the words)
 Placed = dict[str, list[tuple[int, float]]]  # bucket → (the word a cue starts at, its strength)
 WITH_THE_ARM = 0.5  # what ammunition or parts named with an arm keep of their strength (candidates, not the goods)
@@ -474,9 +475,15 @@ class Classifier:
         return decision
 
     def _backed(self, scores: dict[str, float], above: dict[str, float]) -> dict[str, float]:
-        """The line's categories, each with the support of the heading's categories of its own branch."""
+        """The line's categories, each with the support of the heading's categories of its own branch; parts
+        and ammunition also with that of the arms the heading names ("Tanks … > Parts" are parts of tanks)."""
+        arms = max((s for c, s in above.items() if c not in ARTICLES), default=0.0)
         return {
-            category: _either(strength, max((s for c, s in above.items() if c in self._related(category)), default=0))
+            category: _either(
+                strength,
+                max((s for c, s in above.items() if c in self._related(category)), default=0),
+                arms if category in ARTICLES else 0.0,
+            )
             for category, strength in scores.items()
         }
 
