@@ -468,14 +468,21 @@ def parse_category(text: str) -> str:
 
 
 def _category_names(categories: Iterable[str] | Mapping[str, Any]) -> dict[tuple[str, ...], str]:
-    """The categories' names (``categories.yaml``), compared as category cells are (case, accents, "small
-    arms"/"SA" alike), when ``categories`` holds them: a report may write "Battle tanks" for I."""
+    """The categories' names (``categories.yaml``, in English, French and Spanish), compared as category cells
+    are (case, accents, "small arms"/"SA" alike), when ``categories`` holds them: a report may write "Battle
+    tanks" or "Chars de combat" for I."""
     if not isinstance(categories, Mapping):
         return {}
-    names = {cid: getattr(category, "name", None) for cid, category in categories.items()}
-    named = [(tuple(_category_words(name)), cid) for cid, name in names.items() if isinstance(name, str)]
+    named = [(tuple(_category_words(name)), cid) for cid, found in categories.items() for name in _names_of(found)]
     shared = Counter(key for key, _ in named)
     return {key: cid for key, cid in named if shared[key] == 1}  # a name two categories share reads as neither
+
+
+def _names_of(category: Any) -> list[str]:
+    """A category's name and its names in other languages (none for a plain ID)."""
+    other_languages = getattr(category, "names", {}).values()
+    given = [getattr(category, "name", None), *(name for names in other_languages for name in names)]
+    return [name for name in given if isinstance(name, str)]
 
 
 def _parse_category(known: frozenset[str], names: Mapping[tuple[str, ...], str]) -> Callable[[str], str]:

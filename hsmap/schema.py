@@ -57,6 +57,9 @@ class Category(_Row):
     parent: str | None = None
     article: NonEmpty
     name: NonEmpty
+    # its names in the ATT's other working languages, as the treaty's texts and the UN Register write them: a
+    # report in French or Spanish may give "Chars de combat" or "Carros de combate" for I
+    names: dict[Literal["fr", "es"], list[NonEmpty]] = {}
     definition: NonEmpty
     thresholds: Thresholds | None = None
     items: ItemCondition | None = None  # the definition on item attributes, for proposals' definition check

@@ -411,6 +411,30 @@ def test_a_category_named_instead_of_numbered_is_read_by_its_name(tmp_path: Path
         read_report(refused, known_categories=kb.categories)
 
 
+def test_a_report_in_french_or_spanish_names_categories_as_the_treaty_texts_do(tmp_path: Path, kb) -> None:
+    """France reports in French, Spain and Latin America in Spanish: the category names of the ATT's French
+    and Spanish texts (and the UN Register's French ones) read as the English names do."""
+    rows = {
+        "Chars de combat": "I",
+        "Chars de bataille": "I",  # the UN Register's French
+        "VÉHICULES BLINDÉS DE COMBAT": "II",
+        "Hélicoptères d'attaque": "V",
+        "Navires de guerre": "VI",
+        "Armes légères et de petit calibre": "VIII",
+        "Munitions": "ART3",
+        "Carros de combate": "I",
+        "Sistemas de artilleria de gran calibre": "III",  # accents left out
+        "Aeronaves de combate": "IV",
+        "Misiles y lanzamisiles": "VII",
+        "Piezas y componentes": "ART4",
+    }
+    path = _csv(tmp_path, "".join(f'France,2024,export,actual,"{row}",Chile,1,,,,,,,\n' for row in rows))
+    assert read_report(path, known_categories=kb.categories)["category"].tolist() == list(rows.values())
+    refused = _csv(tmp_path, "France,2024,export,actual,Chars d'assaut,Chile,1,,,,,,,\n", name="other.csv")
+    with pytest.raises(ReportError, match="unknown category"):
+        read_report(refused, known_categories=kb.categories)
+
+
 def test_category_outside_known_set_is_refused(tmp_path: Path) -> None:
     path = _csv(tmp_path, "Peru,2024,export,actual,VIII.SA.9,Chile,1,,,,,,,\n")
     assert "not a known category" in _error(path).message
