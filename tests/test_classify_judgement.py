@@ -96,7 +96,7 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("", "Sidewinder fishing reel", ""),  # a word that says what the goods are
         ("", "PUMA SHOES", ""),
         ("", "PUMA COUGAR", ""),  # two names: nothing says which is meant, nor that either is an arm
-        ("", "APACHE", ""),  # a word of the HS wording (the Apache trout of heading 03.01): alone, as likely those goods
+        ("", "APACHE", ""),  # a word of the HS wording (the Apache trout of heading 03.01): as likely those goods
         ("9503.00", "JAGUAR", ""),  # a code says what the goods are
     ],
 )
