@@ -289,6 +289,8 @@ class ReportLine(BaseModel):
             "remarques",
             "comentarios",
             "comentarios sobre la transferencia",
+            "observations sur le transfert",
+            "observaciones sobre la transferencia",
             "observaciones",
         ],
         "no",
