@@ -126,7 +126,15 @@ def test_a_namesake_that_is_the_whole_text_of_a_line_without_a_code_is_the_arm(k
         ("3924.10", "MAM L TEATS 2 PCS", ""),  # a baby bottle's size, not the MAM-L munition
         ("4202.92", "ARROW 3 PCS SET", ""),  # a family named by an everyday word: its members need a second cue
         ("6109.10", "ASTROS 2019 T-SHIRT", ""),
+        ("8714.92", "RIM 36 BICYCLE 28 INCH", ""),  # a wheel rim, not the RIM-66 naval missile family
+        ("3305.10", "HYDRA 70 SHAMPOO 250 ML", ""),
+        ("9102.11", "MIRAGE 2000 WRIST WATCH", ""),
+        ("6302.31", "LEOPARD 2 PIECE BED SET", ""),
+        ("2715.00", "TAR 21 KG DRUM", ""),
         ("", "TYPE 209 SUBMARINE", "VI"),  # alone, or with an arms word, still the arm
+        ("", "RIM-66 missiles", "VII.a"),
+        ("8710.00", "LEOPARD 2 TANKS, USED", "I"),
+        ("", "Mirage 2000", "IV.a"),
         ("", "Mi-24", "V.a"),
         ("8802.12", "MI-24 HELICOPTERS, USED", "V.a"),
         ("", "SA80 rifles", "VIII.SA.4"),
