@@ -93,6 +93,7 @@ def test_a_namesake_needs_a_second_cue(kb):
         ("", "Sidewinder", "VII.a"),  # a line of a register or a contract list: the name is all it says
         ("", "WALRUS", "VI"),
         ("", "Harpoon 1C", "VII.a"),  # with a version
+        ("", "Kobra", "ART3"),  # a munition's name names the munition, as its designation would
         ("", "Sidewinder fishing reel", ""),  # a word that says what the goods are
         ("", "PUMA SHOES", ""),
         ("", "PUMA COUGAR", ""),  # two names: nothing says which is meant, nor that either is an arm

@@ -282,12 +282,13 @@ class Classifier:
             if not seconded and (cues["munition"] or cues["component"]):  # "Tiger spare parts": parts of the arm
                 seconded = list(alternatives)
                 by_articles_only.add(hit.term)
+            bucket = _bucket(hit)
             if not seconded and uncoded and text.bare and len(namesakes) == 1 and not named_with + text.lookalikes:
-                seconded = list(alternatives)
+                seconded, bucket = list(alternatives), "weapon"  # it names the goods, as a designation does
                 decision.reasons.append(f"'{hit.term}' is the whole text and there is no code: read as the arm")
             if seconded:
-                cues[_bucket(hit)].append((tuple(seconded), strength, hit.term))
-                placed[_bucket(hit)].append((hit.position, strength))
+                cues[bucket].append((tuple(seconded), strength, hit.term))
+                placed[bucket].append((hit.position, strength))
                 decision.reasons.append(_describe_hit(hit))
             else:
                 decision.reasons.append(f"'{hit.term}' is also an everyday word, and nothing else says it is an arm")
