@@ -584,6 +584,8 @@ def test_a_look_alike_in_a_heading_does_not_veto_the_line(kb):
         "Боевые бронированные машины; их части",
         "Opancerzone pojazdy bojowe; ich części",
         "装甲战斗车辆及其零件",
+        # Arabic "having an engine" (motorised) and "and its parts": the engine and the parts go with the vehicles
+        "الدبابات وغيرها من العربات المدرعة المقاتلة ذات المحرك، وإن كانت مزودة بأسلحة، وأجزاؤها",
     ],
 )
 def test_a_heading_that_names_vehicles_and_their_parts_names_the_vehicles(kb, heading):
