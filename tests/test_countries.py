@@ -294,6 +294,13 @@ def test_numeric_codes_with_or_without_zeros(value: object, iso3: str) -> None:
         "Confidential",
         "N/A",
         "58",
+        "Not disclosed",
+        "NATO countries",
+        "EU member states",
+        "Plusieurs pays",  # a report in French or Spanish writes its placeholders in its language
+        "Confidentiel",
+        "Varios países",
+        "No especificado",
     ],
 )
 def test_special_partners_are_never_resolved(value: object) -> None:
