@@ -392,6 +392,11 @@ _BASES = {
         "autorizacion",
         "autorizaciones",
         "autorizado",
+        "autorises",
+        "autorisees",
+        "autorizadas",
+        "autorizados",
+        "licencias",
     ),
     "actual": (
         "actual",
@@ -408,6 +413,11 @@ _BASES = {
         "reales",
         "efectivo",
         "efectivas",
+        "reels",
+        "effectives",
+        "livraisons",
+        "realizadas",
+        "entregas",
     ),
 }
 # what reports write in a figure's cell when they give no figure ("N/A" where the value is given, not the items)

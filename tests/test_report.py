@@ -441,13 +441,13 @@ def test_a_report_in_french_or_spanish_names_categories_as_the_treaty_texts_do(t
         (
             "État déclarant,Année,Flux,Base,Catégorie,État importateur final,Nombre d'articles,Valeur,Monnaie,"
             "Description de l'article,Observations",
-            "France,2023,Exportations,Réelles,Chars de combat,Inde,4,1200000,EUR,Leclerc,",
+            "France,2023,Exportations,Livraisons,Chars de combat,Inde,4,1200000,EUR,Leclerc,",
             ("FRA", "IND", "Leclerc"),
         ),
         (
             "Estado informante,Año,Flujo,Base,Categoría,Estado importador final,Número de artículos,Valor,Moneda,"
             "Descripción del artículo,Observaciones",
-            "España,2023,Exportaciones,Reales,Carros de combate,Perú,4,1200000,EUR,Leopard 2,",
+            "España,2023,Exportaciones,Realizadas,Carros de combate,Perú,4,1200000,EUR,Leopard 2,",
             ("ESP", "PER", "Leopard 2"),
         ),
     ],
