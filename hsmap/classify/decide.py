@@ -558,7 +558,7 @@ class Classifier:
     def _compatible(self, category: str, other: str) -> bool:
         """Same branch of the tree; munitions and parts go together (parts of munitions sit in 93.06)."""
         tops = {self.kb.top_level(category), self.kb.top_level(other)}
-        return len(tops) == 1 or tops == {"ART3", "ART4"}
+        return len(tops) == 1 or tops == set(ARTICLES)
 
     def _decide_with_text(
         self,
@@ -605,7 +605,7 @@ class Classifier:
             else:  # they agree, but weakly: a code shared with civil goods and a word with civil uses
                 self._decide_from_code(decision, code_weights, links)
             return
-        article = next((c for c in ("ART3", "ART4") if code_weights.get(c, 0.0) >= MAJORITY), None)
+        article = next((c for c in ARTICLES if code_weights.get(c, 0.0) >= MAJORITY), None)
         if article is not None:  # a parts or ammunition code naming the arm the goods are for
             decision.category, decision.basis = article, "code+text"
             decision.confidence = round(min(0.5 + 0.4 * best_text, 0.95), 2)

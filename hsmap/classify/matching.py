@@ -910,7 +910,8 @@ def _analyse_plain(raw: pa.Array, lexicon: Lexicon, seen: AnalysedTexts) -> np.n
             with_numbers[words_found, numbers] = seen.intern(numbered_found)
         ids[row] = with_numbers[words_found, numbers]
 
-    # a bare namesake's form may have left out words of the text the lexicon does not know ("PUMA SHOES")
+    # a bare namesake's form may have left out words of the text the lexicon does not know ("PUMA SHOES"): the
+    # words _names_something counts, found for the whole column at once
     worded = pc.or_(pc.greater_equal(pc.utf8_length(words), _OTHER_WORD_LETTERS), pc.invert(pc.string_is_ascii(words)))
     other_words = pc.and_(pc.and_(pc.invert(usable), pc.utf8_is_alpha(words)), worded)
     said_more = np.zeros(len(raw), dtype=bool)
